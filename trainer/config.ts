@@ -1,0 +1,177 @@
+/**
+ * config.yaml: the single source for a training run. Validated with zod (strict objects, so a
+ * misspelt key is an error naming it). Keeps the tutorial's shape (mlflow.*, data.*, features.*,
+ * training.*, model.*) and adds serving constraints, data policies, output thresholds and the gate.
+ */
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+const missingPolicy = z.union([
+  z.literal("error"),
+  z.literal("drop"),
+  z.literal("median"),
+  z.object({ constant: z.union([z.number(), z.string()]) }).strict(),
+]);
+export type MissingPolicy = z.infer<typeof missingPolicy>;
+
+const columnSpec = z
+  .object({
+    /** Serving constraints, carried into the manifest and enforced by the worker. */
+    min: z.number().optional(),
+    max: z.number().optional(),
+    integer: z.boolean().optional(),
+    /** Categorical: the accepted values; with closed: true anything else is a 422. */
+    values: z.array(z.string()).min(1).optional(),
+    closed: z.boolean().optional(),
+    /** Serving: null/absent accepted and imputed inside the ONNX graph. */
+    nullable: z.boolean().optional(),
+    /** Training data: blank or unparseable cells. Numeric default "median", categorical default "drop". */
+    missing: missingPolicy.optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+export type ColumnSpec = z.infer<typeof columnSpec>;
+
+const randomForest = z
+  .object({
+    type: z.literal("random_forest"),
+    n_estimators: z.number().int().min(1).default(200),
+    max_depth: z.number().int().min(1).max(32).default(8),
+    min_samples_leaf: z.number().int().min(1).default(1),
+    min_samples_split: z.number().int().min(2).default(2),
+    max_features: z.union([z.literal("sqrt"), z.literal("log2"), z.number().positive().max(1)]).default("sqrt"),
+    bootstrap: z.boolean().default(true),
+    max_bins: z.number().int().min(2).max(256).default(255),
+  })
+  .strict();
+
+const gradientBoosting = z
+  .object({
+    type: z.literal("gradient_boosting"),
+    learning_rate: z.number().positive().max(1).default(0.1),
+    max_iter: z.number().int().min(1).default(200),
+    max_depth: z.number().int().min(1).max(32).default(6),
+    min_samples_leaf: z.number().int().min(1).default(20),
+    l2_regularization: z.number().min(0).default(0),
+    max_bins: z.number().int().min(2).max(256).default(255),
+    /** Stop when validation log loss has not improved by `tol` for this many rounds; 0 disables. */
+    early_stopping_rounds: z.number().int().min(0).default(10),
+    tol: z.number().min(0).default(1e-7),
+  })
+  .strict();
+
+const logisticRegression = z
+  .object({
+    type: z.literal("logistic_regression"),
+    /** Inverse regularisation strength, as scikit-learn's C. */
+    C: z.number().positive().default(1),
+    max_iter: z.number().int().min(1).default(1000),
+    tol: z.number().positive().default(1e-8),
+  })
+  .strict();
+
+export const modelConfigSchema = z.discriminatedUnion("type", [randomForest, gradientBoosting, logisticRegression]);
+export type ModelConfig = z.infer<typeof modelConfigSchema>;
+
+export const configSchema = z
+  .object({
+    mlflow: z
+      .object({
+        experiment_name: z.string().min(1),
+        model_name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, '.', '_' or '-'"),
+        description: z.string().default(""),
+        tracking_uri: z.string().optional(),
+      })
+      .strict(),
+    data: z
+      .object({
+        train_path: z.string().min(1),
+        target_column: z.string().min(1),
+        /** The class value that counts as positive; the other value is negative. */
+        positive_class: z.union([z.string(), z.number()]).default("1"),
+        duplicates: z.enum(["keep", "drop"]).default("keep"),
+      })
+      .strict(),
+    features: z
+      .object({
+        numeric: z.array(z.string().min(1)).default([]),
+        categorical: z.array(z.string().min(1)).default([]),
+        columns: z.record(z.string(), columnSpec).default({}),
+      })
+      .strict(),
+    training: z
+      .object({
+        val_size: z.number().gt(0).lt(1).default(0.2),
+        random_state: z.number().int().min(0).default(42),
+        stratify: z.boolean().default(true),
+        cv_folds: z.number().int().min(0).max(20).default(0),
+        reference_sample_size: z.number().int().min(0).default(1000),
+        golden_rows: z.number().int().min(0).max(1000).default(20),
+      })
+      .strict(),
+    model: modelConfigSchema,
+    output: z
+      .object({
+        label: z.string().regex(/^[a-z][a-z0-9_]*$/).default("prediction"),
+        threshold: z.number().min(0).max(1).default(0.5),
+        risk_tiers: z.record(z.string(), z.number().min(0).max(1)).default({ HIGH: 0.75, MEDIUM: 0.45, LOW: 0 }),
+      })
+      .strict(),
+    gate: z
+      .object({
+        min_roc_auc: z.number().min(0).max(1).optional(),
+        max_log_loss: z.number().positive().optional(),
+        max_brier: z.number().positive().optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const all = [...cfg.features.numeric, ...cfg.features.categorical];
+    const seen = new Set<string>();
+    for (const name of all) {
+      if (seen.has(name)) ctx.addIssue({ code: "custom", path: ["features"], message: `feature ${name} is listed twice` });
+      seen.add(name);
+      if (name === cfg.data.target_column)
+        ctx.addIssue({ code: "custom", path: ["features"], message: `the target ${name} cannot be a feature` });
+    }
+    if (all.length === 0) ctx.addIssue({ code: "custom", path: ["features"], message: "no features listed" });
+    for (const name of Object.keys(cfg.features.columns))
+      if (!seen.has(name))
+        ctx.addIssue({ code: "custom", path: ["features", "columns", name], message: `${name} is not a listed feature` });
+    if (!Object.values(cfg.output.risk_tiers).includes(0))
+      ctx.addIssue({ code: "custom", path: ["output", "risk_tiers"], message: "one tier must start at 0" });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Validates an already-parsed YAML document; every issue names its key path. */
+export function parseConfig(doc: unknown, source = "config"): Config {
+  const result = configSchema.safeParse(doc);
+  if (result.success) return result.data;
+  const issues = result.error.issues.flatMap((issue) => {
+    const base = issue.path.join(".") || "(root)";
+    if (issue.code === "unrecognized_keys")
+      return issue.keys.map((key) => ({ path: base === "(root)" ? key : `${base}.${key}`, message: "unknown key" }));
+    return [{ path: base, message: issue.message }];
+  });
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join("\n");
+  throw new ConfigError(`${source} is invalid:\n${lines}`, issues);
+}
+
+export function loadConfig(path: string): { config: Config; text: string } {
+  const text = readFileSync(path, "utf8");
+  return { config: parseConfig(parseYaml(text), path), text };
+}

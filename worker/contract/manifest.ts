@@ -1,0 +1,121 @@
+/**
+ * The model manifest: the one contract between the trainer (which writes it) and the edge worker
+ * (which validates requests, builds ONNX feeds and applies thresholds from it). Both sides import
+ * this module; nothing about a model's features is written anywhere else.
+ */
+import { z } from "zod";
+
+export const MANIFEST_SCHEMA_VERSION = 1;
+
+const numericFeature = z.object({
+  name: z.string().min(1),
+  kind: z.literal("numeric"),
+  /** Serving constraint: only whole numbers are accepted. */
+  integer: z.boolean().default(false),
+  min: z.number().optional(),
+  max: z.number().optional(),
+  /** When true, null or an absent value is accepted and the ONNX graph imputes it. */
+  nullable: z.boolean().default(false),
+  description: z.string().optional(),
+  /** Training-split statistics, for docs and examples. */
+  stats: z
+    .object({ min: z.number(), max: z.number(), mean: z.number(), median: z.number() })
+    .optional(),
+});
+
+const categoricalFeature = z.object({
+  name: z.string().min(1),
+  kind: z.literal("categorical"),
+  /** Categories seen in training, in one-hot column order. */
+  categories: z.array(z.string()).min(1),
+  /** Closed: a value outside `allowed` is a 422. Open: unseen values are scored (one-hot ignore) and counted. */
+  closed: z.boolean().default(false),
+  /** The accepted set when closed (declared in config; defaults to the training categories). */
+  allowed: z.array(z.string()).optional(),
+  nullable: z.boolean().default(false),
+  description: z.string().optional(),
+});
+
+export const featureSpecSchema = z.discriminatedUnion("kind", [numericFeature, categoricalFeature]);
+export type FeatureSpec = z.infer<typeof featureSpecSchema>;
+export type NumericFeatureSpec = z.infer<typeof numericFeature>;
+export type CategoricalFeatureSpec = z.infer<typeof categoricalFeature>;
+
+export const riskTierSchema = z.object({ name: z.string().min(1), min: z.number().min(0).max(1) });
+
+export const manifestSchema = z.object({
+  schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
+  name: z.string().min(1),
+  description: z.string().default(""),
+  task: z.literal("binary_classification"),
+  /** Ordered features; each is one ONNX input of shape [N,1] named after the feature. */
+  features: z.array(featureSpecSchema).min(1),
+  output: z.object({
+    /** Response fields are `${label}_probability`, `${label}_prediction`. */
+    label: z.string().regex(/^[a-z][a-z0-9_]*$/),
+    target_column: z.string(),
+    /** Class values as they appeared in the training data: [negative, positive]. */
+    classes: z.tuple([z.string(), z.string()]),
+    threshold: z.number().min(0).max(1),
+    /** Sorted by `min` descending; the first tier whose min <= p wins. */
+    risk_tiers: z.array(riskTierSchema).min(1),
+  }),
+  onnx: z.object({
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    size: z.number().int().positive(),
+    ir_version: z.number().int(),
+    opsets: z.record(z.string(), z.number().int()),
+    /** Output tensor [N,2] float: [1-p, p]. */
+    output: z.string(),
+  }),
+  model: z.object({
+    family: z.enum(["random_forest", "gradient_boosting", "logistic_regression"]),
+    params: z.record(z.string(), z.unknown()),
+  }),
+  preprocessing: z.object({
+    numeric: z.array(
+      z.object({ name: z.string(), impute: z.number(), mean: z.number(), scale: z.number() }),
+    ),
+    categorical: z.array(
+      z.object({ name: z.string(), categories: z.array(z.string()), handle_unknown: z.literal("ignore") }),
+    ),
+  }),
+  metrics: z.record(z.string(), z.unknown()),
+  data: z.object({
+    sha256: z.string(),
+    rows: z.number().int(),
+    train_rows: z.number().int(),
+    validation_rows: z.number().int(),
+    issues: z.record(z.string(), z.unknown()).optional(),
+  }),
+  source: z.object({
+    config_sha256: z.string(),
+    git_commit: z.string().nullable(),
+    trainer_version: z.string(),
+    run_id: z.string(),
+    created_at: z.string(),
+    seed: z.number().int(),
+  }),
+  /** Rows with the probabilities the trainer computed, replayed at registration and in tests. */
+  golden: z.array(
+    z.object({
+      input: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
+      probability: z.number(),
+    }),
+  ),
+});
+
+export type Manifest = z.infer<typeof manifestSchema>;
+export type FeatureValue = number | string | null;
+export type FeatureRow = Record<string, FeatureValue>;
+
+export function parseManifest(json: unknown): Manifest {
+  return manifestSchema.parse(json);
+}
+
+/** Highest tier whose lower bound the probability reaches; the tier list is validated to end at 0. */
+export function riskTier(manifest: Pick<Manifest, "output">, probability: number): string {
+  const tiers = [...manifest.output.risk_tiers].sort((a, b) => b.min - a.min);
+  for (const tier of tiers) if (probability >= tier.min) return tier.name;
+  return tiers[tiers.length - 1]!.name;
+}
