@@ -1,0 +1,57 @@
+/** Builds the Hono app: request context, feature routes, and the one place errors become responses. */
+import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { z } from "zod";
+import { docsRoutes } from "./docs/openapi";
+import { ApiError, errorEnvelope } from "./errors";
+import { healthRoutes } from "./health/routes";
+import type { AppEnv } from "./http/context";
+import { requestContext } from "./http/request-id";
+import { predictRoutes } from "./predict/routes";
+import { mlflowRoutes } from "./protocols/mlflow";
+import { openInferenceRoutes } from "./protocols/open-inference";
+import { registryRoutes } from "./registry/routes";
+
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestContext);
+
+  app.route("/", healthRoutes);
+  app.route("/", predictRoutes);
+  app.route("/", registryRoutes);
+  app.route("/", mlflowRoutes);
+  app.route("/", openInferenceRoutes);
+  app.route("/", docsRoutes);
+
+  app.notFound((c) => {
+    throw new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`);
+  });
+
+  app.onError((err, c) => {
+    const requestId = c.get("requestId") ?? crypto.randomUUID();
+    const error = toApiError(err);
+    if (error.status >= 500 && error.code !== "MODEL_UNAVAILABLE") {
+      console.error(JSON.stringify({ level: "error", request_id: requestId, path: c.req.path, error: String(err), stack: (err as Error).stack }));
+    }
+    const headers: Record<string, string> = { "x-request-id": requestId };
+    const retry = (error.details as { retry_after_seconds?: number } | undefined)?.retry_after_seconds;
+    if (retry) headers["retry-after"] = String(retry);
+    // Open Inference Protocol clients expect {"error": "<message>"}.
+    if (c.req.path.startsWith("/v2/")) return c.json({ error: error.message }, error.status, headers);
+    return c.json(errorEnvelope(error, requestId), error.status, headers);
+  });
+  return app;
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof z.ZodError) {
+    const issues = err.issues.map((i) => ({ field: i.path.join(".") || "body", message: i.message }));
+    return new ApiError("VALIDATION_FAILED", issues.map((i) => `${i.field}: ${i.message}`).join("; "), { issues });
+  }
+  if (err instanceof HTTPException) {
+    const code = err.status === 404 ? "NOT_FOUND" : err.status === 413 ? "PAYLOAD_TOO_LARGE" : err.status < 500 ? "BAD_REQUEST" : "INTERNAL";
+    return new ApiError(code, err.message || "request failed");
+  }
+  return new ApiError("INTERNAL", "internal error; the request id identifies it in the logs");
+}

@@ -1,0 +1,77 @@
+/**
+ * The registry's tables (drizzle, SQLite/D1). `drizzle-kit generate` turns this file into the SQL
+ * under migrations/; migrations are read before they land and never edited afterwards.
+ * Monitoring tables (request samples, drift reports, feedback) are added by their own migrations.
+ */
+import { sql } from "drizzle-orm";
+import { foreignKey, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
+
+export const models = sqliteTable("models", {
+  name: text("name").primaryKey(),
+  description: text("description").notNull().default(""),
+  createdAt: text("created_at").notNull().default(now),
+});
+
+/** pending: row written, artifacts still uploading; ready: servable. */
+export const VERSION_STATUSES = ["pending", "ready", "archived", "failed"] as const;
+export type VersionStatus = (typeof VERSION_STATUSES)[number];
+
+export const modelVersions = sqliteTable(
+  "model_versions",
+  {
+    modelName: text("model_name")
+      .notNull()
+      .references(() => models.name),
+    /** Monotonic per model: 1, 2, 3 ... assigned at registration. */
+    version: integer("version").notNull(),
+    r2Key: text("r2_key").notNull(),
+    sha256: text("sha256").notNull(),
+    sizeBytes: integer("size_bytes").notNull(),
+    /** The full manifest JSON (features, preprocessing, thresholds, metrics, fingerprint, source). */
+    manifest: text("manifest", { mode: "json" }).notNull(),
+    status: text("status", { enum: VERSION_STATUSES }).notNull().default("pending"),
+    source: text("source"),
+    createdAt: text("created_at").notNull().default(now),
+    createdBy: text("created_by").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.modelName, t.version] })],
+);
+
+export const aliases = sqliteTable(
+  "aliases",
+  {
+    modelName: text("model_name")
+      .notNull()
+      .references(() => models.name),
+    alias: text("alias").notNull(),
+    version: integer("version").notNull(),
+    updatedAt: text("updated_at").notNull().default(now),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelName, t.alias] }),
+    foreignKey({ columns: [t.modelName, t.version], foreignColumns: [modelVersions.modelName, modelVersions.version] }),
+  ],
+);
+
+/** Append-only: every alias move, for audit and rollback. */
+export const aliasHistory = sqliteTable(
+  "alias_history",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    modelName: text("model_name").notNull(),
+    alias: text("alias").notNull(),
+    fromVersion: integer("from_version"),
+    toVersion: integer("to_version"),
+    changedAt: text("changed_at").notNull().default(now),
+    changedBy: text("changed_by").notNull(),
+    reason: text("reason").notNull().default(""),
+  },
+  (t) => [index("alias_history_model_alias").on(t.modelName, t.alias, t.id)],
+);
+
+export type ModelRow = typeof models.$inferSelect;
+export type ModelVersionRow = typeof modelVersions.$inferSelect;
+export type AliasRow = typeof aliases.$inferSelect;
+export type AliasHistoryRow = typeof aliasHistory.$inferSelect;

@@ -1,0 +1,48 @@
+/**
+ * One error type and one envelope for the whole service. Handlers throw ApiError; only the app's
+ * onError turns it into `{ error: { code, message, request_id, details? } }`. The Open Inference
+ * Protocol routes answer `{ error: "..." }` instead, because its clients expect that shape.
+ */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  VALIDATION_FAILED: 422,
+  MODEL_UNAVAILABLE: 503,
+  INTERNAL: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** One failing field: where (a JSON path like `instances[3].tenure`) and why. */
+export interface FieldIssue {
+  field: string;
+  message: string;
+  code?: string;
+}
+
+export class ApiError extends Error {
+  readonly status: (typeof ERROR_STATUS)[ErrorCode];
+
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.status = ERROR_STATUS[code];
+  }
+}
+
+export interface ErrorEnvelope {
+  error: { code: ErrorCode; message: string; request_id: string; details?: unknown };
+}
+
+export function errorEnvelope(error: ApiError, requestId: string): ErrorEnvelope {
+  const body: ErrorEnvelope["error"] = { code: error.code, message: error.message, request_id: requestId };
+  if (error.details !== undefined) body.details = error.details;
+  return { error: body };
+}

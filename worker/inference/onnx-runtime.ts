@@ -1,0 +1,69 @@
+/**
+ * The only module that imports onnxruntime-web. It adapts ORT's WASM build to workerd, which
+ * forbids compiling WebAssembly from bytes at run time but lets a module import a precompiled
+ * `.wasm` file as a WebAssembly.Module (wrangler's default rule).
+ *
+ * ORT 1.30 has no option that takes a precompiled Module, so: give ORT a zero-length `wasmBinary`
+ * (it then neither fetches nor dynamically imports anything) and wrap `WebAssembly.instantiate`
+ * once, so the call whose source is that exact zero-length view instantiates the imported Module.
+ * Every other call passes through untouched.
+ */
+import * as ort from "onnxruntime-web/wasm";
+import ortWasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+
+const placeholder = new Uint8Array(0);
+let configured = false;
+
+function configureOnce(): void {
+  if (configured) return;
+  configured = true;
+  const original = WebAssembly.instantiate.bind(WebAssembly) as (
+    source: unknown,
+    imports?: WebAssembly.Imports,
+  ) => Promise<unknown>;
+  (WebAssembly as { instantiate: unknown }).instantiate = async (source: unknown, imports?: WebAssembly.Imports) => {
+    if (source === placeholder || (ArrayBuffer.isView(source) && source.buffer === placeholder.buffer)) {
+      const instance = await WebAssembly.instantiate(ortWasmModule as WebAssembly.Module, imports);
+      return { instance, module: ortWasmModule };
+    }
+    return original(source, imports);
+  };
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmBinary = placeholder;
+  ort.env.logLevel = "error";
+}
+
+export type TensorFeed = { kind: "float"; data: Float32Array } | { kind: "string"; data: string[] };
+
+export interface OnnxSession {
+  inputNames: readonly string[];
+  outputNames: readonly string[];
+  /** Runs the graph on [N,1] inputs and returns the named output's flat float data. */
+  run(feeds: Record<string, TensorFeed>, rows: number, output: string): Promise<Float32Array>;
+}
+
+export async function createOnnxSession(bytes: Uint8Array): Promise<OnnxSession> {
+  configureOnce();
+  const session = await ort.InferenceSession.create(bytes, {
+    executionProviders: ["wasm"],
+    graphOptimizationLevel: "all",
+  });
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds, rows, output) {
+      const tensors: Record<string, ort.Tensor> = {};
+      for (const [name, feed] of Object.entries(feeds)) {
+        tensors[name] =
+          feed.kind === "float" ? new ort.Tensor("float32", feed.data, [rows, 1]) : new ort.Tensor("string", feed.data, [rows, 1]);
+      }
+      const result = await session.run(tensors, [output]);
+      const tensor = result[output];
+      if (!tensor) throw new Error(`the graph produced no output named ${output}`);
+      const data = tensor.data as Float32Array;
+      for (const t of Object.values(result)) t.dispose();
+      return data;
+    },
+  };
+}

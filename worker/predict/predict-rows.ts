@@ -1,0 +1,104 @@
+/**
+ * The one prediction path every protocol goes through: resolve the version, validate the rows
+ * against its manifest, run the graph once for the whole batch, apply threshold and tiers.
+ */
+import { type FeatureRow, type Manifest, riskTier } from "../contract/manifest";
+import { ApiError, type FieldIssue } from "../errors";
+import { compileVersion, getSession } from "../inference/model-cache";
+import { openDb, resolveVersion, type VersionRef } from "../registry/registry";
+import { buildFeeds } from "./feature-feeds";
+import { recordUnknownCategories } from "./unknown-categories";
+
+/** Names a failing field in the caller's own terms, e.g. `instances[3].tenure`. */
+export type FieldPath = (row: number, field: string | undefined) => string;
+
+export interface PredictOptions {
+  maxRows: number;
+  backoffMs: number;
+  path: FieldPath;
+}
+
+export interface RowPrediction {
+  probability: number;
+  prediction: boolean;
+  risk_tier: string;
+}
+
+export interface PredictResult {
+  name: string;
+  version: number;
+  manifest: Manifest;
+  predictions: RowPrediction[];
+  /** Raw [N,2] graph output, for protocols that return tensors. */
+  probabilities: Float32Array;
+  unknownCategories: Record<string, number>;
+}
+
+const MAX_REPORTED_ISSUES = 100;
+
+export async function predictRows(
+  env: { DB: D1Database; MODELS: R2Bucket },
+  target: { name: string; ref: VersionRef },
+  rows: readonly unknown[],
+  options: PredictOptions,
+): Promise<PredictResult> {
+  if (rows.length === 0) throw new ApiError("VALIDATION_FAILED", "no rows to score", { issues: [{ field: options.path(0, undefined), message: "at least one row is required" }] });
+  if (rows.length > options.maxRows) {
+    throw new ApiError("VALIDATION_FAILED", `batch of ${rows.length} rows exceeds the maximum of ${options.maxRows}`, {
+      issues: [{ field: "instances", message: `at most ${options.maxRows} rows per request`, code: "too_big" }],
+      max_rows: options.maxRows,
+    });
+  }
+  const { row } = await resolveVersion(openDb(env.DB), target.name, target.ref);
+  const compiled = compileVersion(row);
+  const valid = validateRows(compiled.rowSchema, rows, options.path);
+  const { feeds, unknownCategories } = buildFeeds(compiled.manifest, valid);
+  const session = await getSession(env.MODELS, row, options.backoffMs);
+  const output = compiled.manifest.onnx.output;
+  const probabilities = await session.run(feeds, valid.length, output);
+  recordUnknownCategories(compiled.key, unknownCategories);
+  const { threshold } = compiled.manifest.output;
+  const predictions = new Array<RowPrediction>(valid.length);
+  for (let i = 0; i < valid.length; i++) {
+    const p = probabilities[i * 2 + 1]!;
+    predictions[i] = {
+      probability: Math.round(p * 10_000) / 10_000,
+      prediction: p >= threshold,
+      risk_tier: riskTier(compiled.manifest, p),
+    };
+  }
+  return { name: row.modelName, version: row.version, manifest: compiled.manifest, predictions, probabilities, unknownCategories };
+}
+
+function validateRows(
+  schema: ReturnType<typeof compileVersion>["rowSchema"],
+  rows: readonly unknown[],
+  path: FieldPath,
+): FeatureRow[] {
+  const valid: FeatureRow[] = new Array(rows.length);
+  const issues: FieldIssue[] = [];
+  let total = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const result = schema.safeParse(rows[i]);
+    if (result.success) {
+      valid[i] = result.data as FeatureRow;
+      continue;
+    }
+    for (const issue of result.error.issues) {
+      total++;
+      if (issues.length < MAX_REPORTED_ISSUES) {
+        const field = issue.path.length ? issue.path.map(String).join(".") : undefined;
+        issues.push({ field: path(i, field), message: issue.message, code: issue.code });
+      }
+    }
+  }
+  if (total > 0) {
+    const fields = [...new Set(issues.map((i) => i.field))];
+    const named = fields.slice(0, 10).join(", ") + (fields.length > 10 ? ", …" : "");
+    throw new ApiError("VALIDATION_FAILED", `${total} invalid field${total === 1 ? "" : "s"}: ${named}`, {
+      issues,
+      ...(total > issues.length ? { truncated: total - issues.length } : {}),
+    });
+  }
+  return valid;
+}

@@ -1,0 +1,58 @@
+/**
+ * The tutorial-compatible prediction contract, for the default model and for any model by name:
+ *   POST /predict                                  one row, or {"instances": [...]}
+ *   POST /models/:name/predict?alias=production
+ *   POST /models/:name/versions/:version/predict
+ */
+import { type Context, Hono } from "hono";
+import { ApiError } from "../errors";
+import type { AppEnv } from "../http/context";
+import { readJsonBody } from "../http/json-body";
+import { type FieldPath, predictRows, type PredictResult, type RowPrediction } from "./predict-rows";
+import { versionRef } from "./version-ref";
+
+export const predictRoutes = new Hono<AppEnv>();
+
+predictRoutes.post("/predict", (c) => handlePredict(c, c.get("settings").defaultModel));
+predictRoutes.post("/models/:name/predict", (c) => handlePredict(c, c.req.param("name")));
+predictRoutes.post("/models/:name/versions/:version/predict", (c) => handlePredict(c, c.req.param("name"), c.req.param("version")));
+
+async function handlePredict(c: Context<AppEnv>, name: string, version?: string) {
+  const settings = c.get("settings");
+  const ref = versionRef({ version, alias: c.req.query("alias") }, settings.defaultAlias);
+  const body = await readJsonBody(c);
+  const batch = isBatch(body);
+  if (batch && !Array.isArray(body.instances)) {
+    throw new ApiError("VALIDATION_FAILED", "instances must be an array of rows", {
+      issues: [{ field: "instances", message: "expected an array" }],
+    });
+  }
+  const rows = batch ? (body.instances as unknown[]) : [body];
+  const path: FieldPath = batch ? (i, f) => `instances[${i}]${f ? `.${f}` : ""}` : (_i, f) => f ?? "body";
+  const result = await predictRows(c.env, { name, ref }, rows, {
+    maxRows: settings.maxBatchRows,
+    backoffMs: settings.backoffMs,
+    path,
+  });
+  setPredictionHeaders(c, result);
+  const label = result.manifest.output.label;
+  const common = { model: result.name, model_version: String(result.version), request_id: c.get("requestId") };
+  if (batch) return c.json({ predictions: result.predictions.map((p) => labelled(label, p)), ...common });
+  return c.json({ ...labelled(label, result.predictions[0]!), ...common });
+}
+
+function isBatch(body: unknown): body is { instances: unknown } {
+  return typeof body === "object" && body !== null && !Array.isArray(body) && "instances" in body;
+}
+
+/** The tutorial's field names, generalised: `${label}_probability`, `${label}_prediction`. */
+export function labelled(label: string, p: RowPrediction) {
+  return { [`${label}_probability`]: p.probability, [`${label}_prediction`]: p.prediction, risk_tier: p.risk_tier };
+}
+
+export function setPredictionHeaders(c: Context<AppEnv>, result: PredictResult): void {
+  c.header("x-model-name", result.name);
+  c.header("x-model-version", String(result.version));
+  const unknown = Object.keys(result.unknownCategories);
+  if (unknown.length) c.header("x-unknown-categories", unknown.join(","));
+}

@@ -1,0 +1,139 @@
+/**
+ * Open Inference Protocol v2 (KServe / Triton / Seldon REST), on the same manifest-driven path.
+ * Each model feature is one input tensor of shape [N] or [N,1]; errors are `{"error": "..."}`
+ * (see app.ts), as OIP clients expect.
+ */
+import { type Context, Hono } from "hono";
+import type { Manifest } from "../contract/manifest";
+import { ApiError } from "../errors";
+import type { AppEnv } from "../http/context";
+import { readJsonBody } from "../http/json-body";
+import { compileVersion, getSession } from "../inference/model-cache";
+import { predictRows } from "../predict/predict-rows";
+import { setPredictionHeaders } from "../predict/routes";
+import { versionRef } from "../predict/version-ref";
+import { openDb, resolveVersion } from "../registry/registry";
+
+export const openInferenceRoutes = new Hono<AppEnv>();
+const SERVER = { name: "edge-mlops", version: "0.1.0", extensions: [] as string[] };
+
+openInferenceRoutes.get("/v2", (c) => c.json(SERVER));
+openInferenceRoutes.get("/v2/health/live", (c) => c.json({ live: true }));
+openInferenceRoutes.get("/v2/health/ready", async (c) => {
+  await c.env.DB.prepare("SELECT 1").first();
+  return c.json({ ready: true });
+});
+
+for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
+  openInferenceRoutes.get(base, async (c) => {
+    const { row } = await resolve(c);
+    return c.json(metadata(compileVersion(row).manifest, row.version));
+  });
+  openInferenceRoutes.get(`${base}/ready`, async (c) => {
+    const { row } = await resolve(c);
+    await getSession(c.env.MODELS, row, c.get("settings").backoffMs);
+    return c.json({ name: row.modelName, version: String(row.version), ready: true });
+  });
+  openInferenceRoutes.post(`${base}/infer`, infer);
+}
+
+function resolve(c: Context<AppEnv>) {
+  const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, c.get("settings").defaultAlias);
+  return resolveVersion(openDb(c.env.DB), c.req.param("name")!, ref);
+}
+
+function metadata(manifest: Manifest, version: number) {
+  const label = manifest.output.label;
+  return {
+    name: manifest.name,
+    versions: [String(version)],
+    platform: "onnxruntime-web",
+    inputs: manifest.features.map((f) => ({ name: f.name, datatype: f.kind === "numeric" ? "FP32" : "BYTES", shape: [-1, 1] })),
+    outputs: [
+      { name: manifest.onnx.output, datatype: "FP32", shape: [-1, 2] },
+      { name: `${label}_probability`, datatype: "FP32", shape: [-1] },
+      { name: `${label}_prediction`, datatype: "BOOL", shape: [-1] },
+      { name: "risk_tier", datatype: "BYTES", shape: [-1] },
+    ],
+  };
+}
+
+interface InferInput {
+  name: string;
+  shape: number[];
+  datatype: string;
+  data: unknown;
+}
+
+const NUMERIC_TYPES = new Set(["FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"]);
+
+async function infer(c: Context<AppEnv>) {
+  const settings = c.get("settings");
+  const body = (await readJsonBody(c)) as { id?: unknown; inputs?: unknown; outputs?: unknown };
+  if (typeof body !== "object" || body === null || !Array.isArray(body.inputs) || body.inputs.length === 0) {
+    throw new ApiError("BAD_REQUEST", "expected {\"inputs\": [{name, shape, datatype, data}, ...]}");
+  }
+  const rows = tensorsToRows(body.inputs as InferInput[]);
+  const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, settings.defaultAlias);
+  const result = await predictRows(c.env, { name: c.req.param("name")!, ref }, rows, {
+    maxRows: settings.maxBatchRows,
+    backoffMs: settings.backoffMs,
+    path: (i, f) => (f ? `inputs[${f}].data[${i}]` : `inputs[*].data[${i}]`),
+  });
+  setPredictionHeaders(c, result);
+  const n = result.predictions.length;
+  const label = result.manifest.output.label;
+  const all = [
+    { name: result.manifest.onnx.output, datatype: "FP32", shape: [n, 2], data: Array.from(result.probabilities) },
+    { name: `${label}_probability`, datatype: "FP32", shape: [n], data: result.predictions.map((p) => p.probability) },
+    { name: `${label}_prediction`, datatype: "BOOL", shape: [n], data: result.predictions.map((p) => p.prediction) },
+    { name: "risk_tier", datatype: "BYTES", shape: [n], data: result.predictions.map((p) => p.risk_tier) },
+  ];
+  const wanted = Array.isArray(body.outputs)
+    ? new Set((body.outputs as { name?: unknown }[]).map((o) => String(o?.name)))
+    : null;
+  if (wanted) {
+    const unknown = [...wanted].filter((w) => !all.some((o) => o.name === w));
+    if (unknown.length) throw new ApiError("BAD_REQUEST", `unknown requested output(s): ${unknown.join(", ")}`);
+  }
+  return c.json({
+    model_name: result.name,
+    model_version: String(result.version),
+    ...(typeof body.id === "string" ? { id: body.id } : {}),
+    outputs: wanted ? all.filter((o) => wanted.has(o.name)) : all,
+  });
+}
+
+/** One tensor per feature, all with the same batch size, into row records for validation. */
+function tensorsToRows(inputs: InferInput[]): Record<string, unknown>[] {
+  const issues: { field: string; message: string }[] = [];
+  let n = -1;
+  const columns: [string, unknown[]][] = [];
+  for (const [k, input] of inputs.entries()) {
+    if (typeof input !== "object" || input === null || typeof input.name !== "string") {
+      issues.push({ field: `inputs[${k}]`, message: "expected {name, shape, datatype, data}" });
+      continue;
+    }
+    const data = Array.isArray(input.data) ? (input.data as unknown[]).flat(Infinity) : null;
+    const shape = Array.isArray(input.shape) ? input.shape : null;
+    if (!data || !shape) {
+      issues.push({ field: `inputs[${input.name}]`, message: "shape and data must be arrays" });
+      continue;
+    }
+    const rows = Number(shape[0]);
+    const width = shape.slice(1).reduce((a: number, b: number) => a * Number(b), 1);
+    if (!Number.isInteger(rows) || rows < 0 || width !== 1 || data.length !== rows) {
+      issues.push({ field: `inputs[${input.name}].shape`, message: `expected [N] or [N,1] matching ${data.length} data values, got ${JSON.stringify(shape)}` });
+      continue;
+    }
+    if (input.datatype !== "BYTES" && !NUMERIC_TYPES.has(input.datatype)) {
+      issues.push({ field: `inputs[${input.name}].datatype`, message: `unsupported datatype ${JSON.stringify(input.datatype)}` });
+      continue;
+    }
+    if (n >= 0 && rows !== n) issues.push({ field: `inputs[${input.name}].shape`, message: `batch size ${rows} differs from ${n}` });
+    n = Math.max(n, rows);
+    columns.push([input.name, data]);
+  }
+  if (issues.length) throw new ApiError("VALIDATION_FAILED", issues.map((i) => `${i.field}: ${i.message}`).join("; "), { issues });
+  return Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map(([name, data]) => [name, data[i]])));
+}
