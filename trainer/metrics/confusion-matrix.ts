@@ -1,0 +1,20 @@
+/** Counts at a decision threshold; a row is predicted positive when p >= threshold (as the worker decides). */
+import { checkScores } from "./inputs";
+
+export interface ConfusionMatrix {
+  tp: number;
+  fp: number;
+  tn: number;
+  fn: number;
+}
+
+export function confusionMatrix(y: Uint8Array, p: Float64Array, threshold: number): ConfusionMatrix {
+  checkScores(y, p);
+  const counts = { tp: 0, fp: 0, tn: 0, fn: 0 };
+  for (let i = 0; i < y.length; i++) {
+    const predicted = p[i]! >= threshold;
+    if (y[i] === 1) predicted ? counts.tp++ : counts.fn++;
+    else predicted ? counts.fp++ : counts.tn++;
+  }
+  return counts;
+}
