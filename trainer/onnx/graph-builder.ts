@@ -47,8 +47,8 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Marks an existing tensor as a graph output of shape [N, width]. */
-  output(name: string, type: ElementType, width: number): void {
+  /** Marks an existing tensor as a graph output of shape [N, width], or [N, ...width] for higher ranks. */
+  output(name: string, type: ElementType, width: number | readonly number[]): void {
     this.outputs.push(valueInfo(name, type, width));
   }
 
@@ -119,10 +119,11 @@ export function decodeModel(bytes: Uint8Array): Onnx.ModelProto {
   return onnx.ModelProto.decode(bytes);
 }
 
-function valueInfo(name: string, type: ElementType, width: number): Onnx.IValueInfoProto {
+function valueInfo(name: string, type: ElementType, width: number | readonly number[]): Onnx.IValueInfoProto {
+  const rest = typeof width === "number" ? [width] : width;
   return {
     name,
-    type: { tensorType: { elemType: type, shape: { dim: [{ dimParam: "N" }, { dimValue: width }] } } },
+    type: { tensorType: { elemType: type, shape: { dim: [{ dimParam: "N" }, ...rest.map((d) => ({ dimValue: d }))] } } },
   };
 }
 
