@@ -1,16 +1,58 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
-export default defineConfig({
-  test: {
-    projects: [
-      {
-        test: {
-          name: "node",
-          include: ["test/node/**/*.test.ts"],
-          environment: "node",
-          testTimeout: 60_000,
+/**
+ * Two projects in one `vitest run`:
+ *  - node: trainer and other Node-side code;
+ *  - workers: the edge service inside workerd (real D1 + R2 bindings, migrations applied, real
+ *    onnxruntime-web sessions). Fixture models are real ONNX files built here, in Node, by the
+ *    trainer's exporter, and handed to workerd as a JSON binding.
+ */
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations("migrations");
+  const { buildFixtureModels } = await import("./test/fixtures/fixture-models");
+  const fixtures = (await buildFixtureModels()).map((f) => ({
+    name: f.name,
+    manifest: f.manifest,
+    onnx_base64: Buffer.from(f.onnx).toString("base64"),
+  }));
+  return {
+    test: {
+      projects: [
+        {
+          test: {
+            name: "node",
+            include: ["test/node/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 120_000,
+            hookTimeout: 120_000,
+          },
         },
-      },
-    ],
-  },
+        {
+          plugins: [
+            cloudflareTest({
+              wrangler: { configPath: "./wrangler.toml" },
+              miniflare: {
+                bindings: {
+                  TEST_MIGRATIONS: migrations,
+                  TEST_FIXTURES: fixtures,
+                  // Short, so the backoff test can watch a failed version recover.
+                  LOAD_FAILURE_BACKOFF_MS: "1500",
+                  MAX_BODY_BYTES: "65536",
+                  MAX_BATCH_ROWS: "50",
+                },
+              },
+            }),
+          ],
+          test: {
+            name: "workers",
+            include: ["test/workers/**/*.test.ts"],
+            setupFiles: ["./test/workers/apply-migrations.ts"],
+            testTimeout: 60_000,
+            hookTimeout: 60_000,
+          },
+        },
+      ],
+    },
+  };
 });

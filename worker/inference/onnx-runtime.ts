@@ -5,7 +5,7 @@
  *
  * ORT 1.30 has no option that takes a precompiled Module, so: give ORT a zero-length `wasmBinary`
  * (it then neither fetches nor dynamically imports anything) and wrap `WebAssembly.instantiate`
- * once, so the call whose source is that exact zero-length view instantiates the imported Module.
+ * once, so the call whose source is that zero-length binary instantiates the imported Module.
  * Every other call passes through untouched.
  */
 import * as ort from "onnxruntime-web/wasm";
@@ -22,7 +22,7 @@ function configureOnce(): void {
     imports?: WebAssembly.Imports,
   ) => Promise<unknown>;
   (WebAssembly as { instantiate: unknown }).instantiate = async (source: unknown, imports?: WebAssembly.Imports) => {
-    if (source === placeholder || (ArrayBuffer.isView(source) && source.buffer === placeholder.buffer)) {
+    if (isEmptyBinary(source)) {
       const instance = await WebAssembly.instantiate(ortWasmModule as WebAssembly.Module, imports);
       return { instance, module: ortWasmModule };
     }
@@ -32,6 +32,11 @@ function configureOnce(): void {
   ort.env.wasm.proxy = false;
   ort.env.wasm.wasmBinary = placeholder;
   ort.env.logLevel = "error";
+}
+
+/** ORT hands our placeholder (or a copy or its buffer) back; no real wasm binary is ever empty. */
+function isEmptyBinary(source: unknown): boolean {
+  return (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) && source.byteLength === 0;
 }
 
 export type TensorFeed = { kind: "float"; data: Float32Array } | { kind: "string"; data: string[] };

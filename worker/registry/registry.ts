@@ -146,19 +146,22 @@ export interface NewVersion {
  */
 export async function insertVersion(db: Db, input: NewVersion): Promise<number> {
   parseManifest(input.manifest);
-  const [, inserted] = await db.batch([
-    db
-      .insert(models)
-      .values({ name: input.name, description: input.description ?? input.manifest.description })
-      .onConflictDoNothing(),
-    db.run(sql`
-      INSERT INTO model_versions (model_name, version, r2_key, sha256, size_bytes, manifest, status, source, created_by)
-      SELECT ${input.name}, COALESCE(MAX(version), 0) + 1, '', ${input.sha256}, ${input.sizeBytes},
-             ${JSON.stringify(input.manifest)}, 'pending', ${input.source ?? null}, ${input.createdBy}
-      FROM model_versions WHERE model_name = ${input.name}
-      RETURNING version`),
+  // Raw statements: drizzle's D1 batch cannot carry an INSERT ... SELECT ... RETURNING.
+  const d1 = db.$client;
+  const [, inserted] = await d1.batch<{ version: number }>([
+    d1
+      .prepare("INSERT INTO models (name, description) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING")
+      .bind(input.name, input.description ?? input.manifest.description),
+    d1
+      .prepare(
+        `INSERT INTO model_versions (model_name, version, r2_key, sha256, size_bytes, manifest, status, source, created_by)
+         SELECT ?1, COALESCE(MAX(version), 0) + 1, '', ?2, ?3, ?4, 'pending', ?5, ?6
+         FROM model_versions WHERE model_name = ?1
+         RETURNING version`,
+      )
+      .bind(input.name, input.sha256, input.sizeBytes, JSON.stringify(input.manifest), input.source ?? null, input.createdBy),
   ]);
-  const version = (inserted as unknown as D1Result<{ version: number }>).results[0]?.version;
+  const version = inserted?.results[0]?.version;
   if (!version) throw new Error(`could not allocate a version for ${input.name}`);
   return version;
 }

@@ -1,0 +1,76 @@
+/** Test helpers: register the real fixture models (built by the trainer's exporter) into real D1 + R2. */
+import { env, SELF } from "cloudflare:test";
+import type { Manifest } from "../../worker/contract/manifest";
+import { artifactKey } from "../../worker/registry/r2-keys";
+import { registerVersion } from "../../worker/registry/register-version";
+
+export const VALID_ROW = {
+  tenure: 24,
+  monthly_charges: 70.0,
+  total_charges: 1680.0,
+  num_products: 2,
+  contract_type: "Month-to-month",
+  payment_method: "Electronic check",
+  internet_service: "Fiber optic",
+};
+
+export type FixtureKind = "forest" | "logistic" | "boosting";
+
+export function fixture(kind: FixtureKind) {
+  const found = env.TEST_FIXTURES.find((f) => f.name === `churn-${kind}`);
+  if (!found) throw new Error(`no ${kind} fixture among ${env.TEST_FIXTURES.map((f) => f.name).join(", ")}`);
+  const onnx = Uint8Array.from(atob(found.onnx_base64), (ch) => ch.charCodeAt(0));
+  return { manifest: structuredClone(found.manifest), onnx };
+}
+
+let counter = 0;
+
+/** Registers a fixture under a fresh model name (caches are per isolate; names keep tests apart). */
+export async function registerFixture(
+  kind: FixtureKind,
+  options: { name?: string; aliases?: string[]; patch?: (m: Manifest) => void } = {},
+) {
+  const { manifest, onnx } = fixture(kind);
+  manifest.name = options.name ?? `${kind}-${Date.now().toString(36)}-${counter++}`;
+  options.patch?.(manifest);
+  const result = await registerVersion(env, {
+    manifest,
+    onnx,
+    createdBy: "test",
+    aliases: options.aliases ?? ["production"],
+    reason: "test fixture",
+  });
+  return { ...result, manifest, onnx };
+}
+
+/** Flips the last byte of a version's model.onnx in R2; `restore()` puts the original back. */
+export async function corruptArtifact(name: string, version: number) {
+  const key = artifactKey(name, version, "model.onnx");
+  const object = await env.MODELS.get(key);
+  if (!object) throw new Error(`no artifact at ${key}`);
+  const original = new Uint8Array(await object.arrayBuffer());
+  const broken = original.slice();
+  broken[broken.length - 1] = broken[broken.length - 1]! ^ 0xff;
+  await env.MODELS.put(key, broken);
+  return { key, restore: () => env.MODELS.put(key, original) };
+}
+
+export function postJson(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return SELF.fetch(`https://edge.test${path}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+}
+
+export function get(path: string) {
+  return SELF.fetch(`https://edge.test${path}`);
+}
+
+export interface Envelope {
+  error: { code: string; message: string; request_id: string; details?: { issues?: { field: string; message: string }[] } & Record<string, unknown> };
+}
+
+export function failingFields(body: Envelope): string[] {
+  return (body.error.details?.issues ?? []).map((i) => i.field).sort();
+}
