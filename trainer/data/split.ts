@@ -1,0 +1,83 @@
+/**
+ * Seeded train/validation and k-fold splits over row indices. Stratification is exact: each class
+ * contributes round(n_class * val_size) rows to validation, so both splits keep the class balance
+ * and a rare positive class cannot vanish from validation by chance. Index lists are returned sorted,
+ * so the rows keep their file order within each split.
+ */
+import type { Rng } from "../random";
+import { DataError } from "./data-error";
+
+export interface SplitIndices {
+  train: Int32Array;
+  validation: Int32Array;
+}
+
+export interface SplitOptions {
+  valSize: number;
+  stratify: boolean;
+  /** The stream to shuffle with; prepareData passes `root.fork("split")`. */
+  rng: Rng;
+}
+
+export function trainValidationSplit(y: Uint8Array, { valSize, stratify, rng }: SplitOptions): SplitIndices {
+  if (!(valSize > 0 && valSize < 1)) throw new RangeError(`val_size must be in (0, 1), got ${valSize}`);
+  const groups = stratify ? classIndices(y) : [Array.from(y, (_, i) => i)];
+  const train: number[] = [];
+  const validation: number[] = [];
+  for (const group of groups) {
+    rng.shuffle(group);
+    const nVal = Math.round(group.length * valSize);
+    validation.push(...group.slice(0, nVal));
+    train.push(...group.slice(nVal));
+  }
+  const split = { train: sortedIndices(train), validation: sortedIndices(validation) };
+  requireBothClasses(y, split.train, "the training split");
+  requireBothClasses(y, split.validation, "the validation split");
+  return split;
+}
+
+/**
+ * Stratified k-fold: each class is shuffled and dealt round-robin into the folds, the dealing
+ * continuing from class to class, so fold sizes differ by at most one overall and per class.
+ */
+export function kFoldIndices(y: Uint8Array, k: number, rng: Rng): SplitIndices[] {
+  if (!Number.isInteger(k) || k < 2) throw new RangeError(`k-fold needs an integer k >= 2, got ${k}`);
+  const groups = classIndices(y);
+  for (const [cls, group] of groups.entries())
+    if (group.length < k)
+      throw new DataError(`${k}-fold cross-validation needs at least ${k} rows of each class; class ${cls} has ${group.length}`);
+  const foldOf = new Int32Array(y.length);
+  let dealt = 0;
+  for (const group of groups) {
+    rng.shuffle(group);
+    for (const index of group) foldOf[index] = dealt++ % k;
+  }
+  return Array.from({ length: k }, (_, fold) => {
+    const train: number[] = [];
+    const validation: number[] = [];
+    for (let i = 0; i < y.length; i++) (foldOf[i] === fold ? validation : train).push(i);
+    return { train: Int32Array.from(train), validation: Int32Array.from(validation) };
+  });
+}
+
+/** Row indices of class 0 then class 1, each ascending, so shuffles depend only on the seed. */
+function classIndices(y: Uint8Array): [number[], number[]] {
+  const groups: [number[], number[]] = [[], []];
+  for (let i = 0; i < y.length; i++) groups[y[i] === 1 ? 1 : 0].push(i);
+  return groups;
+}
+
+function sortedIndices(indices: number[]): Int32Array {
+  return Int32Array.from(indices).sort();
+}
+
+/** Metrics such as ROC AUC are undefined on one class, so fail here with the reason. */
+function requireBothClasses(y: Uint8Array, indices: Int32Array, what: string): void {
+  let positives = 0;
+  for (const i of indices) positives += y[i]!;
+  if (positives === 0 || positives === indices.length)
+    throw new DataError(
+      `${what} has ${indices.length} rows but ${positives === 0 ? "no positive" : "no negative"} rows; ` +
+        "add data or change training.val_size",
+    );
+}
