@@ -1,0 +1,349 @@
+/**
+ * Histogram gradient boosting for binary log loss, after scikit-learn's
+ * HistGradientBoostingClassifier: raw score starts at the log-odds of the training positive rate,
+ * each round fits a depth-limited tree to the gradients g = p - y and hessians h = p(1 - p), a split's
+ * gain is GL²/(HL+λ) + GR²/(HR+λ) - G²/(H+λ), and a leaf adds the Newton step -G/(H+λ) times the
+ * learning rate. Histograms are (G, H, count) per bin; a split builds the smaller child's histogram
+ * and gets the sibling's by subtracting it from the parent's.
+ *
+ * Early stopping (when a validation set is given): stop once validation log loss has not improved by
+ * more than tol for early_stopping_rounds rounds, and keep only the best round's trees.
+ */
+import type { ModelConfig } from "../config";
+import { modelConfigSchema } from "../config";
+import { applyBins, fitBinEdges, type BinnedMatrix } from "./binning";
+import { addTreeValues } from "./predict";
+import type { Matrix, Tree } from "./types";
+
+export type GradientBoostingOptions = Omit<Extract<ModelConfig, { type: "gradient_boosting" }>, "type">;
+
+const DEFAULTS: GradientBoostingOptions = modelConfigSchema.parse({
+  type: "gradient_boosting",
+}) as GradientBoostingOptions;
+
+/** sklearn's min_hessian_to_split: a child with less curvature than this is not worth a leaf. */
+const MIN_HESSIAN = 1e-3;
+
+export interface GradientBoostingContext {
+  validation?: { X: Matrix; y: Uint8Array };
+  onProgress?: (roundsDone: number, maxRounds: number) => void;
+}
+
+export interface GradientBoostingResult {
+  model: { family: "gradient_boosting"; trees: Tree[]; baseScore: number };
+  /** Rounds actually run (>= the kept trees when early stopping fired). */
+  nIter: number;
+  /** Number of trees kept: the round with the best validation loss (all rounds without validation). */
+  bestIteration: number;
+  /** Validation log loss after 0, 1, ... rounds; empty without a validation set. */
+  validationLoss: number[];
+}
+
+export function fitGradientBoosting(
+  X: Matrix,
+  y: Uint8Array,
+  options: Partial<GradientBoostingOptions>,
+  context: GradientBoostingContext = {},
+): GradientBoostingResult {
+  const opts: GradientBoostingOptions = { ...DEFAULTS, ...options };
+  const n = X.rows;
+  if (y.length !== n) throw new RangeError(`X has ${n} rows but y has ${y.length}`);
+  let positives = 0;
+  for (let r = 0; r < n; r++) positives += y[r]!;
+  if (positives === 0 || positives === n) throw new RangeError("gradient boosting needs both classes in y");
+  const baseScore = Math.log(positives / (n - positives));
+  const binned = applyBins(X, fitBinEdges(X, { max_bins: opts.max_bins }));
+
+  const raw = new Float64Array(n).fill(baseScore);
+  const grad = new Float64Array(n);
+  const hess = new Float64Array(n);
+  const grower = new TreeGrower(binned, grad, hess, opts);
+
+  const validation = context.validation;
+  const valRaw = validation ? new Float64Array(validation.X.rows).fill(baseScore) : undefined;
+  const validationLoss = validation && valRaw ? [logLoss(valRaw, validation.y)] : [];
+  const stopping = validation !== undefined && opts.early_stopping_rounds > 0;
+  let best = validationLoss[0] ?? Infinity;
+  let bestIteration = 0;
+
+  const trees: Tree[] = [];
+  for (let it = 1; it <= opts.max_iter; it++) {
+    for (let r = 0; r < n; r++) {
+      const pr = 1 / (1 + Math.exp(-raw[r]!));
+      grad[r] = pr - y[r]!;
+      hess[r] = pr * (1 - pr);
+    }
+    trees.push(grower.grow(raw));
+    context.onProgress?.(it, opts.max_iter);
+    if (!validation || !valRaw) {
+      bestIteration = it;
+      continue;
+    }
+    addTreeValues(trees[it - 1]!, validation.X, valRaw);
+    const loss = logLoss(valRaw, validation.y);
+    validationLoss.push(loss);
+    if (!stopping) bestIteration = it;
+    else if (loss < best - opts.tol) {
+      best = loss;
+      bestIteration = it;
+    } else if (it - bestIteration >= opts.early_stopping_rounds) break;
+  }
+  return {
+    model: { family: "gradient_boosting", trees: trees.slice(0, bestIteration), baseScore },
+    nIter: trees.length,
+    bestIteration,
+    validationLoss,
+  };
+}
+
+/** Mean binary log loss from raw scores: softplus(z) - y z, stable for any z. */
+export function logLoss(raw: Float64Array, y: Uint8Array): number {
+  let sum = 0;
+  for (let r = 0; r < raw.length; r++) {
+    const z = raw[r]!;
+    const softplus = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+    sum += softplus - y[r]! * z;
+  }
+  return sum / raw.length;
+}
+
+interface GrowNode {
+  id: number;
+  start: number;
+  end: number;
+  depth: number;
+  g: number;
+  h: number;
+  hist: Float64Array;
+}
+
+/** Grows one tree per call, reusing its index and histogram buffers across rounds. */
+class TreeGrower {
+  readonly index: Int32Array;
+  /** Gradients and hessians in index order, swapped along with it, so histogram loops read them sequentially. */
+  readonly ordGrad: Float64Array;
+  readonly ordHess: Float64Array;
+  private readonly offsets: Int32Array;
+  private readonly histSize: number;
+  private readonly pool: Float64Array[] = [];
+
+  constructor(
+    readonly binned: BinnedMatrix,
+    private readonly grad: Float64Array,
+    private readonly hess: Float64Array,
+    private readonly opts: GradientBoostingOptions,
+  ) {
+    this.index = new Int32Array(binned.rows);
+    this.ordGrad = new Float64Array(binned.rows);
+    this.ordHess = new Float64Array(binned.rows);
+    this.offsets = new Int32Array(binned.cols + 1);
+    for (let f = 0; f < binned.cols; f++) this.offsets[f + 1] = this.offsets[f]! + binned.nBins[f]!;
+    this.histSize = 3 * this.offsets[binned.cols]!;
+  }
+
+  /** Grows a tree on the current gradients and adds its leaf values to the training raw scores. */
+  grow(raw: Float64Array): Tree {
+    const { binned, grad, hess, index, opts } = this;
+    const n = binned.rows;
+    for (let r = 0; r < n; r++) index[r] = r;
+    this.ordGrad.set(grad);
+    this.ordHess.set(hess);
+    const lambda = opts.l2_regularization;
+    const rate = opts.learning_rate;
+    const feature: number[] = [];
+    const threshold: number[] = [];
+    const left: number[] = [];
+    const right: number[] = [];
+    const value: number[] = [];
+    const addNode = (g: number, h: number): number => {
+      feature.push(-1);
+      threshold.push(0);
+      left.push(-1);
+      right.push(-1);
+      value.push(h + lambda > 0 ? (-g / (h + lambda)) * rate : 0);
+      return value.length - 1;
+    };
+
+    let g0 = 0;
+    let h0 = 0;
+    for (let r = 0; r < n; r++) {
+      g0 += grad[r]!;
+      h0 += hess[r]!;
+    }
+    const rootHist = this.buildHistogram(0, n, true);
+    const stack: GrowNode[] = [{ id: addNode(g0, h0), start: 0, end: n, depth: 0, g: g0, h: h0, hist: rootHist }];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      const split = node.depth < opts.max_depth ? this.findSplit(node) : undefined;
+      if (!split) {
+        addToRaw(raw, index, node.start, node.end, value[node.id]!);
+        this.pool.push(node.hist);
+        continue;
+      }
+      const mid = partitionRows(this, node.start, node.end, split.feature * n, split.bin);
+      feature[node.id] = split.feature;
+      threshold[node.id] = binned.edges[split.feature]![split.bin]!;
+      const l = addNode(split.gl, split.hl);
+      const rt = addNode(node.g - split.gl, node.h - split.hl);
+      left[node.id] = l;
+      right[node.id] = rt;
+      const leftSmaller = mid - node.start <= node.end - mid;
+      const small = leftSmaller ? this.buildHistogram(node.start, mid) : this.buildHistogram(mid, node.end);
+      const large = node.hist;
+      subtractInPlace(large, small);
+      const depth = node.depth + 1;
+      const lNode = { id: l, start: node.start, end: mid, depth, g: split.gl, h: split.hl };
+      const rNode = { id: rt, start: mid, end: node.end, depth, g: node.g - split.gl, h: node.h - split.hl };
+      stack.push({ ...rNode, hist: leftSmaller ? large : small });
+      stack.push({ ...lNode, hist: leftSmaller ? small : large });
+    }
+    return {
+      feature: Int32Array.from(feature),
+      threshold: Float32Array.from(threshold),
+      left: Int32Array.from(left),
+      right: Int32Array.from(right),
+      value: Float64Array.from(value),
+    };
+  }
+
+  private buildHistogram(start: number, end: number, isRoot = false): Float64Array {
+    const hist = this.pool.pop() ?? new Float64Array(this.histSize);
+    hist.fill(0);
+    const { codes, rows: n, cols } = this.binned;
+    const { index, ordGrad, ordHess, offsets } = this;
+    for (let f = 0; f < cols; f++)
+      if (isRoot) addRootToHistogram(hist, 3 * offsets[f]!, codes, f * n, ordGrad, ordHess, n);
+      else addToHistogram(hist, 3 * offsets[f]!, codes, f * n, index, ordGrad, ordHess, start, end);
+    return hist;
+  }
+
+  private findSplit(node: GrowNode): SplitCandidate | undefined {
+    const { opts, offsets, binned } = this;
+    const count = node.end - node.start;
+    if (count < 2 * opts.min_samples_leaf) return undefined;
+    const best: SplitCandidate = { gain: 0, feature: -1, bin: -1, gl: 0, hl: 0 };
+    for (let f = 0; f < binned.cols; f++)
+      scanFeature(node.hist, 3 * offsets[f]!, binned.nBins[f]!, f, node, opts.min_samples_leaf, opts.l2_regularization, best);
+    return best.feature >= 0 ? best : undefined;
+  }
+}
+
+interface SplitCandidate {
+  gain: number;
+  feature: number;
+  bin: number;
+  gl: number;
+  hl: number;
+}
+
+/**
+ * Updates best with feature f's best split. The gain must be strictly positive (sklearn's
+ * min_gain_to_split = 0) and strictly better than the best so far, so the first of equals wins.
+ */
+function scanFeature(
+  hist: Float64Array,
+  off: number,
+  nb: number,
+  f: number,
+  node: GrowNode,
+  minLeaf: number,
+  lambda: number,
+  best: SplitCandidate,
+): void {
+  const { g, h } = node;
+  const count = node.end - node.start;
+  const parentScore = (g * g) / (h + lambda);
+  let gl = 0;
+  let hl = 0;
+  let nl = 0;
+  for (let b = 0; b < nb - 1; b++) {
+    const k = off + 3 * b;
+    gl += hist[k]!;
+    hl += hist[k + 1]!;
+    nl += hist[k + 2]!;
+    if (nl < minLeaf) continue;
+    if (count - nl < minLeaf) break;
+    const hr = h - hl;
+    if (hl < MIN_HESSIAN || hr < MIN_HESSIAN) continue;
+    const gr = g - gl;
+    const gain = (gl * gl) / (hl + lambda) + (gr * gr) / (hr + lambda) - parentScore;
+    if (gain > best.gain) {
+      best.gain = gain;
+      best.feature = f;
+      best.bin = b;
+      best.gl = gl;
+      best.hl = hl;
+    }
+  }
+}
+
+function subtractInPlace(large: Float64Array, small: Float64Array): void {
+  for (let k = 0; k < large.length; k++) large[k]! -= small[k]!;
+}
+
+function addToRaw(raw: Float64Array, index: Int32Array, start: number, end: number, v: number): void {
+  for (let i = start; i < end; i++) raw[index[i]!]! += v;
+}
+
+// Hot loops as small standalone functions, which V8 optimises far better than inlined in a big method.
+
+function addToHistogram(
+  hist: Float64Array,
+  off: number,
+  codes: Uint8Array,
+  base: number,
+  index: Int32Array,
+  ordGrad: Float64Array,
+  ordHess: Float64Array,
+  start: number,
+  end: number,
+): void {
+  for (let i = start; i < end; i++) {
+    const k = off + 3 * codes[base + index[i]!]!;
+    hist[k]! += ordGrad[i]!;
+    hist[k + 1]! += ordHess[i]!;
+    hist[k + 2]!++;
+  }
+}
+
+/** The root holds every row in order, so it reads codes sequentially with no index indirection. */
+function addRootToHistogram(
+  hist: Float64Array,
+  off: number,
+  codes: Uint8Array,
+  base: number,
+  grad: Float64Array,
+  hess: Float64Array,
+  n: number,
+): void {
+  for (let r = 0; r < n; r++) {
+    const k = off + 3 * codes[base + r]!;
+    hist[k]! += grad[r]!;
+    hist[k + 1]! += hess[r]!;
+    hist[k + 2]!++;
+  }
+}
+
+/** Moves rows with code <= bin to the front of [start, end), carrying gradients along; returns the split point. */
+function partitionRows(grower: TreeGrower, start: number, end: number, base: number, bin: number): number {
+  const { index, ordGrad, ordHess } = grower;
+  const codes = grower.binned.codes;
+  let i = start;
+  let j = end - 1;
+  for (;;) {
+    while (i <= j && codes[base + index[i]!]! <= bin) i++;
+    while (i <= j && codes[base + index[j]!]! > bin) j--;
+    if (i >= j) return i;
+    const t = index[i]!;
+    index[i] = index[j]!;
+    index[j] = t;
+    const g = ordGrad[i]!;
+    ordGrad[i] = ordGrad[j]!;
+    ordGrad[j] = g;
+    const h = ordHess[i]!;
+    ordHess[i] = ordHess[j]!;
+    ordHess[j] = h;
+    i++;
+    j--;
+  }
+}
