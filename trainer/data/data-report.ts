@@ -31,7 +31,8 @@ export interface ColumnReport {
   undeclared?: ValueIssueSample;
 }
 
-export interface DataReport {
+/** A type alias, not an interface, so it is assignable to the manifest's `Record<string, unknown>`. */
+export type DataReport = {
   source: string;
   row_numbering: string;
   rows_read: number;
@@ -45,7 +46,7 @@ export interface DataReport {
   ignored_columns: string[];
   /** One human-readable line per non-fatal problem, for the CLI. */
   warnings: string[];
-}
+};
 
 /** Accumulates an IssueSample, optionally with distinct example values. */
 export class IssueTally {
