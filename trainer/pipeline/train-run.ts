@@ -1,0 +1,168 @@
+/**
+ * One training run, end to end: config -> data -> preprocessing -> model -> evaluation -> ONNX ->
+ * parity -> manifest, model card and drift reference in artifacts/<run-id>/. Plain function: the
+ * CLI adds progress bars and output formats around it, tests call it directly.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Config } from "../config";
+import type { LoadProgress } from "../data/load-csv";
+import { sha256Text } from "../data/fingerprint";
+import { evaluate, type Evaluation, manifestMetrics } from "../metrics/evaluate";
+import { fitModel } from "../models/fit-model";
+import { predictProba } from "../models/predict";
+import { exportOnnx, onnxManifestBlock } from "../onnx/export";
+import { assertParity, type ParityReport } from "../onnx/parity";
+import { Rng } from "../random";
+import { buildDriftReference } from "../report/drift-reference";
+import { renderModelCard } from "../report/model-card";
+import { type Manifest, MANIFEST_SCHEMA_VERSION, manifestSchema } from "../../worker/contract/manifest";
+import { crossValidate } from "./cross-validate";
+import { evaluateGate, type GateResult } from "./gate";
+import { prepareData, rawRows } from "./prepare";
+import packageJson from "../../package.json" with { type: "json" };
+
+export const TRAINER_VERSION = packageJson.version;
+
+export type TrainPhase = "load" | "fit" | "cv" | "evaluate" | "export" | "parity" | "write";
+
+export interface TrainOptions {
+  /** The config file's text, hashed into the manifest. */
+  configText: string;
+  baseDir?: string;
+  artifactsDir?: string;
+  /** Fixed for reproducible tests; defaults to now. */
+  now?: Date;
+  onPhase?: (phase: TrainPhase) => void;
+  onLoadProgress?: (progress: LoadProgress) => void;
+  onFitProgress?: (done: number, total: number, phase: string) => void;
+}
+
+export interface TrainResult {
+  runId: string;
+  dir: string;
+  manifest: Manifest;
+  evaluation: Evaluation;
+  gate: GateResult;
+  parity: ParityReport;
+  seconds: Record<string, number>;
+}
+
+export async function runTraining(config: Config, options: TrainOptions): Promise<TrainResult> {
+  const seconds: Record<string, number> = {};
+  const timed = async <T>(phase: TrainPhase, fn: () => T | Promise<T>): Promise<T> => {
+    options.onPhase?.(phase);
+    const start = performance.now();
+    const result = await fn();
+    seconds[phase] = Math.round(performance.now() - start) / 1000;
+    return result;
+  };
+  const rng = new Rng(config.training.random_state);
+  const data = await timed("load", () => prepareData(config, { baseDir: options.baseDir, onProgress: options.onLoadProgress }));
+  const riskTiers = Object.entries(config.output.risk_tiers)
+    .map(([name, min]) => ({ name, min }))
+    .sort((a, b) => b.min - a.min);
+  const { threshold } = config.output;
+
+  const { model, info } = await timed("fit", () =>
+    fitModel(config.model, data.train, { rng: rng.fork("model"), validation: data.validation, onProgress: options.onFitProgress }),
+  );
+  const cv =
+    config.training.cv_folds >= 2
+      ? await timed("cv", () => crossValidate(config.model, data.train, { folds: config.training.cv_folds, rng, threshold, riskTiers }))
+      : undefined;
+
+  const pValidation = predictProba(model, data.validation.X);
+  const evaluation = await timed("evaluate", () => evaluate(data.validation.y, pValidation, { threshold, riskTiers }));
+  const gate = evaluateGate(config.gate, evaluation);
+
+  const name = config.mlflow.model_name;
+  const onnx = await timed("export", () =>
+    exportOnnx({ modelName: name, features: data.features, preprocessing: data.preprocessing, model, producerVersion: TRAINER_VERSION }),
+  );
+  const validationRows = rawRows(data.validation.raw);
+  const parity = await timed("parity", () =>
+    assertParity({ onnx, features: data.features, rows: validationRows, expected: pValidation, tolerance: 1e-5 }),
+  );
+
+  const now = options.now ?? new Date();
+  const configSha = sha256Text(options.configText);
+  const runId = `${now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${sha256Text(`${configSha}:${data.fingerprint.sha256}`).slice(0, 8)}`;
+  const { type: family, ...params } = config.model;
+  const manifest = manifestSchema.parse({
+    schema_version: MANIFEST_SCHEMA_VERSION,
+    name,
+    description: config.mlflow.description,
+    task: "binary_classification",
+    features: data.features,
+    output: { label: config.output.label, target_column: config.data.target_column, classes: data.classes, threshold, risk_tiers: riskTiers },
+    onnx: onnxManifestBlock(onnx),
+    model: { family, params: { ...params, seed: config.training.random_state } },
+    preprocessing: data.preprocessing,
+    metrics: {
+      ...manifestMetrics(evaluation),
+      ...(cv ? { cross_validation: cv } : {}),
+      fit: info,
+      parity: { rows: parity.rows, max_abs_diff: parity.maxAbsDiff, tolerance: parity.tolerance },
+      gate,
+    },
+    data: { ...data.fingerprint, issues: { ...data.report } },
+    source: {
+      config_sha256: configSha,
+      git_commit: gitCommit(options.baseDir),
+      trainer_version: TRAINER_VERSION,
+      run_id: runId,
+      created_at: now.toISOString(),
+      seed: config.training.random_state,
+    },
+    golden: validationRows.slice(0, config.training.golden_rows).map((input, i) => ({ input, probability: pValidation[i]! })),
+  } satisfies Manifest);
+
+  const dir = join(options.artifactsDir ?? "artifacts", runId);
+  await timed("write", async () => {
+    const card = renderModelCard({
+      name,
+      description: config.mlflow.description,
+      runId,
+      output: manifest.output,
+      model: manifest.model,
+      evaluation,
+      crossValidation: cv?.summary,
+      data: { ...data.fingerprint, report: data.report, synthetic: /churn_train\.csv$/.test(config.data.train_path) },
+      features: data.features,
+      gate: config.gate,
+      createdAt: now.toISOString(),
+      trainerVersion: TRAINER_VERSION,
+      gitCommit: manifest.source.git_commit,
+      seed: config.training.random_state,
+    });
+    const reference = buildDriftReference({
+      features: data.features,
+      rows: validationRows,
+      scores: pValidation,
+      sampleSize: config.training.reference_sample_size,
+      rng: rng.fork("drift-reference"),
+    });
+    await mkdir(dir, { recursive: true });
+    await Promise.all([
+      writeFile(join(dir, "model.onnx"), onnx),
+      writeFile(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`),
+      writeFile(join(dir, "model-card.md"), card.markdown),
+      writeFile(join(dir, "reference.json"), `${JSON.stringify(reference)}\n`),
+      ...Object.entries(card.files).map(([file, text]) => writeFile(join(dir, file), text)),
+    ]);
+    await writeFile(join(options.artifactsDir ?? "artifacts", "LATEST"), `${runId}\n`);
+  });
+  return { runId, dir, manifest, evaluation, gate, parity, seconds };
+}
+
+function gitCommit(cwd?: string): string | null {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+    return dirty ? `${commit}-dirty` : commit;
+  } catch {
+    return null;
+  }
+}
