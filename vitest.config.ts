@@ -6,12 +6,14 @@ import { defineConfig } from "vitest/config";
  *  - node: trainer and other Node-side code;
  *  - workers: the edge service inside workerd (real D1 + R2 bindings, migrations applied, real
  *    onnxruntime-web sessions). Fixture models are real ONNX files built here, in Node, by the
- *    trainer's exporter, and handed to workerd as a JSON binding.
+ *    trainer's exporter (hand-written trees and coefficients) and by a real training run, and
+ *    handed to workerd as a JSON binding.
  */
 export default defineConfig(async () => {
   const migrations = await readD1Migrations("migrations");
   const { buildFixtureModels } = await import("./test/fixtures/fixture-models");
-  const fixtures = (await buildFixtureModels()).map((f) => ({
+  const { trainFixtureModel } = await import("./test/fixtures/trained-model");
+  const fixtures = [...(await buildFixtureModels()), await trainFixtureModel()].map((f) => ({
     name: f.name,
     manifest: f.manifest,
     onnx_base64: Buffer.from(f.onnx).toString("base64"),

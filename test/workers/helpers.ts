@@ -14,7 +14,7 @@ export const VALID_ROW = {
   internet_service: "Fiber optic",
 };
 
-export type FixtureKind = "forest" | "logistic" | "boosting";
+export type FixtureKind = "forest" | "logistic" | "boosting" | "trained";
 
 export function fixture(kind: FixtureKind) {
   const found = env.TEST_FIXTURES.find((f) => f.name === `churn-${kind}`);

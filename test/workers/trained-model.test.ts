@@ -1,0 +1,38 @@
+/**
+ * A model trained by the real trainer, served inside workerd, gives the trainer's probabilities:
+ * the manifest's golden rows hold the trainer's own p (TypeScript model, float64) for 300
+ * validation rows, including rows with imputed blanks.
+ */
+import { describe, expect, it } from "vitest";
+import { postJson, registerFixture } from "./helpers";
+
+describe("trained model served at the edge", () => {
+  it("reproduces the trainer's probabilities within 1e-5 on every golden row", async () => {
+    const { manifest } = await registerFixture("trained");
+    expect(manifest.model.family).toBe("random_forest");
+    expect(manifest.golden.length).toBe(300);
+    expect(manifest.golden.some((g) => g.input.total_charges === null)).toBe(true);
+    // In chunks of the test environment's MAX_BATCH_ROWS (50).
+    let worst = 0;
+    for (let start = 0; start < manifest.golden.length; start += 50) {
+      const chunk = manifest.golden.slice(start, start + 50);
+      const inputs = manifest.features.map((f) => ({
+        name: f.name,
+        shape: [chunk.length, 1],
+        datatype: f.kind === "numeric" ? "FP32" : "BYTES",
+        data: chunk.map((g) => g.input[f.name] ?? null),
+      }));
+      const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs, outputs: [{ name: "probabilities" }] });
+      expect(res.status).toBe(200);
+      const [out] = ((await res.json()) as { outputs: { data: number[] }[] }).outputs;
+      chunk.forEach((g, i) => {
+        worst = Math.max(worst, Math.abs(out!.data[2 * i + 1]! - g.probability));
+      });
+    }
+    expect(worst).toBeLessThanOrEqual(1e-5);
+
+    const batch = await postJson(`/models/${manifest.name}/predict`, { instances: manifest.golden.slice(0, 50).map((g) => g.input) });
+    const { predictions } = (await batch.json()) as { predictions: { churn_probability: number }[] };
+    predictions.forEach((p, i) => expect(Math.abs(p.churn_probability - manifest.golden[i]!.probability)).toBeLessThanOrEqual(5e-5 + 1e-5));
+  });
+});
