@@ -58,11 +58,19 @@ for rounds in (1, 2):
 lr_x = np.array(
     [[0.5, 1.2], [1.5, -0.3], [-1.0, 0.8], [2.0, 1.0], [0.0, -1.5],
      [-0.7, -0.2], [1.1, 0.4], [-1.8, 1.9], [0.3, 0.3], [2.5, -1.0]],
-    dtype=np.float64,
-)
+    dtype=np.float32,  # the trainer's X is float32; fit sklearn on exactly those values
+).astype(np.float64)
 lr_y = np.array([1, 1, 0, 1, 0, 0, 1, 0, 0, 1])
+# Same objective as the default lbfgs, but newton-cholesky converges to rounding (gradient ~1e-14);
+# lbfgs stops on its ftol first and is only ~1e-6 close, so it is printed for comparison only.
 for C in (1.0, 0.3):
-    lr = LogisticRegression(C=C, tol=1e-12, max_iter=100000).fit(lr_x, lr_y)
-    out[f"lr_C{C}"] = {"coef": lr.coef_.ravel().tolist(), "intercept": float(lr.intercept_[0])}
+    lr = LogisticRegression(C=C, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(lr_x, lr_y)
+    lbfgs = LogisticRegression(C=C, tol=1e-12, max_iter=100000).fit(lr_x, lr_y)
+    out[f"lr_C{C}"] = {
+        "coef": lr.coef_.ravel().tolist(),
+        "intercept": float(lr.intercept_[0]),
+        "lbfgs_coef": lbfgs.coef_.ravel().tolist(),
+        "lbfgs_intercept": float(lbfgs.intercept_[0]),
+    }
 
 print(json.dumps(out, indent=1))
