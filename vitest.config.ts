@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 /**
  * Two projects in one `vitest run`:
  *  - node: trainer and other Node-side code;
+ *  - e2e: plain HTTP against a real `wrangler dev` started by the test;
  *  - workers: the edge service inside workerd (real D1 + R2 bindings, migrations applied, real
  *    onnxruntime-web sessions). Fixture models are real ONNX files built here, in Node, by the
  *    trainer's exporter (hand-written trees and coefficients) and by a real training run, and
@@ -28,6 +29,15 @@ export default defineConfig(async () => {
             environment: "node",
             testTimeout: 120_000,
             hookTimeout: 120_000,
+          },
+        },
+        {
+          test: {
+            name: "e2e",
+            include: ["test/e2e/**/*.test.ts"],
+            environment: "node",
+            testTimeout: 120_000,
+            hookTimeout: 180_000,
           },
         },
         {

@@ -18,23 +18,25 @@ export const OFFLINE_ENV = {
   WRANGLER_HIDE_BANNER: "true",
 };
 
-interface LocalBindings {
+export interface LocalBindings {
   DB: D1Database;
   MODELS: R2Bucket;
   DEFAULT_MODEL: string;
   DEFAULT_ALIAS: string;
 }
 
-export function applyLocalMigrations(): void {
-  execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local"], {
+/** `persistTo` is wrangler's --persist-to (default .wrangler/state); state lives in <persistTo>/v3. */
+export function applyLocalMigrations(persistTo?: string): void {
+  const where = persistTo ? ["--persist-to", persistTo] : [];
+  execFileSync("npx", ["wrangler", "d1", "migrations", "apply", "DB", "--local", ...where], {
     stdio: ["ignore", "ignore", "inherit"],
     env: { ...process.env, ...OFFLINE_ENV, CI: "1" },
   });
 }
 
-export async function withLocalBindings<T>(fn: (env: LocalBindings) => Promise<T>): Promise<T> {
+export async function withLocalBindings<T>(fn: (env: LocalBindings) => Promise<T>, persistTo?: string): Promise<T> {
   Object.assign(process.env, OFFLINE_ENV);
-  const proxy = await getPlatformProxy<LocalBindings>({ persist: true });
+  const proxy = await getPlatformProxy<LocalBindings>({ persist: persistTo ? { path: join(persistTo, "v3") } : true });
   try {
     return await fn(proxy.env);
   } finally {
