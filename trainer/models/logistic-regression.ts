@@ -80,27 +80,29 @@ export function fitLogisticRegression(
     }
     choleskySolve(hess, k, grad, step); // step = H⁻¹ g (lower triangle of hess is used)
 
-    // Backtracking (Armijo) guards the first steps, where the quadratic model can overshoot.
+    // Backtracking (Armijo) guards the first steps, where the quadratic model can overshoot. Once
+    // the predicted decrease gᵀΔ/2 is below what a sum of n losses can resolve in floating point,
+    // the comparison is noise: the full Newton step is taken (it is then quadratically convergent).
     let decrease = 0;
     for (let i = 0; i < k; i++) decrease += grad[i]! * step[i]!;
+    const resolvable = decrease > 1e-10 * Math.max(1, Math.abs(f));
     let t = 1;
-    let fTrial = Infinity;
-    for (let halvings = 0; halvings < 60; halvings++) {
+    for (let halvings = 0; ; halvings++) {
       for (let i = 0; i < k; i++) trial[i] = theta[i]! - t * step[i]!;
-      fTrial = objective(X, y, C, trial);
-      if (fTrial <= f - 1e-4 * t * decrease) break;
+      const fTrial = objective(X, y, C, trial);
+      if (!resolvable || fTrial <= f - 1e-4 * t * decrease) {
+        theta.set(trial);
+        f = fTrial;
+        break;
+      }
+      if (halvings === 60) throw new Error("logistic regression line search failed (non-finite objective?)");
       t /= 2;
     }
     let largestStep = 0;
     let largestParam = 0;
     for (let i = 0; i < k; i++) {
       largestStep = Math.max(largestStep, Math.abs(step[i]!));
-      largestParam = Math.max(largestParam, Math.abs(trial[i]!));
-    }
-    // Near the optimum f stops decreasing in floating point; a non-increasing step is still taken.
-    if (fTrial <= f) {
-      theta.set(trial);
-      f = fTrial;
+      largestParam = Math.max(largestParam, Math.abs(theta[i]!));
     }
     converged = largestStep <= tol * (1 + largestParam);
   }

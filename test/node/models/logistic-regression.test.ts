@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { fitLogisticRegression } from "../../../trainer/models/logistic-regression";
 import type { Matrix } from "../../../trainer/models/types";
+import { Rng } from "../../../trainer/random";
 
 const matrix = (rows: number[][]): Matrix => ({
   data: Float32Array.from(rows.flat()),
@@ -58,6 +59,22 @@ describe("logistic regression", () => {
     // Symmetric data: the intercept is zero.
     expect(result.model.intercept).toBeCloseTo(0, 9);
     for (const g of gradient(X, y, 1000, result.model.coef, result.model.intercept)) expect(Math.abs(g)).toBeLessThan(1e-8);
+  });
+
+  it("converges on thousands of rows with collinear one-hot columns (loss sums too big to compare exactly)", () => {
+    // Near the optimum the predicted decrease falls below the rounding of a 20k-term objective; the
+    // solver must still converge rather than stall in its line search until max_iter.
+    const rng = new Rng("lr-large");
+    const rows = Array.from({ length: 20_000 }, () => {
+      const k = rng.int(3);
+      return [rng.normal(), rng.normal() * 3, k === 0 ? 1 : 0, k === 1 ? 1 : 0, k === 2 ? 1 : 0];
+    });
+    const y = Uint8Array.from(rows, (r) => (r[0]! - 0.2 * r[1]! + r[2]! + rng.normal() > 0.3 ? 1 : 0));
+    const X = matrix(rows);
+    const result = fitLogisticRegression(X, y, { C: 1 });
+    expect(result.converged).toBe(true);
+    expect(result.nIter).toBeLessThan(20);
+    for (const g of gradient(X, y, 1, result.model.coef, result.model.intercept)) expect(Math.abs(g)).toBeLessThan(1e-7);
   });
 
   it("does not penalise the intercept: with no features it is the log-odds", () => {
