@@ -80,7 +80,7 @@ describe("unknown categories and missing values", () => {
     const known = (await (await postJson(`/models/${manifest.name}/predict`, VALID_ROW)).json()) as Single;
     const res = await postJson(`/models/${manifest.name}/predict`, { ...VALID_ROW, payment_method: "Crypto wallet" });
     expect(res.status).toBe(200);
-    expect(res.headers.get("x-unknown-categories")).toBe("payment_method");
+    expect(res.headers.get("x-unknown-categories")).toBe("payment_method=1");
     const unknown = (await res.json()) as Single;
     // "ignore" encodes every unseen value as the same all-zero block: two different unseen values
     // score identically, and differently from the known value (this model weighs payment_method).

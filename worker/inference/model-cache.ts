@@ -19,6 +19,8 @@ export interface CompiledVersion {
   version: number;
   manifest: Manifest;
   rowSchema: RowSchema;
+  /** Risk tiers, highest lower bound first. */
+  tiers: Manifest["output"]["risk_tiers"];
 }
 
 interface LoadFailure {
@@ -39,7 +41,8 @@ export function compileVersion(row: ModelVersionRow): CompiledVersion {
   let hit = compiled.get(key);
   if (!hit) {
     const manifest = parseManifest(row.manifest);
-    hit = { key, name: row.modelName, version: row.version, manifest, rowSchema: buildRowSchema(manifest) };
+    const tiers = [...manifest.output.risk_tiers].sort((a, b) => b.min - a.min);
+    hit = { key, name: row.modelName, version: row.version, manifest, rowSchema: buildRowSchema(manifest), tiers };
     compiled.set(key, hit);
   }
   return hit;

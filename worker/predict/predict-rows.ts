@@ -2,12 +2,11 @@
  * The one prediction path every protocol goes through: resolve the version, validate the rows
  * against its manifest, run the graph once for the whole batch, apply threshold and tiers.
  */
-import { type FeatureRow, type Manifest, riskTier } from "../contract/manifest";
+import type { FeatureRow, Manifest } from "../contract/manifest";
 import { ApiError, type FieldIssue } from "../errors";
 import { compileVersion, getSession } from "../inference/model-cache";
 import { openDb, resolveVersion, type VersionRef } from "../registry/registry";
 import { buildFeeds } from "./feature-feeds";
-import { recordUnknownCategories } from "./unknown-categories";
 
 /** Names a failing field in the caller's own terms, e.g. `instances[3].tenure`. */
 export type FieldPath = (row: number, field: string | undefined) => string;
@@ -56,15 +55,15 @@ export async function predictRows(
   const session = await getSession(env.MODELS, row, options.backoffMs);
   const output = compiled.manifest.onnx.output;
   const probabilities = await session.run(feeds, valid.length, output);
-  recordUnknownCategories(compiled.key, unknownCategories);
   const { threshold } = compiled.manifest.output;
+  const tiers = compiled.tiers;
   const predictions = new Array<RowPrediction>(valid.length);
   for (let i = 0; i < valid.length; i++) {
     const p = probabilities[i * 2 + 1]!;
     predictions[i] = {
       probability: Math.round(p * 10_000) / 10_000,
       prediction: p >= threshold,
-      risk_tier: riskTier(compiled.manifest, p),
+      risk_tier: (tiers.find((t) => p >= t.min) ?? tiers[tiers.length - 1]!).name,
     };
   }
   return { name: row.modelName, version: row.version, manifest: compiled.manifest, predictions, probabilities, unknownCategories };

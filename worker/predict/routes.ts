@@ -8,7 +8,8 @@ import { type Context, Hono } from "hono";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
-import { type FieldPath, predictRows, type PredictResult, type RowPrediction } from "./predict-rows";
+import { type FieldPath, predictRows } from "./predict-rows";
+import { labelled, setPredictionHeaders } from "./response";
 import { versionRef } from "./version-ref";
 
 export const predictRoutes = new Hono<AppEnv>();
@@ -43,16 +44,4 @@ async function handlePredict(c: Context<AppEnv>, name: string, version?: string)
 
 function isBatch(body: unknown): body is { instances: unknown } {
   return typeof body === "object" && body !== null && !Array.isArray(body) && "instances" in body;
-}
-
-/** The tutorial's field names, generalised: `${label}_probability`, `${label}_prediction`. */
-export function labelled(label: string, p: RowPrediction) {
-  return { [`${label}_probability`]: p.probability, [`${label}_prediction`]: p.prediction, risk_tier: p.risk_tier };
-}
-
-export function setPredictionHeaders(c: Context<AppEnv>, result: PredictResult): void {
-  c.header("x-model-name", result.name);
-  c.header("x-model-version", String(result.version));
-  const unknown = Object.keys(result.unknownCategories);
-  if (unknown.length) c.header("x-unknown-categories", unknown.join(","));
 }

@@ -8,7 +8,7 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
 import { type FieldPath, predictRows } from "../predict/predict-rows";
-import { labelled, setPredictionHeaders } from "../predict/routes";
+import { labelled, setPredictionHeaders } from "../predict/response";
 import { versionRef } from "../predict/version-ref";
 
 export const mlflowRoutes = new Hono<AppEnv>();

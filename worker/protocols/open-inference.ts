@@ -10,7 +10,7 @@ import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
 import { compileVersion, getSession } from "../inference/model-cache";
 import { predictRows } from "../predict/predict-rows";
-import { setPredictionHeaders } from "../predict/routes";
+import { setPredictionHeaders } from "../predict/response";
 import { versionRef } from "../predict/version-ref";
 import { openDb, resolveVersion } from "../registry/registry";
 

@@ -1,0 +1,63 @@
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseConfig } from "../../trainer/config";
+
+const base = () => parseYaml(readFileSync("config.yaml", "utf8")) as Record<string, Record<string, unknown>>;
+
+function issuesOf(doc: unknown): { path: string; message: string }[] {
+  try {
+    parseConfig(doc);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).issues;
+  }
+  throw new Error("config was accepted");
+}
+
+describe("config.yaml", () => {
+  it("the shipped config is valid, with the tutorial's keys and defaults", () => {
+    const { config } = loadConfig("config.yaml");
+    expect(config.mlflow.model_name).toBe("churn-classifier");
+    expect(config.features.numeric).toEqual(["tenure", "monthly_charges", "total_charges", "num_products"]);
+    expect(config.training).toMatchObject({ val_size: 0.2, random_state: 42, stratify: true });
+    expect(config.model).toMatchObject({ type: "random_forest", n_estimators: 200, max_depth: 8, max_features: "sqrt", bootstrap: true });
+    expect(config.output.risk_tiers).toEqual({ HIGH: 0.75, MEDIUM: 0.45, LOW: 0 });
+  });
+
+  it("names a misspelt key, wherever it is", () => {
+    const doc = base();
+    doc.training = { ...doc.training, val_sise: 0.2 };
+    doc.model = { ...doc.model, n_estimator: 10 };
+    expect(issuesOf(doc).map((i) => i.path).sort()).toEqual(["model.n_estimator", "training.val_sise"]);
+  });
+
+  it("names a bad value and explains it", () => {
+    const doc = base();
+    doc.training = { ...doc.training, val_size: 1.5 };
+    doc.model = { ...doc.model, type: "svm" };
+    const paths = issuesOf(doc).map((i) => i.path);
+    expect(paths).toContain("training.val_size");
+    expect(paths).toContain("model.type");
+  });
+
+  it("rejects constraints on unlisted features, the target as a feature, and tiers without a floor", () => {
+    const doc = base();
+    doc.features = { ...doc.features, columns: { ...(doc.features!.columns as object), tenur: { min: 0 } }, numeric: ["tenure", "churned"] };
+    doc.output = { ...doc.output, risk_tiers: { HIGH: 0.7 } };
+    const messages = issuesOf(doc).map((i) => `${i.path}: ${i.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        "features.columns.tenur: tenur is not a listed feature",
+        "features: the target churned cannot be a feature",
+        "output.risk_tiers: one tier must start at 0",
+      ]),
+    );
+  });
+
+  it("matches wrangler.toml: /predict serves the model config.yaml trains", () => {
+    const wrangler = readFileSync("wrangler.toml", "utf8");
+    const defaultModel = /^DEFAULT_MODEL\s*=\s*"([^"]+)"/m.exec(wrangler)?.[1];
+    expect(defaultModel).toBe(loadConfig("config.yaml").config.mlflow.model_name);
+  });
+});

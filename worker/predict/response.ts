@@ -1,0 +1,17 @@
+/** Response shaping shared by every protocol that answers in the tutorial's per-row form. */
+import type { Context } from "hono";
+import type { AppEnv } from "../http/context";
+import type { PredictResult, RowPrediction } from "./predict-rows";
+
+/** The tutorial's field names, generalised: `${label}_probability`, `${label}_prediction`. */
+export function labelled(label: string, p: RowPrediction) {
+  return { [`${label}_probability`]: p.probability, [`${label}_prediction`]: p.prediction, risk_tier: p.risk_tier };
+}
+
+/** Model identity, and which open features carried unseen categories (feature=rows). */
+export function setPredictionHeaders(c: Context<AppEnv>, result: PredictResult): void {
+  c.header("x-model-name", result.name);
+  c.header("x-model-version", String(result.version));
+  const unknown = Object.entries(result.unknownCategories);
+  if (unknown.length) c.header("x-unknown-categories", unknown.map(([f, n]) => `${f}=${n}`).join(","));
+}
