@@ -62,6 +62,8 @@ interface PendingNode {
   depth: number;
   weight: number;
   positive: number;
+  /** Features already found constant at an ancestor (so constant here too), or null if none. */
+  constant: Uint8Array | null;
 }
 
 /** The best split seen so far at a node; one object reused so the search allocates nothing. */
@@ -71,31 +73,26 @@ interface SplitCandidate {
   bin: number;
   weight: number;
   positive: number;
-  count: number;
 }
+
+/**
+ * A row's weight w and positive weight w·y travel as one float64, w + w·y·2^26, so a histogram
+ * cell is a single add and stays exact while a node's total weight is below 2^26 (the bootstrap
+ * total weight is the row count).
+ */
+const POS = 2 ** 26;
 
 function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions, rng: Rng): Tree {
   const { rows: n, cols: p, codes, edges, nBins } = binned;
+  if (n >= POS) throw new RangeError(`the forest takes at most ${POS - 1} rows`);
   // In-bag rows and their draw counts; out-of-bag rows (count 0) never enter the tree, as in sklearn.
   const weight = new Int32Array(n);
-  if (opts.bootstrap) for (let i = 0; i < n; i++) weight[rng.int(n)]!++;
+  if (opts.bootstrap) drawBootstrap(weight, rng);
   else weight.fill(1);
-  let inBag = 0;
-  for (let r = 0; r < n; r++) if (weight[r]! > 0) inBag++;
-  const index = new Int32Array(inBag);
-  // weight * 2 + label in index order, swapped along with index, so the histogram loop reads it
-  // sequentially; only the code lookup stays a random access.
-  const packed = new Int32Array(inBag);
-  let rootWeight = 0;
-  let rootPositive = 0;
-  for (let r = 0, k = 0; r < n; r++) {
-    const w = weight[r]!;
-    if (w === 0) continue;
-    index[k] = r;
-    packed[k++] = 2 * w + y[r]!;
-    rootWeight += w;
-    rootPositive += w * y[r]!;
-  }
+  const { index, packed, rootWeight, rootPositive } = inBagRows(weight, y);
+  const inBag = index.length;
+  const scratchIndex = new Int32Array(inBag);
+  const scratchPacked = new Float64Array(inBag);
 
   const maxFeatures = featuresPerNode(opts.max_features, p);
   const minLeaf = opts.min_samples_leaf;
@@ -103,9 +100,10 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
   const features = Int32Array.from({ length: p }, (_, f) => f);
   let maxB = 1;
   for (let f = 0; f < p; f++) maxB = Math.max(maxB, nBins[f]!);
-  // Per bin: weight, positive weight, distinct rows (integers, so sums are exact).
-  const hist = new Int32Array(3 * maxB);
-  const best: SplitCandidate = { score: 0, feature: -1, bin: -1, weight: 0, positive: 0, count: 0 };
+  const hist = new Float64Array(maxB);
+  // Distinct rows per bin matter only for min_samples_leaf > 1 (in-bag weights are >= 1 otherwise).
+  const counts = minLeaf > 1 ? new Int32Array(maxB) : null;
+  const best: SplitCandidate = { score: 0, feature: -1, bin: -1, weight: 0, positive: 0 };
 
   const feature: number[] = [];
   const threshold: number[] = [];
@@ -121,8 +119,9 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
     return value.length - 1;
   };
 
+  const root = addNode(rootWeight, rootPositive);
   const stack: PendingNode[] = [
-    { id: addNode(rootWeight, rootPositive), start: 0, end: inBag, depth: 0, weight: rootWeight, positive: rootPositive },
+    { id: root, start: 0, end: inBag, depth: 0, weight: rootWeight, positive: rootPositive, constant: null },
   ];
   while (stack.length > 0) {
     const node = stack.pop()!;
@@ -131,6 +130,7 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
 
     best.score = -Infinity;
     best.feature = -1;
+    let constant = node.constant;
     // Features constant in this node do not use up the max_features budget (sklearn's rule).
     let informative = 0;
     for (let drawn = 0; drawn < p && informative < maxFeatures; drawn++) {
@@ -138,14 +138,19 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
       const f = features[j]!;
       features[j] = features[drawn]!;
       features[drawn] = f;
+      if (constant !== null && constant[f] === 1) continue;
       const nb = nBins[f]!;
       fillHistogram(hist, nb, codes, f * n, index, packed, start, end);
-      if (scanBins(hist, nb, f, end - start, wNode, posNode, minLeaf, best)) informative++;
+      if (counts) fillCounts(counts, nb, codes, f * n, index, start, end);
+      if (scanBins(hist, counts, nb, f, end - start, wNode, posNode, minLeaf, best)) informative++;
+      else {
+        if (constant === node.constant) constant = constant === null ? new Uint8Array(p) : constant.slice();
+        constant![f] = 1;
+      }
     }
     if (best.feature < 0) continue;
 
-    const mid = partitionRows(index, packed, start, end, codes, best.feature * n, best.bin);
-    if (mid - start !== best.count) throw new Error("internal: partition disagrees with histogram");
+    const mid = partitionRows(index, packed, scratchIndex, scratchPacked, start, end, codes, best.feature * n, best.bin);
     const id = node.id;
     feature[id] = best.feature;
     threshold[id] = edges[best.feature]![best.bin]!;
@@ -156,8 +161,8 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
     left[id] = l;
     right[id] = rt;
     const depth = node.depth + 1;
-    stack.push({ id: rt, start: mid, end, depth, weight: wNode - wl, positive: posNode - posl });
-    stack.push({ id: l, start, end: mid, depth, weight: wl, positive: posl });
+    stack.push({ id: rt, start: mid, end, depth, weight: wNode - wl, positive: posNode - posl, constant });
+    stack.push({ id: l, start, end: mid, depth, weight: wl, positive: posl, constant });
   }
   return {
     feature: Int32Array.from(feature),
@@ -168,28 +173,67 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
   };
 }
 
-// The hot loops live in small functions: V8 optimises them far better than the same loops inlined
-// in growTree (measured: about 3x on the histogram pass).
+// The hot loops live in small functions taking their arrays as arguments: V8 optimises them far
+// better than the same loops inlined in growTree (measured: about 3x on the histogram pass).
 
 function fillHistogram(
-  hist: Int32Array,
+  hist: Float64Array,
   nb: number,
   codes: Uint8Array,
   base: number,
   index: Int32Array,
-  packed: Int32Array,
+  packed: Float64Array,
   start: number,
   end: number,
 ): void {
-  hist.fill(0, 0, 3 * nb);
-  for (let i = start; i < end; i++) {
-    const k = 3 * codes[base + index[i]!]!;
-    const v = packed[i]!;
-    const w = v >> 1;
-    hist[k]! += w;
-    hist[k + 1]! += w & -(v & 1);
-    hist[k + 2]!++;
+  hist.fill(0, 0, nb);
+  let i = start;
+  // Unrolled by four: independent adds overlap instead of queueing behind one another (~1.5x).
+  for (; i + 3 < end; i += 4) {
+    const c0 = codes[base + index[i]!]!;
+    const c1 = codes[base + index[i + 1]!]!;
+    const c2 = codes[base + index[i + 2]!]!;
+    const c3 = codes[base + index[i + 3]!]!;
+    hist[c0]! += packed[i]!;
+    hist[c1]! += packed[i + 1]!;
+    hist[c2]! += packed[i + 2]!;
+    hist[c3]! += packed[i + 3]!;
   }
+  for (; i < end; i++) hist[codes[base + index[i]!]!]! += packed[i]!;
+}
+
+/**
+ * The in-bag rows in ascending order and their packed weights. Row ids of each node stay ascending
+ * afterwards (stable partitions), so code lookups walk forward through a column while packed is
+ * read sequentially.
+ */
+function inBagRows(weight: Int32Array, y: Uint8Array) {
+  let inBag = 0;
+  for (let r = 0; r < weight.length; r++) if (weight[r]! > 0) inBag++;
+  const index = new Int32Array(inBag);
+  const packed = new Float64Array(inBag);
+  let rootWeight = 0;
+  let rootPositive = 0;
+  for (let r = 0, k = 0; r < weight.length; r++) {
+    const w = weight[r]!;
+    if (w === 0) continue;
+    index[k] = r;
+    packed[k++] = w + w * y[r]! * POS;
+    rootWeight += w;
+    rootPositive += w * y[r]!;
+  }
+  return { index, packed, rootWeight, rootPositive };
+}
+
+/** n draws with replacement: weight[r] = how often row r was drawn. */
+function drawBootstrap(weight: Int32Array, rng: Rng): void {
+  const n = weight.length;
+  for (let i = 0; i < n; i++) weight[rng.int(n)]!++;
+}
+
+function fillCounts(counts: Int32Array, nb: number, codes: Uint8Array, base: number, index: Int32Array, start: number, end: number): void {
+  counts.fill(0, 0, nb);
+  for (let i = start; i < end; i++) counts[codes[base + index[i]!]!]!++;
 }
 
 /**
@@ -198,7 +242,8 @@ function fillHistogram(
  * constant in the node.
  */
 function scanBins(
-  hist: Int32Array,
+  hist: Float64Array,
+  counts: Int32Array | null,
   nb: number,
   f: number,
   count: number,
@@ -208,17 +253,18 @@ function scanBins(
   best: SplitCandidate,
 ): boolean {
   let first = 0;
-  while (hist[3 * first + 2] === 0) first++;
+  while (hist[first] === 0) first++;
   let last = nb - 1;
-  while (hist[3 * last + 2] === 0) last--;
+  while (hist[last] === 0) last--;
   if (first === last) return false;
-  let wl = hist[3 * first]!;
-  let posl = hist[3 * first + 1]!;
-  let nl = hist[3 * first + 2]!;
+  let wl = 0;
+  let posl = 0;
+  let nl = 0;
   let prev = first; // last non-empty bin on the left
-  for (let b = first + 1; b <= last; b++) {
-    if (hist[3 * b + 2] === 0) continue;
-    if (nl >= minLeaf && count - nl >= minLeaf) {
+  for (let b = first; b <= last; b++) {
+    const cell = hist[b]!;
+    if (cell === 0) continue;
+    if (b > first && (counts === null || (nl >= minLeaf && count - nl >= minLeaf))) {
       const wr = wNode - wl;
       const posr = posNode - posl;
       const negl = wl - posl;
@@ -232,40 +278,48 @@ function scanBins(
         best.bin = (prev + b - 1) >>> 1;
         best.weight = wl;
         best.positive = posl;
-        best.count = nl;
       }
     }
-    wl += hist[3 * b]!;
-    posl += hist[3 * b + 1]!;
-    nl += hist[3 * b + 2]!;
+    const pos = Math.floor(cell / POS);
+    wl += cell - pos * POS;
+    posl += pos;
+    if (counts !== null) nl += counts[b]!;
     prev = b;
   }
   return true;
 }
 
-/** Moves rows with code <= bin to the front of [start, end), carrying packed along; returns the split point. */
+/**
+ * Stable partition of [start, end): rows with code <= bin first, each side keeping its order, with
+ * packed carried along. Returns where the right-hand rows begin.
+ */
 function partitionRows(
   index: Int32Array,
-  packed: Int32Array,
+  packed: Float64Array,
+  scratchIndex: Int32Array,
+  scratchPacked: Float64Array,
   start: number,
   end: number,
   codes: Uint8Array,
   base: number,
   bin: number,
 ): number {
-  let i = start;
-  let j = end - 1;
-  for (;;) {
-    while (i <= j && codes[base + index[i]!]! <= bin) i++;
-    while (i <= j && codes[base + index[j]!]! > bin) j--;
-    if (i >= j) return i;
-    const t = index[i]!;
-    index[i] = index[j]!;
-    index[j] = t;
-    const u = packed[i]!;
-    packed[i] = packed[j]!;
-    packed[j] = u;
-    i++;
-    j--;
+  let l = start;
+  let r = 0;
+  // Branch-free: which side a row goes is a coin flip to the branch predictor, so write it to both
+  // and advance only the matching cursor.
+  for (let i = start; i < end; i++) {
+    const row = index[i]!;
+    const v = packed[i]!;
+    const goLeft = 1 - ((bin - codes[base + row]!) >>> 31);
+    index[l] = row;
+    packed[l] = v;
+    scratchIndex[r] = row;
+    scratchPacked[r] = v;
+    l += goLeft;
+    r += 1 - goLeft;
   }
+  index.set(scratchIndex.subarray(0, r), l);
+  packed.set(scratchPacked.subarray(0, r), l);
+  return l;
 }
