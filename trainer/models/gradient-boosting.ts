@@ -119,23 +119,22 @@ interface GrowNode {
 
 /** Grows one tree per call, reusing its index and histogram buffers across rounds. */
 class TreeGrower {
+  /** Row ids, grouped by node; ascending within a node (stable partitions), so reads of grad[row]
+   * and codes[row] walk forward through memory rather than jumping about. */
   readonly index: Int32Array;
-  /** Gradients and hessians in index order, swapped along with it, so histogram loops read them sequentially. */
-  readonly ordGrad: Float64Array;
-  readonly ordHess: Float64Array;
+  readonly scratch: Int32Array;
   private readonly offsets: Int32Array;
   private readonly histSize: number;
   private readonly pool: Float64Array[] = [];
 
   constructor(
     readonly binned: BinnedMatrix,
-    private readonly grad: Float64Array,
-    private readonly hess: Float64Array,
+    readonly grad: Float64Array,
+    readonly hess: Float64Array,
     private readonly opts: GradientBoostingOptions,
   ) {
     this.index = new Int32Array(binned.rows);
-    this.ordGrad = new Float64Array(binned.rows);
-    this.ordHess = new Float64Array(binned.rows);
+    this.scratch = new Int32Array(binned.rows);
     this.offsets = new Int32Array(binned.cols + 1);
     for (let f = 0; f < binned.cols; f++) this.offsets[f + 1] = this.offsets[f]! + binned.nBins[f]!;
     this.histSize = 3 * this.offsets[binned.cols]!;
@@ -146,8 +145,6 @@ class TreeGrower {
     const { binned, grad, hess, index, opts } = this;
     const n = binned.rows;
     for (let r = 0; r < n; r++) index[r] = r;
-    this.ordGrad.set(grad);
-    this.ordHess.set(hess);
     const lambda = opts.l2_regularization;
     const rate = opts.learning_rate;
     const feature: number[] = [];
@@ -170,7 +167,7 @@ class TreeGrower {
       g0 += grad[r]!;
       h0 += hess[r]!;
     }
-    const rootHist = this.buildHistogram(0, n, true);
+    const rootHist = this.buildHistogram(0, n, g0, h0, true);
     const stack: GrowNode[] = [{ id: addNode(g0, h0), start: 0, end: n, depth: 0, g: g0, h: h0, hist: rootHist }];
     while (stack.length > 0) {
       const node = stack.pop()!;
@@ -188,7 +185,9 @@ class TreeGrower {
       left[node.id] = l;
       right[node.id] = rt;
       const leftSmaller = mid - node.start <= node.end - mid;
-      const small = leftSmaller ? this.buildHistogram(node.start, mid) : this.buildHistogram(mid, node.end);
+      const small = leftSmaller
+        ? this.buildHistogram(node.start, mid, split.gl, split.hl)
+        : this.buildHistogram(mid, node.end, node.g - split.gl, node.h - split.hl);
       const large = node.hist;
       subtractInPlace(large, small);
       const depth = node.depth + 1;
@@ -206,14 +205,18 @@ class TreeGrower {
     };
   }
 
-  private buildHistogram(start: number, end: number, isRoot = false): Float64Array {
+  /** g and h are the node's gradient and hessian totals (a binary feature's bin 0 is total - bin 1). */
+  private buildHistogram(start: number, end: number, g: number, h: number, isRoot = false): Float64Array {
     const hist = this.pool.pop() ?? new Float64Array(this.histSize);
     hist.fill(0);
-    const { codes, rows: n, cols } = this.binned;
-    const { index, ordGrad, ordHess, offsets } = this;
-    for (let f = 0; f < cols; f++)
-      if (isRoot) addRootToHistogram(hist, 3 * offsets[f]!, codes, f * n, ordGrad, ordHess, n);
-      else addToHistogram(hist, 3 * offsets[f]!, codes, f * n, index, ordGrad, ordHess, start, end);
+    const { codes, rows: n, cols, nBins } = this.binned;
+    const { index, grad, hess, offsets } = this;
+    for (let f = 0; f < cols; f++) {
+      const off = 3 * offsets[f]!;
+      if (nBins[f] === 2) addBinaryToHistogram(hist, off, codes, f * n, index, grad, hess, start, end, g, h);
+      else if (isRoot) addRootToHistogram(hist, off, codes, f * n, grad, hess, n);
+      else addToHistogram(hist, off, codes, f * n, index, grad, hess, start, end);
+    }
     return hist;
   }
 
@@ -293,17 +296,53 @@ function addToHistogram(
   codes: Uint8Array,
   base: number,
   index: Int32Array,
-  ordGrad: Float64Array,
-  ordHess: Float64Array,
+  grad: Float64Array,
+  hess: Float64Array,
   start: number,
   end: number,
 ): void {
   for (let i = start; i < end; i++) {
-    const k = off + 3 * codes[base + index[i]!]!;
-    hist[k]! += ordGrad[i]!;
-    hist[k + 1]! += ordHess[i]!;
+    const r = index[i]!;
+    const k = off + 3 * codes[base + r]!;
+    hist[k]! += grad[r]!;
+    hist[k + 1]! += hess[r]!;
     hist[k + 2]!++;
   }
+}
+
+/**
+ * One-hot columns (2 bins) are most of a churn design matrix. Summing bin 1 in registers and taking
+ * bin 0 as the remainder avoids the read-modify-write chain on one cell that dominates otherwise.
+ */
+function addBinaryToHistogram(
+  hist: Float64Array,
+  off: number,
+  codes: Uint8Array,
+  base: number,
+  index: Int32Array,
+  grad: Float64Array,
+  hess: Float64Array,
+  start: number,
+  end: number,
+  g: number,
+  h: number,
+): void {
+  let g1 = 0;
+  let h1 = 0;
+  let n1 = 0;
+  for (let i = start; i < end; i++) {
+    const r = index[i]!;
+    const c = codes[base + r]!;
+    g1 += c * grad[r]!;
+    h1 += c * hess[r]!;
+    n1 += c;
+  }
+  hist[off] = g - g1;
+  hist[off + 1] = h - h1;
+  hist[off + 2] = end - start - n1;
+  hist[off + 3] = g1;
+  hist[off + 4] = h1;
+  hist[off + 5] = n1;
 }
 
 /** The root holds every row in order, so it reads codes sequentially with no index indirection. */
@@ -324,26 +363,24 @@ function addRootToHistogram(
   }
 }
 
-/** Moves rows with code <= bin to the front of [start, end), carrying gradients along; returns the split point. */
+/**
+ * Stable, branch-free partition of index[start, end): rows with code <= bin first, each side keeping
+ * its ascending order. Which side a row goes is a coin flip to the branch predictor, so each row is
+ * written to both destinations and only the matching cursor advances.
+ */
 function partitionRows(grower: TreeGrower, start: number, end: number, base: number, bin: number): number {
-  const { index, ordGrad, ordHess } = grower;
+  const { index, scratch } = grower;
   const codes = grower.binned.codes;
-  let i = start;
-  let j = end - 1;
-  for (;;) {
-    while (i <= j && codes[base + index[i]!]! <= bin) i++;
-    while (i <= j && codes[base + index[j]!]! > bin) j--;
-    if (i >= j) return i;
-    const t = index[i]!;
-    index[i] = index[j]!;
-    index[j] = t;
-    const g = ordGrad[i]!;
-    ordGrad[i] = ordGrad[j]!;
-    ordGrad[j] = g;
-    const h = ordHess[i]!;
-    ordHess[i] = ordHess[j]!;
-    ordHess[j] = h;
-    i++;
-    j--;
+  let l = start;
+  let r = 0;
+  for (let i = start; i < end; i++) {
+    const row = index[i]!;
+    const goLeft = 1 - ((bin - codes[base + row]!) >>> 31);
+    index[l] = row;
+    scratch[r] = row;
+    l += goLeft;
+    r += 1 - goLeft;
   }
+  index.set(scratch.subarray(0, r), l);
+  return l;
 }

@@ -60,6 +60,18 @@ describe("gradient boosting", () => {
     expect(tree.value[2]).toBeCloseTo((-0.5 * -1.5) / (0.9375 + 1), 14);
   });
 
+  it("takes the same Newton steps on a one-hot column (the binary histogram fast path)", () => {
+    // x one-hot, y = 0 0 1 0 | 1 1 1 1 by x = 0 0 0 0 | 1 1 1 1 (rows shuffled): the same stump as
+    // the x = 1..8 case, so the leaves are -0.8 and +0.8 again.
+    const X = matrix([[1], [0], [1], [0], [1], [0], [1], [0]]);
+    const y = Uint8Array.from([1, 0, 1, 0, 1, 1, 1, 0]);
+    const { model } = fitGradientBoosting(X, y, { ...stumps, max_iter: 1 });
+    const tree = model.trees[0]!;
+    expect(tree.threshold[0]).toBe(0.5);
+    expect(tree.value[1]).toBeCloseTo(-0.8, 14);
+    expect(tree.value[2]).toBeCloseTo(0.8, 14);
+  });
+
   it("respects min_samples_leaf and max_depth", () => {
     const rng = new Rng("gb-leaf");
     const rows = Array.from({ length: 300 }, () => [rng.normal(), rng.normal()]);

@@ -55,6 +55,16 @@ describe("random forest", () => {
     }
   });
 
+  it("splits a one-hot column (2 bins, summed by the binary fast path) with exact weighted fractions", () => {
+    // Column 0 is one-hot; column 1 a decoy constant. Left (0): y = 0,0,1 -> 1/3; right (1): 1,1,0,1 -> 3/4.
+    const X = matrix([[0, 7], [0, 7], [1, 7], [1, 7], [0, 7], [1, 7], [1, 7]]);
+    const tree = treeOf(X, [0, 0, 1, 1, 1, 0, 1], { ...cart, max_depth: 1 });
+    expect(tree.feature[0]).toBe(0);
+    expect(tree.threshold[0]).toBe(0.5);
+    expect(tree.value[1]).toBe(1 / 3);
+    expect(tree.value[2]).toBe(3 / 4);
+  });
+
   it("reproduces sklearn's depth-3 tree on 24 points (every value its own bin)", () => {
     const X = matrix(TREE_X);
     const tree = treeOf(X, TREE_Y, { ...cart, max_depth: 3 });
