@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { defineCommand } from "citty";
 import { loadConfig } from "../config";
 import { generateChurnRows, toCsv, type DriftSpec } from "../data/synthetic";
+import { reportingUserErrors, UsageError } from "./user-errors";
 
 export const DEFAULT_ROWS = 10_000;
 
@@ -54,25 +55,25 @@ export const generateDataCommand = defineCommand({
     seed: { type: "string", description: "Seed (default: training.random_state from the config)" },
     config: { type: "string", description: "Config file", default: "config.yaml" },
   },
-  async run({ args }) {
+  run: reportingUserErrors(async ({ args }) => {
     const rows = parseWholeNumber("--rows", args.rows, 1);
     const seed =
       args.seed !== undefined ? parseWholeNumber("--seed", args.seed, 0) : seedFromConfig(args.config);
     const files = await generateDefaultData({ outDir: args["out-dir"], rows, seed });
     for (const file of files) console.log(`wrote ${file.path} (${file.rows} rows)`);
-  },
+  }),
 });
 
 export default generateDataCommand;
 
 function seedFromConfig(path: string): number {
-  if (!existsSync(path)) throw new Error(`config ${path} not found; pass --config or --seed`);
+  if (!existsSync(path)) throw new UsageError(`config ${path} not found; pass --config or --seed`);
   return loadConfig(path).config.training.random_state;
 }
 
 function parseWholeNumber(flag: string, value: string, min: number): number {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min)
-    throw new Error(`${flag} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
+    throw new UsageError(`${flag} must be a whole number >= ${min}, got ${JSON.stringify(value)}`);
   return n;
 }

@@ -3,10 +3,12 @@
  * reference.json). Progress goes to stderr; the summary (or --json) to stdout.
  */
 import { existsSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { SingleBar } from "cli-progress";
 import { loadConfig } from "../config";
 import { runTraining, type TrainResult } from "../pipeline/train-run";
+import { reportingUserErrors, UsageError } from "./user-errors";
 
 export const trainCommand = defineCommand({
   meta: { name: "train", description: "Train, evaluate and export a model from config.yaml" },
@@ -16,14 +18,18 @@ export const trainCommand = defineCommand({
     json: { type: "boolean", description: "Print a machine-readable summary instead of tables", default: false },
     "enforce-gate": { type: "boolean", description: "Exit with status 3 when the evaluation gate fails", default: false },
   },
-  async run({ args }) {
+  run: reportingUserErrors(async ({ args }) => {
     const { config, text } = loadConfig(args.config);
-    if (!existsSync(config.data.train_path)) {
-      throw new Error(`${config.data.train_path} does not exist. Generate the synthetic dataset with \`npm run data\`, or point data.train_path in ${args.config} at your CSV.`);
+    // Paths in a config are relative to the config file, wherever the command runs from.
+    const baseDir = dirname(resolve(args.config));
+    const dataPath = resolve(baseDir, config.data.train_path);
+    if (!existsSync(dataPath)) {
+      throw new UsageError(`${dataPath} does not exist. Generate the synthetic dataset with \`npm run data\`, or point data.train_path in ${args.config} at your CSV.`);
     }
     const progress = new Progress(!args.json && process.stderr.isTTY === true);
     const result = await runTraining(config, {
       configText: text,
+      baseDir,
       artifactsDir: args["artifacts-dir"],
       onPhase: (phase) => progress.phase(phase),
       onLoadProgress: (p) => progress.update("bytes read", p.bytes, p.totalBytes),
@@ -33,7 +39,7 @@ export const trainCommand = defineCommand({
     if (args.json) console.log(JSON.stringify(summaryJson(result), null, 2));
     else printSummary(result);
     if (args["enforce-gate"] && !result.gate.passed) process.exitCode = 3;
-  },
+  }),
 });
 
 class Progress {
