@@ -123,6 +123,10 @@ class TreeGrower {
    * and codes[row] walk forward through memory rather than jumping about. */
   readonly index: Int32Array;
   readonly scratch: Int32Array;
+  /** A node's gradients and hessians gathered into row order once per histogram, so the per-feature
+   * loops read them sequentially (one scattered read per row instead of one per row and feature). */
+  private readonly ordGrad: Float64Array;
+  private readonly ordHess: Float64Array;
   private readonly offsets: Int32Array;
   private readonly histSize: number;
   private readonly pool: Float64Array[] = [];
@@ -135,6 +139,8 @@ class TreeGrower {
   ) {
     this.index = new Int32Array(binned.rows);
     this.scratch = new Int32Array(binned.rows);
+    this.ordGrad = new Float64Array(binned.rows);
+    this.ordHess = new Float64Array(binned.rows);
     this.offsets = new Int32Array(binned.cols + 1);
     for (let f = 0; f < binned.cols; f++) this.offsets[f + 1] = this.offsets[f]! + binned.nBins[f]!;
     this.histSize = 3 * this.offsets[binned.cols]!;
@@ -210,12 +216,15 @@ class TreeGrower {
     const hist = this.pool.pop() ?? new Float64Array(this.histSize);
     hist.fill(0);
     const { codes, rows: n, cols, nBins } = this.binned;
-    const { index, grad, hess, offsets } = this;
+    const { index, offsets } = this;
+    // The root's rows are 0..n-1 in order: the gradients are already in row order.
+    const ordGrad = isRoot ? this.grad : this.ordGrad;
+    const ordHess = isRoot ? this.hess : this.ordHess;
+    if (!isRoot) gather(index, start, end, this.grad, this.hess, ordGrad, ordHess);
     for (let f = 0; f < cols; f++) {
       const off = 3 * offsets[f]!;
-      if (nBins[f] === 2) addBinaryToHistogram(hist, off, codes, f * n, index, grad, hess, start, end, g, h);
-      else if (isRoot) addRootToHistogram(hist, off, codes, f * n, grad, hess, n);
-      else addToHistogram(hist, off, codes, f * n, index, grad, hess, start, end);
+      if (nBins[f] === 2) addBinaryToHistogram(hist, off, codes, f * n, index, ordGrad, ordHess, start, end, g, h);
+      else addToHistogram(hist, off, codes, f * n, index, ordGrad, ordHess, start, end);
     }
     return hist;
   }
@@ -289,6 +298,23 @@ function addToRaw(raw: Float64Array, index: Int32Array, start: number, end: numb
 }
 
 // Hot loops as small standalone functions, which V8 optimises far better than inlined in a big method.
+// ordGrad/ordHess hold the node's rows in index order starting at 0 (index position i -> i - start).
+
+function gather(
+  index: Int32Array,
+  start: number,
+  end: number,
+  grad: Float64Array,
+  hess: Float64Array,
+  ordGrad: Float64Array,
+  ordHess: Float64Array,
+): void {
+  for (let i = start; i < end; i++) {
+    const r = index[i]!;
+    ordGrad[i - start] = grad[r]!;
+    ordHess[i - start] = hess[r]!;
+  }
+}
 
 function addToHistogram(
   hist: Float64Array,
@@ -296,16 +322,15 @@ function addToHistogram(
   codes: Uint8Array,
   base: number,
   index: Int32Array,
-  grad: Float64Array,
-  hess: Float64Array,
+  ordGrad: Float64Array,
+  ordHess: Float64Array,
   start: number,
   end: number,
 ): void {
-  for (let i = start; i < end; i++) {
-    const r = index[i]!;
-    const k = off + 3 * codes[base + r]!;
-    hist[k]! += grad[r]!;
-    hist[k + 1]! += hess[r]!;
+  for (let i = start, j = 0; i < end; i++, j++) {
+    const k = off + 3 * codes[base + index[i]!]!;
+    hist[k]! += ordGrad[j]!;
+    hist[k + 1]! += ordHess[j]!;
     hist[k + 2]!++;
   }
 }
@@ -320,8 +345,8 @@ function addBinaryToHistogram(
   codes: Uint8Array,
   base: number,
   index: Int32Array,
-  grad: Float64Array,
-  hess: Float64Array,
+  ordGrad: Float64Array,
+  ordHess: Float64Array,
   start: number,
   end: number,
   g: number,
@@ -330,11 +355,10 @@ function addBinaryToHistogram(
   let g1 = 0;
   let h1 = 0;
   let n1 = 0;
-  for (let i = start; i < end; i++) {
-    const r = index[i]!;
-    const c = codes[base + r]!;
-    g1 += c * grad[r]!;
-    h1 += c * hess[r]!;
+  for (let i = start, j = 0; i < end; i++, j++) {
+    const c = codes[base + index[i]!]!;
+    g1 += c * ordGrad[j]!;
+    h1 += c * ordHess[j]!;
     n1 += c;
   }
   hist[off] = g - g1;
@@ -343,24 +367,6 @@ function addBinaryToHistogram(
   hist[off + 3] = g1;
   hist[off + 4] = h1;
   hist[off + 5] = n1;
-}
-
-/** The root holds every row in order, so it reads codes sequentially with no index indirection. */
-function addRootToHistogram(
-  hist: Float64Array,
-  off: number,
-  codes: Uint8Array,
-  base: number,
-  grad: Float64Array,
-  hess: Float64Array,
-  n: number,
-): void {
-  for (let r = 0; r < n; r++) {
-    const k = off + 3 * codes[base + r]!;
-    hist[k]! += grad[r]!;
-    hist[k + 1]! += hess[r]!;
-    hist[k + 2]!++;
-  }
 }
 
 /**
