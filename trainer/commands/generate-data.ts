@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { defineCommand } from "citty";
 import { loadConfig } from "../config";
 import { generateChurnRows, toCsv, type DriftSpec } from "../data/synthetic";
-import { reportingUserErrors, UsageError } from "./user-errors";
+import { UsageError } from "./user-errors";
 
 export const DEFAULT_ROWS = 10_000;
 
@@ -55,13 +55,13 @@ export const generateDataCommand = defineCommand({
     seed: { type: "string", description: "Seed (default: training.random_state from the config)" },
     config: { type: "string", description: "Config file", default: "config.yaml" },
   },
-  run: reportingUserErrors(async ({ args }) => {
+  async run({ args }) {
     const rows = parseWholeNumber("--rows", args.rows, 1);
     const seed =
       args.seed !== undefined ? parseWholeNumber("--seed", args.seed, 0) : seedFromConfig(args.config);
     const files = await generateDefaultData({ outDir: args["out-dir"], rows, seed });
     for (const file of files) console.log(`wrote ${file.path} (${file.rows} rows)`);
-  }),
+  },
 });
 
 export default generateDataCommand;

@@ -8,7 +8,7 @@ import { defineCommand } from "citty";
 import { SingleBar } from "cli-progress";
 import { loadConfig } from "../config";
 import { runTraining, type TrainResult } from "../pipeline/train-run";
-import { reportingUserErrors, UsageError } from "./user-errors";
+import { UsageError } from "./user-errors";
 
 export const trainCommand = defineCommand({
   meta: { name: "train", description: "Train, evaluate and export a model from config.yaml" },
@@ -18,7 +18,7 @@ export const trainCommand = defineCommand({
     json: { type: "boolean", description: "Print a machine-readable summary instead of tables", default: false },
     "enforce-gate": { type: "boolean", description: "Exit with status 3 when the evaluation gate fails", default: false },
   },
-  run: reportingUserErrors(async ({ args }) => {
+  async run({ args }) {
     const { config, text } = loadConfig(args.config);
     // Paths in a config are relative to the config file, wherever the command runs from.
     const baseDir = dirname(resolve(args.config));
@@ -39,7 +39,7 @@ export const trainCommand = defineCommand({
     if (args.json) console.log(JSON.stringify(summaryJson(result), null, 2));
     else printSummary(result);
     if (args["enforce-gate"] && !result.gate.passed) process.exitCode = 3;
-  }),
+  },
 });
 
 class Progress {
