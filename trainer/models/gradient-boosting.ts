@@ -8,6 +8,9 @@
  *
  * Early stopping (when a validation set is given): stop once validation log loss has not improved by
  * more than tol for early_stopping_rounds rounds, and keep only the best round's trees.
+ *
+ * Longer than 300 lines because the hot loops sit beside their one caller as small standalone
+ * functions, the shape V8 optimises well.
  */
 import type { ModelConfig } from "../config";
 import { modelConfigSchema } from "../config";
