@@ -41,43 +41,28 @@ export function fitLogisticRegression(
   if (positives === 0 || positives === n) throw new RangeError("logistic regression needs both classes in y");
 
   const k = d + 1; // parameters: w[0..d-1], then the intercept
+  // x̃ = [x, 1] stored column by column: every sum below becomes a sequential dot product.
+  const columns = new Float64Array(k * n);
+  for (let r = 0; r < n; r++) for (let c = 0; c < d; c++) columns[c * n + r] = data[r * d + c]!;
+  columns.fill(1, d * n);
+  const work: NewtonWork = {
+    z: new Float64Array(n),
+    residual: new Float64Array(n),
+    curvature: new Float64Array(n),
+    weighted: new Float64Array(n),
+  };
   const theta = new Float64Array(k);
   const grad = new Float64Array(k);
   const hess = new Float64Array(k * k);
   const step = new Float64Array(k);
   const trial = new Float64Array(k);
-  const x = new Float64Array(k);
-  x[d] = 1;
 
-  let f = objective(X, y, C, theta);
+  let f = objective(columns, n, y, C, theta, work.z);
   let nIter = 0;
   let converged = false;
   while (nIter < maxIter && !converged) {
     nIter++;
-    grad.fill(0);
-    hess.fill(0);
-    for (let r = 0; r < n; r++) {
-      const base = r * d;
-      let z = theta[d]!;
-      for (let c = 0; c < d; c++) {
-        x[c] = data[base + c]!;
-        z += theta[c]! * x[c]!;
-      }
-      const p = z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
-      const residual = C * (p - y[r]!);
-      const s = C * p * (1 - p);
-      for (let i = 0; i < k; i++) {
-        const xi = x[i]!;
-        grad[i]! += residual * xi;
-        const sxi = s * xi;
-        const row = i * k;
-        for (let j = 0; j <= i; j++) hess[row + j]! += sxi * x[j]!;
-      }
-    }
-    for (let i = 0; i < d; i++) {
-      grad[i]! += theta[i]!;
-      hess[i * k + i]! += 1;
-    }
+    derivatives(columns, n, y, C, theta, work, grad, hess);
     choleskySolve(hess, k, grad, step); // step = H⁻¹ g (lower triangle of hess is used)
 
     // Backtracking (Armijo) guards the first steps, where the quadratic model can overshoot. Once
@@ -89,7 +74,7 @@ export function fitLogisticRegression(
     let t = 1;
     for (let halvings = 0; ; halvings++) {
       for (let i = 0; i < k; i++) trial[i] = theta[i]! - t * step[i]!;
-      const fTrial = objective(X, y, C, trial);
+      const fTrial = objective(columns, n, y, C, trial, work.z);
       if (!resolvable || fTrial <= f - 1e-4 * t * decrease) {
         theta.set(trial);
         f = fTrial;
@@ -114,18 +99,81 @@ export function fitLogisticRegression(
   };
 }
 
-function objective(X: Matrix, y: Uint8Array, C: number, theta: Float64Array): number {
-  const { rows: n, cols: d, data } = X;
+interface NewtonWork {
+  z: Float64Array;
+  residual: Float64Array;
+  curvature: Float64Array;
+  weighted: Float64Array;
+}
+
+/** z = x̃ θ for every row. */
+function linear(columns: Float64Array, n: number, theta: Float64Array, z: Float64Array): void {
+  z.fill(0);
+  for (let c = 0; c < theta.length; c++) {
+    const t = theta[c]!;
+    const off = c * n;
+    for (let r = 0; r < n; r++) z[r]! += t * columns[off + r]!;
+  }
+}
+
+/** Four partial sums, so each add does not wait for the previous one. */
+function dot(a: Float64Array, aOff: number, b: Float64Array, bOff: number, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    s0 += a[aOff + r]! * b[bOff + r]!;
+    s1 += a[aOff + r + 1]! * b[bOff + r + 1]!;
+    s2 += a[aOff + r + 2]! * b[bOff + r + 2]!;
+    s3 += a[aOff + r + 3]! * b[bOff + r + 3]!;
+  }
+  for (; r < n; r++) s0 += a[aOff + r]! * b[bOff + r]!;
+  return s0 + s1 + (s2 + s3);
+}
+
+/**
+ * grad = C Σ (p - y) x̃ + [w, 0] and the lower triangle of hess = C Σ p(1 - p) x̃ x̃ᵀ + diag(1, .., 1, 0):
+ * the ridge term covers w, not the intercept.
+ */
+function derivatives(
+  columns: Float64Array,
+  n: number,
+  y: Uint8Array,
+  C: number,
+  theta: Float64Array,
+  work: NewtonWork,
+  grad: Float64Array,
+  hess: Float64Array,
+): void {
+  const k = theta.length;
+  const { z, residual, curvature, weighted } = work;
+  linear(columns, n, theta, z);
+  for (let r = 0; r < n; r++) {
+    const zr = z[r]!;
+    const p = zr >= 0 ? 1 / (1 + Math.exp(-zr)) : Math.exp(zr) / (1 + Math.exp(zr));
+    residual[r] = C * (p - y[r]!);
+    curvature[r] = C * p * (1 - p);
+  }
+  for (let i = 0; i < k; i++) {
+    grad[i] = dot(residual, 0, columns, i * n, n) + (i < k - 1 ? theta[i]! : 0);
+    const off = i * n;
+    for (let r = 0; r < n; r++) weighted[r] = curvature[r]! * columns[off + r]!;
+    for (let j = 0; j <= i; j++) hess[i * k + j] = dot(weighted, 0, columns, j * n, n) + (i === j && i < k - 1 ? 1 : 0);
+  }
+}
+
+function objective(columns: Float64Array, n: number, y: Uint8Array, C: number, theta: Float64Array, z: Float64Array): number {
+  linear(columns, n, theta, z);
   let loss = 0;
   for (let r = 0; r < n; r++) {
-    const base = r * d;
-    let z = theta[d]!;
-    for (let c = 0; c < d; c++) z += theta[c]! * data[base + c]!;
-    const softplus = z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
-    loss += softplus - y[r]! * z;
+    const zr = z[r]!;
+    const softplus = zr > 0 ? zr + Math.log1p(Math.exp(-zr)) : Math.log1p(Math.exp(zr));
+    loss += softplus - y[r]! * zr;
   }
   let ridge = 0;
-  for (let c = 0; c < d; c++) ridge += theta[c]! * theta[c]!;
+  for (let c = 0; c < theta.length - 1; c++) ridge += theta[c]! * theta[c]!;
   return C * loss + 0.5 * ridge;
 }
 
