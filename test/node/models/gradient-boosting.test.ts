@@ -70,9 +70,9 @@ describe("gradient boosting", () => {
     expect(tree.threshold[0]).toBe(0.5);
     expect(tree.value[1]).toBeCloseTo(-0.8, 14);
     expect(tree.value[2]).toBeCloseTo(0.8, 14);
-    // Among 40 one-hot columns (only 32 are bit-packed; the rest take the per-column path) the
-    // informative one is found wherever it sits.
-    for (const informative of [5, 37]) {
+    // Among 40 one-hot columns (32 are bit-packed, bit 31 being the sign bit; the rest take the
+    // per-column path) the informative one is found wherever it sits.
+    for (const informative of [5, 31, 37]) {
       const wide = matrix(
         Array.from({ length: 8 }, (_, r) =>
           Array.from({ length: 40 }, (_, c) => (c === informative ? X.data[r]! : (r + c) % 3 === 0 ? 1 : 0)),
