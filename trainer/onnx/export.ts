@@ -11,7 +11,7 @@
  */
 import { createHash } from "node:crypto";
 import type { FeatureSpec, Manifest } from "../../worker/contract/manifest";
-import type { TrainedModel } from "../models/types";
+import type { TrainedModel, Tree } from "../models/types";
 import { DataType, GraphBuilder, ML_DOMAIN } from "./graph-builder";
 import { AGGREGATE, treeEnsembleAttributes } from "./tree-ensemble";
 
@@ -43,6 +43,14 @@ export function onnxManifestBlock(bytes: Uint8Array): Manifest["onnx"] {
 export function designWidth(preprocessing: Preprocessing): number {
   return preprocessing.numeric.length + preprocessing.categorical.reduce((n, c) => n + c.categories.length, 0);
 }
+
+const ZERO_LEAF: Tree = {
+  feature: Int32Array.of(-1),
+  threshold: Float32Array.of(0),
+  left: Int32Array.of(-1),
+  right: Int32Array.of(-1),
+  value: Float64Array.of(0),
+};
 
 export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
   const { features, preprocessing, model } = options;
@@ -101,7 +109,10 @@ function positiveProbability(g: GraphBuilder, x: string, model: TrainedModel, wi
       return g.node("TreeEnsemble", [x], "model/p", treeEnsembleAttributes(model.trees, width, AGGREGATE.AVERAGE), ML_DOMAIN);
     case "gradient_boosting": {
       checkFinite("gradient boosting baseScore", model.baseScore);
-      const score = g.node("TreeEnsemble", [x], "model/score", treeEnsembleAttributes(model.trees, width, AGGREGATE.SUM), ML_DOMAIN);
+      // Early stopping can keep zero rounds (none beat the baseline): p is then sigmoid(base),
+      // written as one zero-valued leaf because TreeEnsemble needs at least one tree.
+      const trees = model.trees.length ? model.trees : [ZERO_LEAF];
+      const score = g.node("TreeEnsemble", [x], "model/score", treeEnsembleAttributes(trees, width, AGGREGATE.SUM), ML_DOMAIN);
       // Opset-5 TreeEnsemble has no base_values attribute.
       const base = g.constant("model/base", { type: "float", dims: [1], values: [model.baseScore] });
       return g.node("Sigmoid", [g.node("Add", [score, base], "model/logit")], "model/p");

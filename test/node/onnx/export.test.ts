@@ -93,6 +93,11 @@ describe("exportOnnx on hand-computed cases", () => {
     logits.forEach((z, i) => expect(Math.abs(p[i]! - sigmoid(z + 0.125))).toBeLessThan(1e-6));
   });
 
+  it("exports boosting that kept zero rounds as the constant sigmoid(base)", async () => {
+    const p = await predict({ family: "gradient_boosting", trees: [], baseScore: -1.25 }, exactRows);
+    p.forEach((v) => expect(Math.abs(v - sigmoid(-1.25))).toBeLessThan(1e-6));
+  });
+
   it("applies hand-set logistic regression coefficients to the design matrix", async () => {
     const coef = [0.8, -0.5, 0.3, -0.2, 1.1, 0.05, -0.4];
     const p = await predict({ family: "logistic_regression", coef: Float64Array.from(coef), intercept: -0.25 }, exactRows);
