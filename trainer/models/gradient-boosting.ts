@@ -17,6 +17,7 @@ import { modelConfigSchema } from "../config";
 import { applyBins, fitBinEdges, type BinnedMatrix } from "./binning";
 import { addTreeValues } from "./predict";
 import type { Matrix, Tree } from "./types";
+import { packTree } from "./pack-tree";
 
 export type GradientBoostingOptions = Omit<Extract<ModelConfig, { type: "gradient_boosting" }>, "type">;
 
@@ -225,13 +226,7 @@ class TreeGrower {
       stack.push({ ...rNode, hist: leftSmaller ? large : small });
       stack.push({ ...lNode, hist: leftSmaller ? small : large });
     }
-    return {
-      feature: Int32Array.from(feature),
-      threshold: Float32Array.from(threshold),
-      left: Int32Array.from(left),
-      right: Int32Array.from(right),
-      value: Float64Array.from(value),
-    };
+    return packTree({ feature, threshold, left, right, value });
   }
 
   /** g and h are the node's gradient and hessian totals (a binary feature's bin 0 is total - bin 1). */

@@ -17,6 +17,7 @@ import { modelConfigSchema } from "../config";
 import type { Rng } from "../random";
 import { binMatrix, type BinnedMatrix } from "./binning";
 import type { Matrix, Tree } from "./types";
+import { packTree } from "./pack-tree";
 
 export type RandomForestOptions = Omit<Extract<ModelConfig, { type: "random_forest" }>, "type">;
 
@@ -188,13 +189,7 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
     stack.push({ id: rt, start: mid, end, depth, weight: wNode - wl, positive: posNode - posl, constant });
     stack.push({ id: l, start, end: mid, depth, weight: wl, positive: posl, constant });
   }
-  return {
-    feature: Int32Array.from(feature),
-    threshold: Float32Array.from(threshold),
-    left: Int32Array.from(left),
-    right: Int32Array.from(right),
-    value: Float64Array.from(value),
-  };
+  return packTree({ feature, threshold, left, right, value });
 }
 
 // The hot loops live in small functions taking their arrays as arguments: V8 optimises them far
