@@ -1,0 +1,210 @@
+/**
+ * Benchmarks /predict end to end and inference inside workerd, and prints the figures (a
+ * benchmark, not a test: it fails only when something does not serve).
+ *
+ *   npx tsx scripts/build-bench-model.ts            # once: artifacts/bench-forest (200 trees, depth 8)
+ *   npx tsx scripts/bench-predict.ts [--duration 10] [--warmup 3] [--connections 16] [--rows 1,100]
+ *        [--skip-wrangler] [--skip-inference] [--json]
+ *
+ * Path A, "direct": the bundle `wrangler deploy --dry-run` builds, run by workerd through Miniflare's
+ * own server (no wrangler proxy in front). Path B: the same worker through `wrangler dev`. Both serve
+ * one registry prepared in a temp dir (migrations applied and the bench forest registered through the
+ * worker's own registerVersion(), alias production), laid out as wrangler's `--persist-to`.
+ * Inference per row comes from a probe worker (scripts/bench/inference-probe.ts) timed from outside,
+ * because workerd's clocks do not advance during pure CPU work.
+ *
+ * Everything started here (Miniflare instances, the wrangler dev process group, temp dirs) is
+ * stopped and removed at the end, on failure and on Ctrl-C.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { defineCommand, runMain } from "citty";
+import { unstable_readConfig } from "wrangler";
+import { installCleanupHandlers, makeTempDir, runCleanups } from "./bench/cleanup";
+import { HEALTH_FLOOR, type LoadFigures, type Payload, payloads, runLoad, verifyPredict } from "./bench/load";
+import { measureInNode } from "./bench/node-reference";
+import { measureInference, type ProbeResult } from "./bench/probe-timing";
+import { buildBundle } from "./bench/process";
+import { type BenchModel, prepareRegistry, readBenchModel, type RegistryConfig } from "./bench/registry-state";
+import { type BenchReport, checkTargets, formatReport, type PathRun } from "./bench/report";
+import { type RunningServer, startDirect, startWranglerDev } from "./bench/servers";
+
+const ROOT = resolve(import.meta.dirname, "..");
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+function positive(name: string, value: string, integer = true): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new Error(`--${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
+  }
+  return n;
+}
+
+function readRegistryConfig(): RegistryConfig {
+  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") }, { hideWarnings: true });
+  type D1Entry = { binding: string; database_id?: string; preview_database_id?: string };
+  type R2Entry = { binding: string; bucket_name?: string };
+  const d1 = (config.d1_databases as D1Entry[]).find((d) => d.binding === "DB");
+  const r2 = (config.r2_buckets as R2Entry[]).find((b) => b.binding === "MODELS");
+  const d1DatabaseId = d1?.preview_database_id ?? d1?.database_id;
+  if (!d1DatabaseId || !r2?.bucket_name) throw new Error("wrangler.toml must declare the DB (D1) and MODELS (R2) bindings");
+  const vars = Object.fromEntries(
+    Object.entries(config.vars).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])),
+  );
+  return { d1DatabaseId, r2BucketName: r2.bucket_name, vars };
+}
+
+function packageVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
+  } catch {
+    return "?";
+  }
+}
+
+async function benchPath(
+  path: PathRun["path"],
+  description: string,
+  server: RunningServer,
+  model: BenchModel,
+  bodies: Payload[],
+  options: { connections: number; durationS: number; warmupS: number; expectVersion: number },
+): Promise<PathRun> {
+  const version = String(options.expectVersion);
+  for (const payload of bodies) {
+    // The first request loads the ORT session (~0.5-1 s); check every payload before loading it up.
+    const first = await verifyPredict(server.url, model.manifest, payload);
+    if (payload.rows > 0 && first.version !== version) {
+      throw new Error(`${description} served ${model.manifest.name} version ${first.version}, but the registry's production alias is version ${version}`);
+    }
+    if (payload.rows > 0) log(`  ${payload.label}: 200, ${model.manifest.name} v${first.version}, golden reproduced (first request ${first.ms.toFixed(0)} ms)`);
+  }
+  const runs: PathRun["runs"] = [];
+  for (const payload of bodies) {
+    log(`  ${payload.label}: warm-up ${options.warmupS} s...`);
+    await runLoad(server.url, payload, { connections: options.connections, durationS: options.warmupS });
+    log(`  ${payload.label}: measuring ${options.durationS} s at ${options.connections} connections...`);
+    const figures: LoadFigures = await runLoad(server.url, payload, {
+      connections: options.connections,
+      durationS: options.durationS,
+      serverPids: () => server.pids(),
+    });
+    log(
+      `  ${payload.label}: ${figures.reqPerSec.toFixed(0)} req/s, p50 ${figures.latencyMs.p50.toFixed(2)} ms, ` +
+        `p99 ${figures.latencyMs.p99.toFixed(2)} ms, server CPU ${figures.serverCpuMsPerRequest.toFixed(3)} ms/req, ` +
+        `non-2xx ${figures.non2xx}, errors ${figures.errors}`,
+    );
+    if (figures.non2xx > 0 || figures.errors > 0) {
+      log(`  WARNING: ${figures.non2xx} non-2xx responses, ${figures.errors} errors: ${JSON.stringify(figures.statusCodes)}`);
+    }
+    runs.push({ payload: payload.label, rows: payload.rows, ...figures });
+  }
+  return { path, description, url: server.url, modelVersion: version, runs };
+}
+
+const command = defineCommand({
+  meta: { name: "bench-predict", description: "Benchmark /predict (direct workerd and wrangler dev) and in-isolate inference" },
+  args: {
+    duration: { type: "string", description: "seconds per measured run", default: "10" },
+    warmup: { type: "string", description: "seconds of warm-up load before each measured run", default: "3" },
+    connections: { type: "string", description: "concurrent connections", default: "16" },
+    rows: { type: "string", description: "comma-separated rows per request", default: "1,100" },
+    model: { type: "string", description: "artifact dir of the bench model", default: "artifacts/bench-forest" },
+    "skip-wrangler": { type: "boolean", description: "skip path B (wrangler dev)", default: false },
+    "skip-inference": { type: "boolean", description: "skip the in-isolate inference probe", default: false },
+    "skip-floor": { type: "boolean", description: "skip the GET /health floor run on each path", default: false },
+    "probe-rows": { type: "string", description: "batch sizes for the inference probe", default: "1,100,1000" },
+    "probe-samples": { type: "string", description: "paired samples per batch size", default: "25" },
+    "probe-target-ms": { type: "string", description: "inference per timed probe request (ms)", default: "40" },
+    "wrangler-log-level": { type: "string", description: "wrangler dev --log-level (default: wrangler's own, which logs every request)" },
+    json: { type: "boolean", description: "print the figures as JSON on stdout (progress stays on stderr)", default: false },
+  },
+  async run({ args }) {
+    installCleanupHandlers();
+    const durationS = positive("duration", args.duration, false);
+    const warmupS = positive("warmup", args.warmup, false);
+    const connections = positive("connections", args.connections);
+    const rowCounts = args.rows.split(",").map((r) => positive("rows", r.trim()));
+    const probeRows = args["probe-rows"].split(",").map((r) => positive("probe-rows", r.trim()));
+    const probeSamples = positive("probe-samples", args["probe-samples"]);
+    const probeTargetMs = positive("probe-target-ms", args["probe-target-ms"], false);
+    const modelDir = resolve(ROOT, args.model);
+    if (!existsSync(join(modelDir, "model.onnx")) || !existsSync(join(modelDir, "manifest.json"))) {
+      throw new Error(`${modelDir} has no model.onnx + manifest.json; build it first: npx tsx scripts/build-bench-model.ts`);
+    }
+
+    try {
+      const model = readBenchModel(modelDir);
+      const config = readRegistryConfig();
+      const maxRows = Math.max(1000, ...rowCounts);
+      const vars = { DEFAULT_MODEL: model.manifest.name, DEFAULT_ALIAS: "production", MAX_BATCH_ROWS: String(maxRows) };
+      const tmp = makeTempDir("bench-predict-");
+      const stateDir = join(tmp, "state");
+      const bundleDir = join(tmp, "worker-bundle");
+      const probeDir = join(tmp, "probe-bundle");
+      const meta: BenchReport["meta"] = {
+        date: new Date().toISOString(),
+        node: process.version,
+        cpus: cpus().length,
+        loadAvg: loadavg().map((l) => l.toFixed(2)).join(" "),
+        wrangler: packageVersion("wrangler"),
+        miniflare: packageVersion("miniflare"),
+        model: model.manifest.name,
+        modelDescription: model.manifest.description,
+        modelBytes: model.onnx.byteLength,
+        connections,
+        durationS,
+        warmupS,
+      };
+
+      log(`building the worker bundle${args["skip-inference"] ? "" : " and the inference probe"} (wrangler deploy --dry-run) into ${tmp}...`);
+      await Promise.all([buildBundle(ROOT, bundleDir), args["skip-inference"] ? null : buildBundle(ROOT, probeDir, "scripts/bench/inference-probe.ts")]);
+
+      log("preparing the registry: migrations + registerVersion(), alias production...");
+      const registered = await prepareRegistry(stateDir, config, join(ROOT, "migrations"), model);
+      meta.modelVersion = registered.version;
+      const bodies = [...payloads(model.manifest, rowCounts), ...(args["skip-floor"] ? [] : [HEALTH_FLOOR])];
+      const load = { connections, durationS, warmupS, expectVersion: registered.version };
+      const paths: PathRun[] = [];
+
+      log("path A, direct: Miniflare serving the built bundle...");
+      const direct = await startDirect(bundleDir, stateDir, config, { ...config.vars, ...vars });
+      log(`  listening on ${direct.url}`);
+      try {
+        paths.push(await benchPath("direct", "A direct (Miniflare, built bundle)", direct, model, bodies, load));
+      } finally {
+        await direct.stop();
+      }
+
+      let inference: ProbeResult | null = null;
+      if (!args["skip-inference"]) {
+        log("inference probe: session.run inside workerd, timed from Node...");
+        inference = await measureInference(probeDir, model, { rowCounts: probeRows, samples: probeSamples, targetMs: probeTargetMs, log });
+        log("reference: the same inference in Node...");
+        inference.node = await measureInNode(model, { rowCounts: probeRows, samples: probeSamples, targetMs: probeTargetMs });
+      }
+
+      if (!args["skip-wrangler"]) {
+        const level = args["wrangler-log-level"];
+        log(`path B: wrangler dev --persist-to <temp state>${level ? ` --log-level ${level}` : ""}...`);
+        const dev = await startWranglerDev(ROOT, stateDir, vars, tmp, level);
+        log(`  listening on ${dev.url}`);
+        try {
+          const label = `B wrangler dev${level ? ` (log ${level})` : ""}`;
+          paths.push(await benchPath("wrangler-dev", label, dev, model, bodies, load));
+        } finally {
+          await dev.stop();
+        }
+      }
+
+      const report: BenchReport = { meta, paths, inference, targets: checkTargets(paths, inference) };
+      if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`\n${formatReport(report)}\n`);
+    } finally {
+      await runCleanups();
+    }
+  },
+});
+
+runMain(command);

@@ -1,0 +1,69 @@
+/**
+ * Reference figure: the same ORT wasm binary, single-threaded, running the same model on the same
+ * rows in Node, where clocks work, with the worker's session options and tensor shapes. Put beside
+ * the workerd probe it tells whether a cost belongs to ORT itself or to running it inside workerd.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import * as ort from "onnxruntime-web/wasm";
+import type { FeatureRow } from "../../worker/contract/manifest";
+import { buildFeeds } from "../../worker/predict/feature-feeds";
+import { median } from "./process";
+import type { BenchModel } from "./registry-state";
+
+export interface NodeFigure {
+  rows: number;
+  reps: number;
+  samples: number;
+  perCallMs: number;
+  perRowMs: number;
+  /** Median process CPU time per call (process.cpuUsage), less moved by other load than wall time. */
+  cpuPerCallMs: number;
+}
+
+export async function measureInNode(model: BenchModel, options: { rowCounts: number[]; samples: number; targetMs: number }): Promise<NodeFigure[]> {
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmBinary = readFileSync(createRequire(import.meta.url).resolve("onnxruntime-web/ort-wasm-simd-threaded.wasm"));
+  ort.env.logLevel = "error";
+  const session = await ort.InferenceSession.create(model.onnx, { executionProviders: ["wasm"], graphOptimizationLevel: "all" });
+  const { manifest } = model;
+  const goldens = manifest.golden.map((g) => g.input as FeatureRow);
+  const output = manifest.onnx.output;
+  const figures: NodeFigure[] = [];
+  try {
+    for (const rows of options.rowCounts) {
+      const { feeds } = buildFeeds(manifest, Array.from({ length: rows }, (_, i) => goldens[i % goldens.length]!));
+      // As OnnxSession.run does: fresh tensors per call, read the output, dispose.
+      const once = async () => {
+        const tensors: Record<string, ort.Tensor> = {};
+        for (const [name, feed] of Object.entries(feeds)) {
+          tensors[name] = feed.kind === "float" ? new ort.Tensor("float32", feed.data, [rows, 1]) : new ort.Tensor("string", feed.data, [rows, 1]);
+        }
+        const result = await session.run(tensors, [output]);
+        for (const t of Object.values(result)) t.dispose();
+      };
+      const timeReps = async (reps: number) => {
+        const started = performance.now();
+        for (let r = 0; r < reps; r++) await once();
+        return performance.now() - started;
+      };
+      await timeReps(5);
+      const probe = await timeReps(3);
+      const reps = Math.max(1, Math.round((options.targetMs * 3) / Math.max(probe, 0.001)));
+      const perCall: number[] = [];
+      const cpuPerCall: number[] = [];
+      for (let s = 0; s < options.samples; s++) {
+        const cpu = process.cpuUsage();
+        perCall.push((await timeReps(reps)) / reps);
+        const used = process.cpuUsage(cpu);
+        cpuPerCall.push((used.user + used.system) / 1000 / reps);
+      }
+      const perCallMs = median(perCall);
+      figures.push({ rows, reps, samples: options.samples, perCallMs, perRowMs: perCallMs / rows, cpuPerCallMs: median(cpuPerCall) });
+    }
+  } finally {
+    await session.release();
+  }
+  return figures;
+}

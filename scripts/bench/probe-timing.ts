@@ -1,0 +1,145 @@
+/**
+ * Times inference inside workerd from Node (see inference-probe.ts for why not from inside):
+ * for each batch size N, alternate `reps=0` and `reps=R` requests and take the median of the paired
+ * differences; per call = median / R, per row = per call / N. R is calibrated so one timed request
+ * carries ~targetMs of inference, which keeps the loopback noise (~0.1-1 ms) small beside it.
+ */
+import type { Readable } from "node:stream";
+import { Miniflare } from "miniflare";
+import { onCleanup } from "./cleanup";
+import { cpuMs, ownWorkerdPids } from "./proc-cpu";
+import { bundleModules, COMPATIBILITY_DATE, median, percentile } from "./process";
+import type { NodeFigure } from "./node-reference";
+import type { BenchModel } from "./registry-state";
+
+export interface InferenceFigure {
+  rows: number;
+  reps: number;
+  samples: number;
+  perCallMs: number;
+  perRowMs: number;
+  per1000RowsMs: number;
+  /** Spread of the per-row estimate across samples (25th and 75th percentile). */
+  perRowIqrMs: [number, number];
+  /** Median round trip of a reps=0 request: the request overhead the difference removes. */
+  emptyRequestMs: number;
+  /**
+   * workerd CPU time per call from /proc: a block of `samples` reps=R requests minus a block of
+   * `samples` reps=0 requests, over samples x R calls. Hardly moved by other load on the machine.
+   */
+  cpuPerCallMs: number;
+  cpuPerRowMs: number;
+}
+
+export interface ProbeResult {
+  goldenMaxAbsError: number;
+  figures: InferenceFigure[];
+  /** The same runs in Node (ORT wasm, 1 thread), for reference. */
+  node?: NodeFigure[];
+}
+
+export async function measureInference(
+  bundleDir: string,
+  model: BenchModel,
+  options: { rowCounts: number[]; samples: number; targetMs: number; log: (line: string) => void },
+): Promise<ProbeResult> {
+  const mf = new Miniflare({
+    modules: bundleModules(bundleDir),
+    modulesRoot: bundleDir,
+    compatibilityDate: COMPATIBILITY_DATE,
+    host: "127.0.0.1",
+    logRequests: false,
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      stdout.pipe(process.stderr, { end: false });
+      stderr.pipe(process.stderr, { end: false });
+    },
+  });
+  let disposed = false;
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await mf.dispose();
+  };
+  const unregister = onCleanup("dispose inference probe", dispose);
+  try {
+    const before = new Set(ownWorkerdPids());
+    await mf.ready;
+    const pids = ownWorkerdPids().filter((p) => !before.has(p));
+    const loadRes = await mf.dispatchFetch("http://probe/load", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ manifest: model.manifest, onnx_base64: Buffer.from(model.onnx).toString("base64") }),
+    });
+    const loaded = (await loadRes.json()) as { max_abs_error?: number; error?: string };
+    if (loadRes.status !== 200 || loaded.max_abs_error === undefined) throw new Error(`probe /load failed: ${loaded.error ?? loadRes.status}`);
+    if (loaded.max_abs_error > 1e-5) throw new Error(`probe session does not reproduce the goldens (max error ${loaded.max_abs_error})`);
+
+    const time = async (rows: number, reps: number): Promise<number> => {
+      const started = performance.now();
+      const res = await mf.dispatchFetch(`http://probe/run?rows=${rows}&reps=${reps}`);
+      const body = await res.text();
+      const ms = performance.now() - started;
+      if (res.status !== 200) throw new Error(`probe /run answered ${res.status}: ${body.slice(0, 300)}`);
+      return ms;
+    };
+
+    const figures: InferenceFigure[] = [];
+    for (const rows of options.rowCounts) {
+      for (let i = 0; i < 3; i++) await time(rows, 2);
+      // Calibrate: double reps until one request carries ~20 ms, then scale to the target.
+      let k = 1;
+      let t = 0;
+      for (;;) {
+        t = (await time(rows, k)) - (await time(rows, 0));
+        if (t >= 20 || k >= 1 << 16) break;
+        k *= 2;
+      }
+      const reps = Math.max(1, Math.round((options.targetMs * k) / Math.max(t, 0.001)));
+      const diffs: number[] = [];
+      const empties: number[] = [];
+      for (let s = 0; s < options.samples; s++) {
+        // Alternate the order so drift (the other core busy, GC) hits both sides alike.
+        let t0: number;
+        let tR: number;
+        if (s % 2) {
+          t0 = await time(rows, 0);
+          tR = await time(rows, reps);
+        } else {
+          tR = await time(rows, reps);
+          t0 = await time(rows, 0);
+        }
+        diffs.push(tR - t0);
+        empties.push(t0);
+      }
+      const cpuBlock = async (r: number) => {
+        const start = cpuMs(pids);
+        for (let i = 0; i < options.samples; i++) await time(rows, r);
+        return cpuMs(pids) - start;
+      };
+      const cpuPerCallMs = ((await cpuBlock(reps)) - (await cpuBlock(0))) / (options.samples * reps);
+      const perCallMs = median(diffs) / reps;
+      const perRow = diffs.map((d) => d / reps / rows).sort((a, b) => a - b);
+      const figure: InferenceFigure = {
+        rows,
+        reps,
+        samples: options.samples,
+        perCallMs,
+        perRowMs: perCallMs / rows,
+        per1000RowsMs: (perCallMs / rows) * 1000,
+        perRowIqrMs: [percentile(perRow, 25), percentile(perRow, 75)],
+        emptyRequestMs: median(empties),
+        cpuPerCallMs,
+        cpuPerRowMs: cpuPerCallMs / rows,
+      };
+      options.log(
+        `  inference, ${rows} row(s)/call: ${perCallMs.toFixed(3)} ms per call, ${(figure.perRowMs * 1000).toFixed(1)} µs per row; ` +
+          `CPU ${cpuPerCallMs.toFixed(3)} ms per call (R=${reps}, ${options.samples} pairs)`,
+      );
+      figures.push(figure);
+    }
+    return { goldenMaxAbsError: loaded.max_abs_error, figures };
+  } finally {
+    unregister();
+    await dispose();
+  }
+}

@@ -1,0 +1,89 @@
+/** Child processes and ports for the benchmark: wrangler builds, free loopback ports, offline env. */
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { extname, join } from "node:path";
+
+/** Without these each wrangler command waits ~20 s on network look-ups (see shared notes). */
+export const OFFLINE_ENV = {
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  WRANGLER_SEND_METRICS: "false",
+  WRANGLER_HIDE_BANNER: "true",
+};
+
+export const COMPATIBILITY_DATE = "2026-04-20";
+
+/** Runs a command to completion (async, so Ctrl-C handlers still run); rejects with its output tail. */
+export function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (code === 0) resolve(output);
+      else reject(new Error(`${command} ${args.join(" ")} exited with ${code ?? signal}:\n${output.slice(-3000)}`));
+    });
+  });
+}
+
+/**
+ * Bundles a worker the way `wrangler deploy` would, without deploying: index.js plus the ORT wasm
+ * beside it (imported as `./<hash>-ort-wasm-simd-threaded.wasm`). `entry` overrides the config's main.
+ */
+export async function buildBundle(root: string, outDir: string, entry?: string): Promise<void> {
+  const args = ["wrangler", "deploy", "--dry-run", "--outdir", outDir];
+  if (entry) args.splice(2, 0, entry);
+  await run("npx", args, { cwd: root, env: { ...OFFLINE_ENV, CI: "1" } });
+}
+
+/**
+ * The bundle as a Miniflare module list, typed by wrangler's default module rules (`.js` ESModule,
+ * `.wasm` CompiledWasm, `.bin` Data, `.txt`/`.html` Text). Listed explicitly rather than through
+ * `scriptPath` + `modulesRules`: Miniflare's import walker refuses the bundle because ORT contains a
+ * dynamic `import(n)` with a non-literal specifier (ERR_MODULE_DYNAMIC_SPEC), so the rules are
+ * applied here instead. The entry module must come first.
+ */
+export function bundleModules(outDir: string): { type: "ESModule" | "CompiledWasm" | "Data" | "Text"; path: string }[] {
+  const typeOf = { ".js": "ESModule", ".mjs": "ESModule", ".wasm": "CompiledWasm", ".bin": "Data", ".txt": "Text", ".html": "Text" } as const;
+  const files = readdirSync(outDir);
+  // wrangler names the entry after the config's main (index.js) or the entry given on the command line.
+  const scripts = files.filter((f) => f.endsWith(".js"));
+  const entry = files.includes("index.js") ? "index.js" : scripts.length === 1 ? scripts[0] : undefined;
+  if (!entry) throw new Error(`cannot tell the entry module of the bundle in ${outDir}: ${files.join(", ")}`);
+  const modules = files
+    .filter((f) => extname(f) in typeOf)
+    .map((f) => ({ type: typeOf[extname(f) as keyof typeof typeOf], path: join(outDir, f) }));
+  modules.sort((a, b) => Number(b.path === join(outDir, entry)) - Number(a.path === join(outDir, entry)));
+  return modules;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+export function percentile(sorted: readonly number[], p: number): number {
+  if (!sorted.length) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}

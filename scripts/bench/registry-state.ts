@@ -1,0 +1,82 @@
+/**
+ * Prepares a persisted local registry (D1 + R2) for the benchmark in a temp dir laid out the way
+ * wrangler lays out `--persist-to`: `<dir>/v3/d1` and `<dir>/v3/r2`. The same state then serves the
+ * direct Miniflare path and `wrangler dev --persist-to <dir>`.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { Miniflare } from "miniflare";
+import { type Manifest, parseManifest } from "../../worker/contract/manifest";
+import { registerVersion } from "../../worker/registry/register-version";
+import { COMPATIBILITY_DATE } from "./process";
+
+export interface RegistryConfig {
+  /** D1 database id and R2 bucket name exactly as wrangler.toml declares them (wrangler dev keys state by them). */
+  d1DatabaseId: string;
+  r2BucketName: string;
+  /** Plain-text vars from wrangler.toml. */
+  vars: Record<string, string>;
+}
+
+export function persistPaths(stateDir: string) {
+  return { d1Persist: join(stateDir, "v3", "d1"), r2Persist: join(stateDir, "v3", "r2") };
+}
+
+export interface BenchModel {
+  manifest: Manifest;
+  onnx: Uint8Array;
+}
+
+export function readBenchModel(dir: string): BenchModel {
+  return {
+    manifest: parseManifest(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))),
+    onnx: new Uint8Array(readFileSync(join(dir, "model.onnx"))),
+  };
+}
+
+/** migrations/*.sql in order, each split into statements on drizzle-kit's breakpoint marker. */
+export function migrationStatements(migrationsDir: string): string[] {
+  return readdirSync(migrationsDir)
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+    .flatMap((f) => readFileSync(join(migrationsDir, f), "utf8").split("--> statement-breakpoint"))
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+/**
+ * Applies the migrations and registers the model through the worker's own registerVersion(), with
+ * a bindings-only Miniflare whose D1/R2 proxies are the bindings. Returns the registered version.
+ */
+export async function prepareRegistry(
+  stateDir: string,
+  config: RegistryConfig,
+  migrationsDir: string,
+  model: BenchModel,
+): Promise<{ name: string; version: number; sha256: string }> {
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
+    compatibilityDate: COMPATIBILITY_DATE,
+    d1Databases: { DB: config.d1DatabaseId },
+    r2Buckets: { MODELS: config.r2BucketName },
+    ...persistPaths(stateDir),
+  });
+  try {
+    const DB = (await mf.getD1Database("DB")) as unknown as D1Database;
+    const MODELS = (await mf.getR2Bucket("MODELS")) as unknown as R2Bucket;
+    for (const sql of migrationStatements(migrationsDir)) await DB.prepare(sql).run();
+    return await registerVersion(
+      { DB, MODELS },
+      {
+        manifest: model.manifest,
+        onnx: model.onnx,
+        createdBy: "bench-predict",
+        aliases: ["production"],
+        reason: "benchmark",
+      },
+    );
+  } finally {
+    await mf.dispose();
+  }
+}

@@ -1,0 +1,173 @@
+/** The benchmark's printed table and target checks. */
+import type { InferenceFigure, ProbeResult } from "./probe-timing";
+import type { LoadFigures } from "./load";
+
+export interface PathRun {
+  path: "direct" | "wrangler-dev";
+  description: string;
+  url: string;
+  modelVersion: string;
+  runs: ({ payload: string; rows: number } & LoadFigures)[];
+}
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  value: string;
+  pass: boolean;
+}
+
+export interface BenchReport {
+  meta: Record<string, unknown>;
+  paths: PathRun[];
+  inference: ProbeResult | null;
+  targets: TargetCheck[];
+}
+
+const TARGETS = { perRowMs: 0.2, per1000RowsMs: 5, directRps: 2000, directP99Ms: 25 };
+
+export function checkTargets(paths: PathRun[], inference: ProbeResult | null): TargetCheck[] {
+  const checks: TargetCheck[] = [];
+  const one = inference?.figures.find((f) => f.rows === 1);
+  const thousand = inference?.figures.find((f) => f.rows === 1000);
+  if (one) {
+    checks.push({
+      name: "inference per row (1-row session.run, in workerd)",
+      target: `<= ${TARGETS.perRowMs} ms`,
+      value: `${one.perRowMs.toFixed(4)} ms wall (workerd CPU ${one.cpuPerRowMs.toFixed(4)} ms)`,
+      pass: one.perRowMs <= TARGETS.perRowMs,
+    });
+  }
+  if (thousand) {
+    checks.push({
+      name: "inference per 1,000 rows (1000-row session.run, in workerd)",
+      target: `<= ${TARGETS.per1000RowsMs} ms`,
+      value: `${thousand.perCallMs.toFixed(3)} ms wall (workerd CPU ${thousand.cpuPerCallMs.toFixed(3)} ms)`,
+      pass: thousand.perCallMs <= TARGETS.per1000RowsMs,
+    });
+  }
+  const direct = paths.find((p) => p.path === "direct")?.runs.find((r) => r.rows === 1);
+  if (direct) {
+    checks.push({
+      name: `direct path, 1 row, ${direct.connections} connections: throughput`,
+      target: `>= ${TARGETS.directRps} req/s`,
+      value:
+        `${direct.reqPerSec.toFixed(0)} req/s (server CPU ${direct.serverCpuMsPerRequest.toFixed(3)} ms/req, ` +
+        `~${(1000 / direct.serverCpuMsPerRequest).toFixed(0)} req/s per core of server CPU)`,
+      pass: direct.reqPerSec >= TARGETS.directRps && direct.non2xx === 0 && direct.errors === 0,
+    });
+    checks.push({
+      name: `direct path, 1 row, ${direct.connections} connections: p99 latency`,
+      target: `<= ${TARGETS.directP99Ms} ms`,
+      value: `${direct.latencyMs.p99.toFixed(2)} ms`,
+      pass: direct.latencyMs.p99 <= TARGETS.directP99Ms,
+    });
+  }
+  return checks;
+}
+
+function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
+const int = (n: number) => Math.round(n).toLocaleString("en-US");
+
+export function formatReport(report: BenchReport): string {
+  const out: string[] = [];
+  const m = report.meta;
+  out.push(`bench-predict  ${m.date}  node ${m.node}, ${m.cpus} cpus (load avg ${m.loadAvg})  wrangler ${m.wrangler}, miniflare ${m.miniflare}`);
+  out.push(`model ${m.model} v${m.modelVersion}: ${m.modelDescription} (${int(Number(m.modelBytes))} bytes)`);
+  out.push("");
+  if (report.paths.length) {
+    const first = report.paths[0]!.runs[0];
+    out.push(
+      `POST /predict over loopback, autocannon in-process, ${first?.connections ?? "?"} connections, ${m.durationS} s per run after ${m.warmupS} s warm-up.`,
+    );
+    out.push("req/s = 2xx responses / run time; latencies are exact percentiles of every 2xx response (ms); load = 1-min load average after the run.");
+    out.push("srv CPU ms/req = CPU time of the server's processes (/proc) per response; srv cores = that CPU over the run's wall time.");
+    const rows: string[][] = [];
+    for (const p of report.paths) {
+      for (const r of p.runs) {
+        rows.push([
+          p.description,
+          r.payload,
+          fmt(r.reqPerSec, 0),
+          fmt(r.latencyMs.p50),
+          fmt(r.latencyMs.p90),
+          fmt(r.latencyMs.p99),
+          fmt(r.latencyMs.max, 1),
+          fmt(r.serverCpuMsPerRequest, 3),
+          fmt(r.serverCores, 2),
+          int(r.requests),
+          String(r.non2xx),
+          String(r.errors),
+          fmt(r.loadAvg1m, 1),
+        ]);
+      }
+    }
+    out.push(
+      table(
+        ["path", "payload", "req/s", "p50", "p90", "p99", "max", "srv CPU ms/req", "srv cores", "requests", "non-2xx", "errors", "load"],
+        rows,
+        new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+      ),
+    );
+    out.push("");
+  }
+  if (report.inference) {
+    out.push(
+      "Inference inside workerd (probe worker; session.run only, timed from Node as reps=R minus reps=0, median of paired samples):",
+    );
+    const node = report.inference.node ?? [];
+    const rows = report.inference.figures.map((f: InferenceFigure) => [
+      String(f.rows),
+      String(f.reps),
+      String(f.samples),
+      fmt(f.perCallMs, 3),
+      fmt(f.perRowMs * 1000, 1),
+      `${fmt(f.perRowIqrMs[0] * 1000, 1)}-${fmt(f.perRowIqrMs[1] * 1000, 1)}`,
+      fmt(f.per1000RowsMs, 2),
+      fmt(f.emptyRequestMs, 2),
+      fmt(f.cpuPerCallMs, 3),
+      fmt(f.cpuPerRowMs * 1000, 1),
+      fmt(node.find((n) => n.rows === f.rows)?.perCallMs ?? Number.NaN, 3),
+      fmt(node.find((n) => n.rows === f.rows)?.cpuPerCallMs ?? Number.NaN, 3),
+    ]);
+    out.push(
+      table(
+        [
+          "rows/call",
+          "reps R",
+          "pairs",
+          "ms per call",
+          "µs per row",
+          "IQR µs/row",
+          "ms per 1,000 rows",
+          "empty req ms",
+          "CPU ms/call",
+          "CPU µs/row",
+          "Node ms/call",
+          "Node CPU ms/call",
+        ],
+        rows,
+        new Set([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+      ),
+    );
+    out.push(`goldens reproduced in the probe: max |error| ${report.inference.goldenMaxAbsError.toExponential(2)}`);
+    out.push("ms/µs columns: wall time (median of paired differences).");
+    out.push("CPU columns: workerd CPU time (/proc) of a block of reps=R requests minus a block of reps=0 requests.");
+    if (node.length) {
+      out.push("Node columns: the same wasm, 1 thread, same session options and rows, timed in Node (wall and process CPU; reference only).");
+    }
+    out.push("");
+  }
+  if (report.targets.length) {
+    out.push("Targets:");
+    for (const t of report.targets) out.push(`  [${t.pass ? "PASS" : "MISS"}] ${t.name}: ${t.value} (target ${t.target})`);
+  }
+  return out.join("\n");
+}
