@@ -4,14 +4,16 @@
  *
  *   npx tsx scripts/build-bench-model.ts            # once: artifacts/bench-forest (200 trees, depth 8)
  *   npx tsx scripts/bench-predict.ts [--duration 10] [--warmup 3] [--connections 16] [--rows 1,100]
- *        [--skip-wrangler] [--skip-inference] [--json]
+ *        [--skip-wrangler] [--skip-inference] [--skip-floor] [--probe-rows 1,100,1000] [--probe-warmup 30]
+ *        [--json]   (npx tsx scripts/bench-predict.ts --help lists every flag)
  *
  * Path A, "direct": the bundle `wrangler deploy --dry-run` builds, run by workerd through Miniflare's
  * own server (no wrangler proxy in front). Path B: the same worker through `wrangler dev`. Both serve
  * one registry prepared in a temp dir (migrations applied and the bench forest registered through the
  * worker's own registerVersion(), alias production), laid out as wrangler's `--persist-to`.
  * Inference per row comes from a probe worker (scripts/bench/inference-probe.ts) timed from outside,
- * because workerd's clocks do not advance during pure CPU work.
+ * because workerd's clocks do not advance during pure CPU work; cold, and again after --probe-warmup
+ * seconds of inference (V8 tiers hot wasm up from Liftoff to TurboFan only after a while).
  *
  * Everything started here (Miniflare instances, the wrangler dev process group, temp dirs) is
  * stopped and removed at the end, on failure and on Ctrl-C.
@@ -96,7 +98,7 @@ async function benchPath(
         `non-2xx ${figures.non2xx}, errors ${figures.errors}`,
     );
     if (figures.non2xx > 0 || figures.errors > 0) {
-      log(`  WARNING: ${figures.non2xx} non-2xx responses, ${figures.errors} errors: ${JSON.stringify(figures.statusCodes)}`);
+      log(`  WARNING: ${figures.non2xx} non-2xx responses, ${figures.errors} errors: ${JSON.stringify({ status: figures.statusCodes, errors: figures.errorKinds })}`);
     }
     runs.push({ payload: payload.label, rows: payload.rows, ...figures });
   }
@@ -117,6 +119,11 @@ const command = defineCommand({
     "probe-rows": { type: "string", description: "batch sizes for the inference probe", default: "1,100,1000" },
     "probe-samples": { type: "string", description: "paired samples per batch size", default: "25" },
     "probe-target-ms": { type: "string", description: "inference per timed probe request (ms)", default: "40" },
+    "probe-warmup": {
+      type: "string",
+      description: "seconds of inference before the warm figures (time for V8 to tier the wasm up); 0 = cold only",
+      default: "30",
+    },
     "wrangler-log-level": { type: "string", description: "wrangler dev --log-level (default: wrangler's own, which logs every request)" },
     json: { type: "boolean", description: "print the figures as JSON on stdout (progress stays on stderr)", default: false },
   },
@@ -129,6 +136,7 @@ const command = defineCommand({
     const probeRows = args["probe-rows"].split(",").map((r) => positive("probe-rows", r.trim()));
     const probeSamples = positive("probe-samples", args["probe-samples"]);
     const probeTargetMs = positive("probe-target-ms", args["probe-target-ms"], false);
+    const probeWarmupS = args["probe-warmup"] === "0" ? 0 : positive("probe-warmup", args["probe-warmup"], false);
     const modelDir = resolve(ROOT, args.model);
     if (!existsSync(join(modelDir, "model.onnx")) || !existsSync(join(modelDir, "manifest.json"))) {
       throw new Error(`${modelDir} has no model.onnx + manifest.json; build it first: npx tsx scripts/build-bench-model.ts`);
@@ -180,9 +188,10 @@ const command = defineCommand({
       let inference: ProbeResult | null = null;
       if (!args["skip-inference"]) {
         log("inference probe: session.run inside workerd, timed from Node...");
-        inference = await measureInference(probeDir, model, { rowCounts: probeRows, samples: probeSamples, targetMs: probeTargetMs, log });
-        log("reference: the same inference in Node...");
-        inference.node = await measureInNode(model, { rowCounts: probeRows, samples: probeSamples, targetMs: probeTargetMs });
+        const probe = { rowCounts: probeRows, samples: probeSamples, targetMs: probeTargetMs, warmupS: probeWarmupS };
+        inference = await measureInference(probeDir, model, { ...probe, log });
+        log(`reference: the same inference in Node (cold, then after ${probeWarmupS} s of warm-up)...`);
+        inference.node = await measureInNode(model, probe);
       }
 
       if (!args["skip-wrangler"]) {

@@ -20,6 +20,8 @@ export interface LoadFigures {
   errors: number;
   timeouts: number;
   statusCodes: Record<string, number>;
+  /** Connection-level errors by code (ECONNRESET, timeout, ...), if any. */
+  errorKinds: Record<string, number>;
   /** 1-minute load average when the run ended: the machine is shared, this says how busy it was. */
   loadAvg1m: number;
   /** Server-side CPU (all its processes, /proc) per response, and cores it kept busy on average. */
@@ -104,6 +106,11 @@ export async function runLoad(
   instance.on("response", (_client: unknown, status: number, _bytes: number, responseTime: number) => {
     if (status >= 200 && status < 300) latencies.push(responseTime);
   });
+  const errorKinds: Record<string, number> = {};
+  instance.on("reqError", (error: Error & { code?: string }) => {
+    const kind = error.code ?? error.message ?? "unknown";
+    errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+  });
   const result = await instance;
   const serverCpu = cpuMs(pids) - cpuBefore;
   latencies.sort((a, b) => a - b);
@@ -125,6 +132,7 @@ export async function runLoad(
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, Number(v.count)])),
+    errorKinds,
     loadAvg1m: loadavg()[0]!,
     serverCpuMsPerRequest: serverCpu / total,
     serverCores: serverCpu / (result.duration * 1000),

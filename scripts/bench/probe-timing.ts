@@ -3,16 +3,24 @@
  * for each batch size N, alternate `reps=0` and `reps=R` requests and take the median of the paired
  * differences; per call = median / R, per row = per call / N. R is calibrated so one timed request
  * carries ~targetMs of inference, which keeps the loopback noise (~0.1-1 ms) small beside it.
+ *
+ * Two phases: "cold" right after the session is created, and "warm" after `warmupS` seconds of
+ * back-to-back inference on the largest batch. V8 first runs wasm code from its baseline compiler
+ * (Liftoff) and tiers hot functions up to TurboFan later; in Node the same 1,000-row call costs
+ * ~12-14 ms with `--liftoff-only` and ~6.3 ms with `--no-liftoff`. When the tier-up happens is up to
+ * V8 (and a busy shared machine moves these figures as much), so "warm" means "after the warm-up",
+ * not "guaranteed tiered up".
  */
 import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { onCleanup } from "./cleanup";
+import type { NodeFigure } from "./node-reference";
 import { cpuMs, ownWorkerdPids } from "./proc-cpu";
 import { bundleModules, COMPATIBILITY_DATE, median, percentile } from "./process";
-import type { NodeFigure } from "./node-reference";
 import type { BenchModel } from "./registry-state";
 
 export interface InferenceFigure {
+  phase: "cold" | "warm";
   rows: number;
   reps: number;
   samples: number;
@@ -33,16 +41,23 @@ export interface InferenceFigure {
 
 export interface ProbeResult {
   goldenMaxAbsError: number;
+  warmupS: number;
+  /** Steady state (after the warm-up), or the cold figures when the warm-up is 0. */
   figures: InferenceFigure[];
+  cold: InferenceFigure[];
   /** The same runs in Node (ORT wasm, 1 thread), for reference. */
   node?: NodeFigure[];
 }
 
-export async function measureInference(
-  bundleDir: string,
-  model: BenchModel,
-  options: { rowCounts: number[]; samples: number; targetMs: number; log: (line: string) => void },
-): Promise<ProbeResult> {
+export interface ProbeOptions {
+  rowCounts: number[];
+  samples: number;
+  targetMs: number;
+  warmupS: number;
+  log: (line: string) => void;
+}
+
+export async function measureInference(bundleDir: string, model: BenchModel, options: ProbeOptions): Promise<ProbeResult> {
   const mf = new Miniflare({
     modules: bundleModules(bundleDir),
     modulesRoot: bundleDir,
@@ -83,61 +98,73 @@ export async function measureInference(
       return ms;
     };
 
-    const figures: InferenceFigure[] = [];
-    for (const rows of options.rowCounts) {
-      for (let i = 0; i < 3; i++) await time(rows, 2);
-      // Calibrate: double reps until one request carries ~20 ms, then scale to the target.
-      let k = 1;
-      let t = 0;
-      for (;;) {
-        t = (await time(rows, k)) - (await time(rows, 0));
-        if (t >= 20 || k >= 1 << 16) break;
-        k *= 2;
-      }
-      const reps = Math.max(1, Math.round((options.targetMs * k) / Math.max(t, 0.001)));
-      const diffs: number[] = [];
-      const empties: number[] = [];
-      for (let s = 0; s < options.samples; s++) {
-        // Alternate the order so drift (the other core busy, GC) hits both sides alike.
-        let t0: number;
-        let tR: number;
-        if (s % 2) {
-          t0 = await time(rows, 0);
-          tR = await time(rows, reps);
-        } else {
-          tR = await time(rows, reps);
-          t0 = await time(rows, 0);
+    const measure = async (phase: InferenceFigure["phase"]): Promise<InferenceFigure[]> => {
+      const figures: InferenceFigure[] = [];
+      for (const rows of options.rowCounts) {
+        for (let i = 0; i < 3; i++) await time(rows, 2);
+        // Calibrate: double reps until one request carries ~20 ms, then scale to the target.
+        let k = 1;
+        let t = 0;
+        for (;;) {
+          t = (await time(rows, k)) - (await time(rows, 0));
+          if (t >= 20 || k >= 1 << 16) break;
+          k *= 2;
         }
-        diffs.push(tR - t0);
-        empties.push(t0);
+        const reps = Math.max(1, Math.round((options.targetMs * k) / Math.max(t, 0.001)));
+        const diffs: number[] = [];
+        const empties: number[] = [];
+        for (let s = 0; s < options.samples; s++) {
+          // Alternate the order so drift (the other core busy, GC) hits both sides alike.
+          let t0: number;
+          let tR: number;
+          if (s % 2) {
+            t0 = await time(rows, 0);
+            tR = await time(rows, reps);
+          } else {
+            tR = await time(rows, reps);
+            t0 = await time(rows, 0);
+          }
+          diffs.push(tR - t0);
+          empties.push(t0);
+        }
+        const cpuBlock = async (r: number) => {
+          const start = cpuMs(pids);
+          for (let i = 0; i < options.samples; i++) await time(rows, r);
+          return cpuMs(pids) - start;
+        };
+        const cpuPerCallMs = ((await cpuBlock(reps)) - (await cpuBlock(0))) / (options.samples * reps);
+        const perCallMs = median(diffs) / reps;
+        const perRow = diffs.map((d) => d / reps / rows).sort((a, b) => a - b);
+        const figure: InferenceFigure = {
+          phase,
+          rows,
+          reps,
+          samples: options.samples,
+          perCallMs,
+          perRowMs: perCallMs / rows,
+          per1000RowsMs: (perCallMs / rows) * 1000,
+          perRowIqrMs: [percentile(perRow, 25), percentile(perRow, 75)],
+          emptyRequestMs: median(empties),
+          cpuPerCallMs,
+          cpuPerRowMs: cpuPerCallMs / rows,
+        };
+        options.log(
+          `  ${phase}, ${rows} row(s)/call: ${perCallMs.toFixed(3)} ms per call, ${(figure.perRowMs * 1000).toFixed(1)} µs per row; ` +
+            `CPU ${cpuPerCallMs.toFixed(3)} ms per call (R=${reps}, ${options.samples} pairs)`,
+        );
+        figures.push(figure);
       }
-      const cpuBlock = async (r: number) => {
-        const start = cpuMs(pids);
-        for (let i = 0; i < options.samples; i++) await time(rows, r);
-        return cpuMs(pids) - start;
-      };
-      const cpuPerCallMs = ((await cpuBlock(reps)) - (await cpuBlock(0))) / (options.samples * reps);
-      const perCallMs = median(diffs) / reps;
-      const perRow = diffs.map((d) => d / reps / rows).sort((a, b) => a - b);
-      const figure: InferenceFigure = {
-        rows,
-        reps,
-        samples: options.samples,
-        perCallMs,
-        perRowMs: perCallMs / rows,
-        per1000RowsMs: (perCallMs / rows) * 1000,
-        perRowIqrMs: [percentile(perRow, 25), percentile(perRow, 75)],
-        emptyRequestMs: median(empties),
-        cpuPerCallMs,
-        cpuPerRowMs: cpuPerCallMs / rows,
-      };
-      options.log(
-        `  inference, ${rows} row(s)/call: ${perCallMs.toFixed(3)} ms per call, ${(figure.perRowMs * 1000).toFixed(1)} µs per row; ` +
-          `CPU ${cpuPerCallMs.toFixed(3)} ms per call (R=${reps}, ${options.samples} pairs)`,
-      );
-      figures.push(figure);
-    }
-    return { goldenMaxAbsError: loaded.max_abs_error, figures };
+      return figures;
+    };
+
+    const cold = await measure("cold");
+    if (options.warmupS <= 0) return { goldenMaxAbsError: loaded.max_abs_error, warmupS: 0, figures: cold, cold };
+    options.log(`  warming up: ${options.warmupS} s of back-to-back inference on the largest batch...`);
+    const biggest = Math.max(...options.rowCounts);
+    const until = performance.now() + options.warmupS * 1000;
+    while (performance.now() < until) await time(biggest, Math.max(1, Math.round(10_000 / biggest)));
+    const warm = await measure("warm");
+    return { goldenMaxAbsError: loaded.max_abs_error, warmupS: options.warmupS, figures: warm, cold };
   } finally {
     unregister();
     await dispose();
