@@ -52,6 +52,8 @@ export default defineConfig(async () => {
                   LOAD_FAILURE_BACKOFF_MS: "1500",
                   MAX_BODY_BYTES: "65536",
                   MAX_BATCH_ROWS: "50",
+                  // Alias moves must show at once in tests; resolve-cache.test.ts covers the cache.
+                  RESOLVE_CACHE_TTL_MS: "0",
                 },
               },
             }),

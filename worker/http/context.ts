@@ -5,6 +5,7 @@ export interface Settings {
   maxBatchRows: number;
   maxBodyBytes: number;
   backoffMs: number;
+  resolveTtlMs: number;
 }
 
 export type AppEnv = {
@@ -17,6 +18,11 @@ function positiveInt(value: string | undefined, fallback: number): number {
   return Number.isInteger(n) && n > 0 ? n : fallback;
 }
 
+function nonNegativeInt(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== "" && Number.isInteger(n) && n >= 0 ? n : fallback;
+}
+
 export function readSettings(env: Env): Settings {
   return {
     defaultModel: env.DEFAULT_MODEL,
@@ -24,5 +30,6 @@ export function readSettings(env: Env): Settings {
     maxBatchRows: positiveInt(env.MAX_BATCH_ROWS, 1000),
     maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, 1_048_576),
     backoffMs: positiveInt(env.LOAD_FAILURE_BACKOFF_MS, 30_000),
+    resolveTtlMs: nonNegativeInt(env.RESOLVE_CACHE_TTL_MS, 5_000),
   };
 }

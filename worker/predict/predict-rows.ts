@@ -4,16 +4,18 @@
  */
 import type { FeatureRow, Manifest } from "../contract/manifest";
 import { ApiError, type FieldIssue } from "../errors";
+import type { Settings } from "../http/context";
 import { compileVersion, getSession } from "../inference/model-cache";
-import { openDb, resolveVersion, type VersionRef } from "../registry/registry";
+import type { VersionRef } from "../registry/registry";
+import { resolveVersionCached } from "../registry/resolve-cache";
 import { buildFeeds } from "./feature-feeds";
 
 /** Names a failing field in the caller's own terms, e.g. `instances[3].tenure`. */
 export type FieldPath = (row: number, field: string | undefined) => string;
 
 export interface PredictOptions {
-  maxRows: number;
-  backoffMs: number;
+  /** Batch limit, load-failure backoff, and how long an isolate may reuse a version resolution. */
+  settings: Pick<Settings, "maxBatchRows" | "backoffMs" | "resolveTtlMs">;
   path: FieldPath;
 }
 
@@ -42,17 +44,17 @@ export async function predictRows(
   options: PredictOptions,
 ): Promise<PredictResult> {
   if (rows.length === 0) throw new ApiError("VALIDATION_FAILED", "no rows to score", { issues: [{ field: options.path(0, undefined), message: "at least one row is required" }] });
-  if (rows.length > options.maxRows) {
-    throw new ApiError("VALIDATION_FAILED", `batch of ${rows.length} rows exceeds the maximum of ${options.maxRows}`, {
-      issues: [{ field: "instances", message: `at most ${options.maxRows} rows per request`, code: "too_big" }],
-      max_rows: options.maxRows,
+  if (rows.length > options.settings.maxBatchRows) {
+    throw new ApiError("VALIDATION_FAILED", `batch of ${rows.length} rows exceeds the maximum of ${options.settings.maxBatchRows}`, {
+      issues: [{ field: "instances", message: `at most ${options.settings.maxBatchRows} rows per request`, code: "too_big" }],
+      max_rows: options.settings.maxBatchRows,
     });
   }
-  const { row } = await resolveVersion(openDb(env.DB), target.name, target.ref);
+  const { row } = await resolveVersionCached(env.DB, target.name, target.ref, options.settings.resolveTtlMs);
   const compiled = compileVersion(row);
   const valid = validateRows(compiled.rowSchema, rows, options.path);
   const { feeds, unknownCategories } = buildFeeds(compiled.manifest, valid);
-  const session = await getSession(env.MODELS, row, options.backoffMs);
+  const session = await getSession(env.MODELS, row, options.settings.backoffMs);
   const output = compiled.manifest.onnx.output;
   const probabilities = await session.run(feeds, valid.length, output);
   const { threshold } = compiled.manifest.output;

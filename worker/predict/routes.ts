@@ -31,8 +31,7 @@ async function handlePredict(c: Context<AppEnv>, name: string, version?: string)
   const rows = batch ? (body.instances as unknown[]) : [body];
   const path: FieldPath = batch ? (i, f) => `instances[${i}]${f ? `.${f}` : ""}` : (_i, f) => f ?? "body";
   const result = await predictRows(c.env, { name, ref }, rows, {
-    maxRows: settings.maxBatchRows,
-    backoffMs: settings.backoffMs,
+    settings,
     path,
   });
   setPredictionHeaders(c, result);

@@ -24,8 +24,7 @@ async function invoke(c: Context<AppEnv>, name: string) {
   const body = await readJsonBody(c);
   const { rows, path } = toRecords(body);
   const result = await predictRows(c.env, { name, ref }, rows, {
-    maxRows: settings.maxBatchRows,
-    backoffMs: settings.backoffMs,
+    settings,
     path,
   });
   setPredictionHeaders(c, result);

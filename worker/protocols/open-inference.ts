@@ -76,8 +76,7 @@ async function infer(c: Context<AppEnv>) {
   const rows = tensorsToRows(body.inputs as InferInput[]);
   const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, settings.defaultAlias);
   const result = await predictRows(c.env, { name: c.req.param("name")!, ref }, rows, {
-    maxRows: settings.maxBatchRows,
-    backoffMs: settings.backoffMs,
+    settings,
     path: (i, f) => (f ? `inputs[${f}].data[${i}]` : `inputs[*].data[${i}]`),
   });
   setPredictionHeaders(c, result);
