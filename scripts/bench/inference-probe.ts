@@ -34,7 +34,7 @@ function feedsFor(state: Loaded, rows: number): Feeds["feeds"] {
   let feeds = state.feeds.get(rows);
   if (!feeds) {
     const goldens: FeatureRow[] = state.manifest.golden.map((g) => g.input as FeatureRow);
-    feeds = buildFeeds(state.manifest, Array.from({ length: rows }, (_, i) => goldens[i % goldens.length]!)).feeds;
+    feeds = buildFeeds(state.manifest.features, Array.from({ length: rows }, (_, i) => goldens[i % goldens.length]!)).feeds;
     state.feeds.set(rows, feeds);
   }
   return feeds;

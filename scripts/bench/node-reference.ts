@@ -40,7 +40,7 @@ export async function measureInNode(
   const once = async (rows: number) => {
     let feeds = feedsFor.get(rows);
     if (!feeds) {
-      feeds = buildFeeds(manifest, Array.from({ length: rows }, (_, i) => goldens[i % goldens.length]!)).feeds;
+      feeds = buildFeeds(manifest.features, Array.from({ length: rows }, (_, i) => goldens[i % goldens.length]!)).feeds;
       feedsFor.set(rows, feeds);
     }
     const tensors: Record<string, ort.Tensor> = {};

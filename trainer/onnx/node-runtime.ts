@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as ort from "onnxruntime-web/wasm";
 import type { FeatureSpec, FeatureRow } from "../../worker/contract/manifest";
+import { buildFeeds } from "../../worker/predict/feature-feeds";
 import { PROBABILITIES_OUTPUT } from "./export";
 
 export type Session = ort.InferenceSession;
@@ -28,30 +29,14 @@ export async function createSession(bytes: Uint8Array): Promise<Session> {
   return ort.InferenceSession.create(bytes);
 }
 
-/** One [N,1] tensor per feature: numeric float32 with NaN for null, categorical strings with "" for null. */
-export function buildFeeds(features: readonly FeatureSpec[], rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const feature of features) {
-    if (feature.kind === "numeric") {
-      const data = new Float32Array(rows.length);
-      rows.forEach((row, i) => {
-        const v = row[feature.name];
-        if (v === null || v === undefined) data[i] = Number.NaN;
-        else if (typeof v === "number") data[i] = v;
-        else throw new Error(`row ${i}: numeric feature ${feature.name} got the string ${JSON.stringify(v)}`);
-      });
-      feeds[feature.name] = new ort.Tensor("float32", data, [rows.length, 1]);
-    } else {
-      const data = rows.map((row, i) => {
-        const v = row[feature.name];
-        if (v === null || v === undefined) return "";
-        if (typeof v === "string") return v;
-        throw new Error(`row ${i}: categorical feature ${feature.name} got the number ${v}`);
-      });
-      feeds[feature.name] = new ort.Tensor("string", data, [rows.length, 1]);
-    }
+/** The edge's own feeds (worker/predict/feature-feeds.ts) as ORT tensors. */
+export function buildTensors(features: readonly FeatureSpec[], rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
+  const tensors: Record<string, ort.Tensor> = {};
+  for (const [name, feed] of Object.entries(buildFeeds(features, rows).feeds)) {
+    tensors[name] =
+      feed.kind === "float" ? new ort.Tensor("float32", feed.data, [rows.length, 1]) : new ort.Tensor("string", feed.data, [rows.length, 1]);
   }
-  return feeds;
+  return tensors;
 }
 
 /** The raw `probabilities` output: row-major [N,2] = [1-p, p]. */
@@ -60,7 +45,7 @@ export async function runProbabilities(
   features: readonly FeatureSpec[],
   rows: readonly FeatureRow[],
 ): Promise<{ dims: readonly number[]; data: Float32Array }> {
-  const out = await session.run(buildFeeds(features, rows));
+  const out = await session.run(buildTensors(features, rows));
   const tensor = out[PROBABILITIES_OUTPUT];
   if (!tensor) throw new Error(`model has no ${PROBABILITIES_OUTPUT} output (got ${Object.keys(out).join(", ")})`);
   if (tensor.type !== "float32") throw new Error(`${PROBABILITIES_OUTPUT} is ${tensor.type}, expected float32`);

@@ -10,6 +10,7 @@
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
+import type { TensorFeed } from "../predict/feature-feeds";
 
 const placeholder = new Uint8Array(0);
 let configured = false;
@@ -38,8 +39,6 @@ function configureOnce(): void {
 function isEmptyBinary(source: unknown): boolean {
   return (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) && source.byteLength === 0;
 }
-
-export type TensorFeed = { kind: "float"; data: Float32Array } | { kind: "string"; data: string[] };
 
 export interface OnnxSession {
   inputNames: readonly string[];

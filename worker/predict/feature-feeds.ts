@@ -1,38 +1,53 @@
 /**
- * Turns validated rows into ONNX feeds: one [N,1] tensor per manifest feature, float32 for numeric
- * (NaN for a missing value, which the graph imputes) and string for categorical ("" for missing,
- * which the graph's one-hot encodes as all zeros). All preprocessing happens inside the graph.
+ * Turns rows into ONNX feeds: one [N,1] tensor per manifest feature, float32 for numeric (NaN for
+ * a missing value, which the graph imputes) and string for categorical ("" for missing, which the
+ * graph's one-hot encodes as all zeros). All preprocessing happens inside the graph. The trainer's
+ * parity check in Node builds its feeds here too, so what it verifies is what the edge sends.
  */
-import type { FeatureRow, Manifest } from "../contract/manifest";
-import type { TensorFeed } from "../inference/onnx-runtime";
+import type { CategoricalFeatureSpec, FeatureRow, FeatureSpec } from "../contract/manifest";
+
+export type TensorFeed = { kind: "float"; data: Float32Array } | { kind: "string"; data: string[] };
 
 export interface Feeds {
   feeds: Record<string, TensorFeed>;
-  /** Per categorical feature, how many rows carried a value never seen in training. */
+  /** Per open categorical feature, how many rows carried a value never seen in training. */
   unknownCategories: Record<string, number>;
 }
 
-export function buildFeeds(manifest: Manifest, rows: readonly FeatureRow[]): Feeds {
+// Feature specs come from cached compiled manifests, so their category sets are built once.
+const knownSets = new WeakMap<CategoricalFeatureSpec, Set<string>>();
+
+function knownCategories(spec: CategoricalFeatureSpec): Set<string> {
+  let set = knownSets.get(spec);
+  if (!set) knownSets.set(spec, (set = new Set(spec.categories)));
+  return set;
+}
+
+export function buildFeeds(features: readonly FeatureSpec[], rows: readonly FeatureRow[]): Feeds {
   const feeds: Record<string, TensorFeed> = {};
   const unknownCategories: Record<string, number> = {};
   const n = rows.length;
-  for (const spec of manifest.features) {
+  for (const spec of features) {
     if (spec.kind === "numeric") {
       const data = new Float32Array(n);
       for (let i = 0; i < n; i++) {
         const v = rows[i]![spec.name];
-        data[i] = typeof v === "number" ? v : Number.NaN;
+        if (typeof v === "number") data[i] = v;
+        else if (v === null || v === undefined) data[i] = Number.NaN;
+        else throw new TypeError(`row ${i}: numeric feature ${spec.name} got ${JSON.stringify(v)}`);
       }
       feeds[spec.name] = { kind: "float", data };
     } else {
-      const known = new Set(spec.categories);
+      const known = knownCategories(spec);
       const data = new Array<string>(n);
       let unknown = 0;
       for (let i = 0; i < n; i++) {
         const v = rows[i]![spec.name];
-        const s = typeof v === "string" ? v : "";
-        if (s !== "" && !known.has(s)) unknown++;
-        data[i] = s;
+        if (typeof v === "string") {
+          if (v !== "" && !known.has(v)) unknown++;
+          data[i] = v;
+        } else if (v === null || v === undefined) data[i] = "";
+        else throw new TypeError(`row ${i}: categorical feature ${spec.name} got ${JSON.stringify(v)}`);
       }
       if (unknown > 0) unknownCategories[spec.name] = unknown;
       feeds[spec.name] = { kind: "string", data };

@@ -53,7 +53,7 @@ export async function predictRows(
   const { row } = await resolveVersionCached(env.DB, target.name, target.ref, options.settings.resolveTtlMs);
   const compiled = compileVersion(row);
   const valid = validateRows(compiled.rowSchema, rows, options.path);
-  const { feeds, unknownCategories } = buildFeeds(compiled.manifest, valid);
+  const { feeds, unknownCategories } = buildFeeds(compiled.manifest.features, valid);
   const session = await getSession(env.MODELS, row, options.settings.backoffMs);
   const output = compiled.manifest.onnx.output;
   const probabilities = await session.run(feeds, valid.length, output);
