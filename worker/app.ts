@@ -1,5 +1,6 @@
 /** Builds the Hono app: request context, feature routes, and the one place errors become responses. */
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { docsRoutes } from "./docs/openapi";
@@ -15,6 +16,17 @@ import { registryRoutes } from "./registry/routes";
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext);
+  // Browsers anywhere may call the API (as the tutorial's CORSMiddleware allowed); the ids and
+  // model headers are exposed so clients can log what answered them.
+  app.use(
+    "*",
+    cors({
+      origin: "*",
+      allowHeaders: ["content-type", "x-request-id"],
+      exposeHeaders: ["x-request-id", "x-model-name", "x-model-version", "x-unknown-categories", "retry-after"],
+      maxAge: 86_400,
+    }),
+  );
 
   app.route("/", healthRoutes);
   app.route("/", predictRoutes);

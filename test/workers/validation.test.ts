@@ -141,6 +141,22 @@ describe("404: unknown things", () => {
   });
 });
 
+describe("CORS", () => {
+  it("answers a browser preflight and exposes the id and model headers", async () => {
+    const { SELF } = await import("cloudflare:test");
+    const preflight = await SELF.fetch("https://edge.test/predict", {
+      method: "OPTIONS",
+      headers: { origin: "https://app.example", "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toMatch(/POST/);
+    const res = await postJson(`/models/${name}/predict`, "{", { origin: "https://app.example" });
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(res.headers.get("access-control-expose-headers")).toMatch(/x-request-id/);
+  });
+});
+
 describe("request ids", () => {
   it("echoes a client's x-request-id and mints one otherwise", async () => {
     const echoed = await postJson(`/models/${name}/predict`, "{", { "x-request-id": "client-abc.123" });
