@@ -1,5 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { applyOfflineEnv } from "./scripts/lib/offline-env";
 
 /**
  * Two projects in one `vitest run`:
@@ -11,6 +12,7 @@ import { defineConfig } from "vitest/config";
  *    handed to workerd as a JSON binding.
  */
 export default defineConfig(async () => {
+  applyOfflineEnv();
   const migrations = await readD1Migrations("migrations");
   const { buildFixtureModels } = await import("./test/fixtures/fixture-models");
   const { trainFixtureModel } = await import("./test/fixtures/trained-model");

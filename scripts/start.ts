@@ -20,10 +20,10 @@ import {
   applyLocalMigrations,
   type LocalBindings,
   localAliasVersion,
-  OFFLINE_ENV,
   registerArtifactDir,
   withLocalBindings,
 } from "./lib/local-registry";
+import { OFFLINE_ENV } from "./lib/offline-env";
 
 const main = defineCommand({
   meta: { name: "start", description: "Train (first run), register and serve the default model with wrangler dev" },

@@ -12,6 +12,7 @@ import { predictRoutes } from "./predict/routes";
 import { mlflowRoutes } from "./protocols/mlflow";
 import { openInferenceRoutes } from "./protocols/open-inference";
 import { registryRoutes } from "./registry/routes";
+import { SettingsError } from "./settings";
 
 export function createApp() {
   const app = new Hono<AppEnv>();
@@ -57,6 +58,7 @@ export function createApp() {
 
 function toApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
+  if (err instanceof SettingsError) return new ApiError("MISCONFIGURED", err.message, { problems: err.problems });
   if (err instanceof z.ZodError) {
     const issues = err.issues.map((i) => ({ field: i.path.join(".") || "body", message: i.message }));
     return new ApiError("VALIDATION_FAILED", issues.map((i) => `${i.field}: ${i.message}`).join("; "), { issues });

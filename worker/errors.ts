@@ -12,6 +12,8 @@ export const ERROR_STATUS = {
   VALIDATION_FAILED: 422,
   MODEL_UNAVAILABLE: 503,
   INTERNAL: 500,
+  /** A Worker var failed validation (see settings.ts); the message names it. */
+  MISCONFIGURED: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

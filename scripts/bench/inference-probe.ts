@@ -16,7 +16,7 @@
  */
 import { type Manifest, parseManifest, type FeatureRow } from "../../worker/contract/manifest";
 import { createOnnxSession, type OnnxSession } from "../../worker/inference/onnx-runtime";
-import { buildFeeds, type Feeds } from "../../worker/predict/feature-feeds";
+import { buildFeeds, type Feeds } from "../../worker/contract/feature-feeds";
 
 interface Loaded {
   manifest: Manifest;

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as ort from "onnxruntime-web/wasm";
 import type { FeatureRow } from "../../worker/contract/manifest";
-import { buildFeeds } from "../../worker/predict/feature-feeds";
+import { buildFeeds } from "../../worker/contract/feature-feeds";
 import { median } from "./process";
 import type { BenchModel } from "./registry-state";
 

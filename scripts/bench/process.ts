@@ -3,13 +3,8 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { extname, join } from "node:path";
+import { OFFLINE_ENV } from "../lib/offline-env";
 
-/** Without these each wrangler command waits ~20 s on network look-ups (see shared notes). */
-export const OFFLINE_ENV = {
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-};
 
 export const COMPATIBILITY_DATE = "2026-04-20";
 

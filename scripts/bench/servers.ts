@@ -11,7 +11,8 @@ import type { Readable } from "node:stream";
 import { Miniflare } from "miniflare";
 import { killGroup, onCleanup, trackGroup } from "./cleanup";
 import { groupPids, ownWorkerdPids } from "./proc-cpu";
-import { bundleModules, COMPATIBILITY_DATE, freePort, OFFLINE_ENV, sleep } from "./process";
+import { OFFLINE_ENV } from "../lib/offline-env";
+import { bundleModules, COMPATIBILITY_DATE, freePort, sleep } from "./process";
 import { persistPaths, type RegistryConfig } from "./registry-state";
 
 export interface RunningServer {

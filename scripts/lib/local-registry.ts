@@ -11,12 +11,8 @@ import { parseManifest } from "../../worker/contract/manifest";
 import { registerVersion } from "../../worker/registry/register-version";
 import { openDb, resolveVersion } from "../../worker/registry/registry";
 import { assertParity } from "../../trainer/onnx/parity";
+import { applyOfflineEnv, OFFLINE_ENV } from "./offline-env";
 
-export const OFFLINE_ENV = {
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  WRANGLER_SEND_METRICS: "false",
-  WRANGLER_HIDE_BANNER: "true",
-};
 
 export interface LocalBindings {
   DB: D1Database;
@@ -35,7 +31,7 @@ export function applyLocalMigrations(persistTo?: string): void {
 }
 
 export async function withLocalBindings<T>(fn: (env: LocalBindings) => Promise<T>, persistTo?: string): Promise<T> {
-  Object.assign(process.env, OFFLINE_ENV);
+  applyOfflineEnv();
   const proxy = await getPlatformProxy<LocalBindings>({ persist: persistTo ? { path: join(persistTo, "v3") } : true });
   try {
     return await fn(proxy.env);

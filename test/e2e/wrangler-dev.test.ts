@@ -11,7 +11,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { registerVersion } from "../../worker/registry/register-version";
 import type { Manifest } from "../../worker/contract/manifest";
-import { applyLocalMigrations, OFFLINE_ENV, withLocalBindings } from "../../scripts/lib/local-registry";
+import { applyLocalMigrations, withLocalBindings } from "../../scripts/lib/local-registry";
+import { OFFLINE_ENV } from "../../scripts/lib/offline-env";
 import { trainFixtureModel } from "../fixtures/trained-model";
 
 let dir: string;

@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as ort from "onnxruntime-web/wasm";
 import type { FeatureSpec, FeatureRow } from "../../worker/contract/manifest";
-import { buildFeeds } from "../../worker/predict/feature-feeds";
+import { buildFeeds } from "../../worker/contract/feature-feeds";
 import { PROBABILITIES_OUTPUT } from "./export";
 
 export type Session = ort.InferenceSession;
@@ -29,7 +29,7 @@ export async function createSession(bytes: Uint8Array): Promise<Session> {
   return ort.InferenceSession.create(bytes);
 }
 
-/** The edge's own feeds (worker/predict/feature-feeds.ts) as ORT tensors. */
+/** The edge's own feeds (worker/contract/feature-feeds.ts) as ORT tensors. */
 export function buildTensors(features: readonly FeatureSpec[], rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
   const tensors: Record<string, ort.Tensor> = {};
   for (const [name, feed] of Object.entries(buildFeeds(features, rows).feeds)) {

@@ -8,8 +8,8 @@ import { z } from "zod";
 import type { Manifest } from "../contract/manifest";
 import type { AppEnv } from "../http/context";
 import { compileVersion } from "../inference/model-cache";
-import { buildRowSchema, exampleRow } from "../predict/row-schema";
-import { openDb, resolveVersion } from "../registry/registry";
+import { buildRowSchema, exampleRow } from "../contract/row-schema";
+import { type Db, resolveVersion } from "../registry/registry";
 import { renderDocsPage } from "./docs-page";
 
 export const docsRoutes = new Hono<AppEnv>();
@@ -96,9 +96,9 @@ export function buildOpenApi(manifest: Manifest | null, maxBatchRows: number) {
   };
 }
 
-async function defaultManifest(env: Env, model: string, alias: string): Promise<Manifest | null> {
+async function defaultManifest(db: Db, model: string, alias: string): Promise<Manifest | null> {
   try {
-    const { row } = await resolveVersion(openDb(env.DB), model, { alias });
+    const { row } = await resolveVersion(db, model, { alias });
     return compileVersion(row).manifest;
   } catch {
     return null;
@@ -106,12 +106,12 @@ async function defaultManifest(env: Env, model: string, alias: string): Promise<
 }
 
 docsRoutes.get("/openapi.json", async (c) => {
-  const s = c.get("settings");
-  return c.json(buildOpenApi(await defaultManifest(c.env, s.defaultModel, s.defaultAlias), s.maxBatchRows));
+  const { db, settings: s } = c.get("services");
+  return c.json(buildOpenApi(await defaultManifest(db, s.defaultModel, s.defaultAlias), s.maxBatchRows));
 });
 
 docsRoutes.get("/docs", async (c) => {
-  const s = c.get("settings");
-  const manifest = await defaultManifest(c.env, s.defaultModel, s.defaultAlias);
+  const { db, settings: s } = c.get("services");
+  const manifest = await defaultManifest(db, s.defaultModel, s.defaultAlias);
   return c.html(renderDocsPage(buildOpenApi(manifest, s.maxBatchRows), manifest ? exampleRow(manifest) : {}));
 });

@@ -3,19 +3,19 @@ import { Hono } from "hono";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { getSession } from "../inference/model-cache";
-import { openDb, resolveVersion } from "../registry/registry";
+import { resolveVersion } from "../registry/registry";
 
 export const healthRoutes = new Hono<AppEnv>();
 
 healthRoutes.get("/health", (c) => c.json({ status: "healthy" }));
 
 healthRoutes.get("/ready", async (c) => {
-  const settings = c.get("settings");
-  const { row } = await resolveVersion(openDb(c.env.DB), settings.defaultModel, { alias: settings.defaultAlias }).catch(
+  const { db, models, settings } = c.get("services");
+  const { row } = await resolveVersion(db, settings.defaultModel, { alias: settings.defaultAlias }).catch(
     (error: unknown) => {
       throw new ApiError("MODEL_UNAVAILABLE", `not ready: ${error instanceof Error ? error.message : String(error)}`);
     },
   );
-  await getSession(c.env.MODELS, row, settings.backoffMs);
+  await getSession(models, row, settings.backoffMs);
   return c.json({ status: "ready", model: row.modelName, version: row.version, alias: settings.defaultAlias });
 });

@@ -14,7 +14,7 @@ export async function readJsonBody(c: Context<AppEnv>): Promise<unknown> {
   if (!JSON_TYPE.test(type)) {
     throw new ApiError("BAD_REQUEST", `Content-Type must be application/json (got ${type ? JSON.stringify(type) : "none"})`);
   }
-  const limit = c.get("settings").maxBodyBytes;
+  const limit = c.get("services").settings.maxBodyBytes;
   const declared = Number(c.req.header("content-length"));
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, declared);
   const text = await readLimited(c.req.raw, limit);

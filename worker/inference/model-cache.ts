@@ -9,7 +9,7 @@
 import { type Manifest, parseManifest } from "../contract/manifest";
 import type { ModelVersionRow } from "../db/schema";
 import { ApiError } from "../errors";
-import { buildRowSchema, type RowSchema } from "../predict/row-schema";
+import { buildRowSchema, type RowSchema } from "../contract/row-schema";
 import { sha256Hex } from "../registry/sha256";
 import type { OnnxSession } from "./onnx-runtime";
 

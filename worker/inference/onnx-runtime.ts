@@ -10,7 +10,7 @@
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
-import type { TensorFeed } from "../predict/feature-feeds";
+import type { TensorFeed } from "../contract/feature-feeds";
 
 const placeholder = new Uint8Array(0);
 let configured = false;

@@ -4,18 +4,16 @@
  */
 import type { FeatureRow, Manifest } from "../contract/manifest";
 import { ApiError, type FieldIssue } from "../errors";
-import type { Settings } from "../http/context";
 import { compileVersion, getSession } from "../inference/model-cache";
 import type { VersionRef } from "../registry/registry";
+import type { Services } from "../services";
 import { resolveVersionCached } from "../registry/resolve-cache";
-import { buildFeeds } from "./feature-feeds";
+import { buildFeeds } from "../contract/feature-feeds";
 
 /** Names a failing field in the caller's own terms, e.g. `instances[3].tenure`. */
 export type FieldPath = (row: number, field: string | undefined) => string;
 
 export interface PredictOptions {
-  /** Batch limit, load-failure backoff, and how long an isolate may reuse a version resolution. */
-  settings: Pick<Settings, "maxBatchRows" | "backoffMs" | "resolveTtlMs">;
   path: FieldPath;
 }
 
@@ -38,23 +36,24 @@ export interface PredictResult {
 const MAX_REPORTED_ISSUES = 100;
 
 export async function predictRows(
-  env: { DB: D1Database; MODELS: R2Bucket },
+  services: Pick<Services, "db" | "models" | "settings">,
   target: { name: string; ref: VersionRef },
   rows: readonly unknown[],
   options: PredictOptions,
 ): Promise<PredictResult> {
   if (rows.length === 0) throw new ApiError("VALIDATION_FAILED", "no rows to score", { issues: [{ field: options.path(0, undefined), message: "at least one row is required" }] });
-  if (rows.length > options.settings.maxBatchRows) {
-    throw new ApiError("VALIDATION_FAILED", `batch of ${rows.length} rows exceeds the maximum of ${options.settings.maxBatchRows}`, {
-      issues: [{ field: "instances", message: `at most ${options.settings.maxBatchRows} rows per request`, code: "too_big" }],
-      max_rows: options.settings.maxBatchRows,
+  const { settings } = services;
+  if (rows.length > settings.maxBatchRows) {
+    throw new ApiError("VALIDATION_FAILED", `batch of ${rows.length} rows exceeds the maximum of ${settings.maxBatchRows}`, {
+      issues: [{ field: "instances", message: `at most ${settings.maxBatchRows} rows per request`, code: "too_big" }],
+      max_rows: settings.maxBatchRows,
     });
   }
-  const { row } = await resolveVersionCached(env.DB, target.name, target.ref, options.settings.resolveTtlMs);
+  const { row } = await resolveVersionCached(services.db, target.name, target.ref, settings.resolveTtlMs);
   const compiled = compileVersion(row);
   const valid = validateRows(compiled.rowSchema, rows, options.path);
   const { feeds, unknownCategories } = buildFeeds(compiled.manifest.features, valid);
-  const session = await getSession(env.MODELS, row, options.settings.backoffMs);
+  const session = await getSession(services.models, row, settings.backoffMs);
   const output = compiled.manifest.onnx.output;
   const probabilities = await session.run(feeds, valid.length, output);
   const { threshold } = compiled.manifest.output;

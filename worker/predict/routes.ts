@@ -10,17 +10,17 @@ import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
 import { type FieldPath, predictRows } from "./predict-rows";
 import { labelled, setPredictionHeaders } from "./response";
-import { versionRef } from "./version-ref";
+import { versionRef } from "../registry/version-ref";
 
 export const predictRoutes = new Hono<AppEnv>();
 
-predictRoutes.post("/predict", (c) => handlePredict(c, c.get("settings").defaultModel));
+predictRoutes.post("/predict", (c) => handlePredict(c, c.get("services").settings.defaultModel));
 predictRoutes.post("/models/:name/predict", (c) => handlePredict(c, c.req.param("name")));
 predictRoutes.post("/models/:name/versions/:version/predict", (c) => handlePredict(c, c.req.param("name"), c.req.param("version")));
 
 async function handlePredict(c: Context<AppEnv>, name: string, version?: string) {
-  const settings = c.get("settings");
-  const ref = versionRef({ version, alias: c.req.query("alias") }, settings.defaultAlias);
+  const services = c.get("services");
+  const ref = versionRef({ version, alias: c.req.query("alias") }, services.settings.defaultAlias);
   const body = await readJsonBody(c);
   const batch = isBatch(body);
   if (batch && !Array.isArray(body.instances)) {
@@ -30,10 +30,7 @@ async function handlePredict(c: Context<AppEnv>, name: string, version?: string)
   }
   const rows = batch ? (body.instances as unknown[]) : [body];
   const path: FieldPath = batch ? (i, f) => `instances[${i}]${f ? `.${f}` : ""}` : (_i, f) => f ?? "body";
-  const result = await predictRows(c.env, { name, ref }, rows, {
-    settings,
-    path,
-  });
+  const result = await predictRows(services, { name, ref }, rows, { path });
   setPredictionHeaders(c, result);
   const label = result.manifest.output.label;
   const common = { model: result.name, model_version: String(result.version), request_id: c.get("requestId") };

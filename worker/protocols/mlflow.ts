@@ -9,24 +9,21 @@ import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
 import { type FieldPath, predictRows } from "../predict/predict-rows";
 import { labelled, setPredictionHeaders } from "../predict/response";
-import { versionRef } from "../predict/version-ref";
+import { versionRef } from "../registry/version-ref";
 
 export const mlflowRoutes = new Hono<AppEnv>();
 
-mlflowRoutes.post("/invocations", (c) => invoke(c, c.get("settings").defaultModel));
+mlflowRoutes.post("/invocations", (c) => invoke(c, c.get("services").settings.defaultModel));
 mlflowRoutes.post("/models/:name/invocations", (c) => invoke(c, c.req.param("name")));
 
 const FORMATS = ["dataframe_split", "dataframe_records", "instances", "inputs"] as const;
 
 async function invoke(c: Context<AppEnv>, name: string) {
-  const settings = c.get("settings");
-  const ref = versionRef({ alias: c.req.query("alias") }, settings.defaultAlias);
+  const services = c.get("services");
+  const ref = versionRef({ alias: c.req.query("alias") }, services.settings.defaultAlias);
   const body = await readJsonBody(c);
   const { rows, path } = toRecords(body);
-  const result = await predictRows(c.env, { name, ref }, rows, {
-    settings,
-    path,
-  });
+  const result = await predictRows(services, { name, ref }, rows, { path });
   setPredictionHeaders(c, result);
   const label = result.manifest.output.label;
   return c.json({ predictions: result.predictions.map((p) => labelled(label, p)) });

@@ -11,8 +11,8 @@ import { readJsonBody } from "../http/json-body";
 import { compileVersion, getSession } from "../inference/model-cache";
 import { predictRows } from "../predict/predict-rows";
 import { setPredictionHeaders } from "../predict/response";
-import { versionRef } from "../predict/version-ref";
-import { openDb, resolveVersion } from "../registry/registry";
+import { versionRef } from "../registry/version-ref";
+import { resolveVersion } from "../registry/registry";
 
 export const openInferenceRoutes = new Hono<AppEnv>();
 const SERVER = { name: "edge-mlops", version: "0.1.0", extensions: [] as string[] };
@@ -20,7 +20,7 @@ const SERVER = { name: "edge-mlops", version: "0.1.0", extensions: [] as string[
 openInferenceRoutes.get("/v2", (c) => c.json(SERVER));
 openInferenceRoutes.get("/v2/health/live", (c) => c.json({ live: true }));
 openInferenceRoutes.get("/v2/health/ready", async (c) => {
-  await c.env.DB.prepare("SELECT 1").first();
+  await c.get("services").db.$client.prepare("SELECT 1").first();
   return c.json({ ready: true });
 });
 
@@ -31,15 +31,17 @@ for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
   });
   openInferenceRoutes.get(`${base}/ready`, async (c) => {
     const { row } = await resolve(c);
-    await getSession(c.env.MODELS, row, c.get("settings").backoffMs);
+    const { models, settings } = c.get("services");
+    await getSession(models, row, settings.backoffMs);
     return c.json({ name: row.modelName, version: String(row.version), ready: true });
   });
   openInferenceRoutes.post(`${base}/infer`, infer);
 }
 
 function resolve(c: Context<AppEnv>) {
-  const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, c.get("settings").defaultAlias);
-  return resolveVersion(openDb(c.env.DB), c.req.param("name")!, ref);
+  const { db, settings } = c.get("services");
+  const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, settings.defaultAlias);
+  return resolveVersion(db, c.req.param("name")!, ref);
 }
 
 function metadata(manifest: Manifest, version: number) {
@@ -68,15 +70,14 @@ interface InferInput {
 const NUMERIC_TYPES = new Set(["FP16", "FP32", "FP64", "INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"]);
 
 async function infer(c: Context<AppEnv>) {
-  const settings = c.get("settings");
+  const services = c.get("services");
   const body = (await readJsonBody(c)) as { id?: unknown; inputs?: unknown; outputs?: unknown };
   if (typeof body !== "object" || body === null || !Array.isArray(body.inputs) || body.inputs.length === 0) {
     throw new ApiError("BAD_REQUEST", "expected {\"inputs\": [{name, shape, datatype, data}, ...]}");
   }
   const rows = tensorsToRows(body.inputs as InferInput[]);
-  const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, settings.defaultAlias);
-  const result = await predictRows(c.env, { name: c.req.param("name")!, ref }, rows, {
-    settings,
+  const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, services.settings.defaultAlias);
+  const result = await predictRows(services, { name: c.req.param("name")!, ref }, rows, {
     path: (i, f) => (f ? `inputs[${f}].data[${i}]` : `inputs[*].data[${i}]`),
   });
   setPredictionHeaders(c, result);

@@ -6,17 +6,17 @@
  * `ttlMs` later. Failures (unknown model, alias or version) are never cached; concurrent misses
  * share one query.
  */
-import { openDb, resolveVersion, type ResolvedVersion, type VersionRef } from "./registry";
+import { type Db, resolveVersion, type ResolvedVersion, type VersionRef } from "./registry";
 
 const cache = new Map<string, { until: number; value: Promise<ResolvedVersion> }>();
 
-export function resolveVersionCached(d1: D1Database, name: string, ref: VersionRef, ttlMs: number): Promise<ResolvedVersion> {
-  if (ttlMs <= 0) return resolveVersion(openDb(d1), name, ref);
+export function resolveVersionCached(db: Db, name: string, ref: VersionRef, ttlMs: number): Promise<ResolvedVersion> {
+  if (ttlMs <= 0) return resolveVersion(db, name, ref);
   const key = `${name}\u0000${"version" in ref ? `v${ref.version}` : `a${ref.alias}`}`;
   const now = Date.now();
   const hit = cache.get(key);
   if (hit && hit.until > now) return hit.value;
-  const value = resolveVersion(openDb(d1), name, ref);
+  const value = resolveVersion(db, name, ref);
   cache.set(key, { until: now + ttlMs, value });
   value.catch(() => cache.delete(key));
   return value;

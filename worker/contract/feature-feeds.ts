@@ -4,7 +4,7 @@
  * graph's one-hot encodes as all zeros). All preprocessing happens inside the graph. The trainer's
  * parity check in Node builds its feeds here too, so what it verifies is what the edge sends.
  */
-import type { CategoricalFeatureSpec, FeatureRow, FeatureSpec } from "../contract/manifest";
+import type { CategoricalFeatureSpec, FeatureRow, FeatureSpec } from "./manifest";
 
 export type TensorFeed = { kind: "float"; data: Float32Array } | { kind: "string"; data: string[] };
 

@@ -3,7 +3,7 @@
  * ranges and closed category sets all come from there, never from per-model code.
  */
 import { z } from "zod";
-import type { FeatureSpec, Manifest } from "../contract/manifest";
+import type { FeatureSpec, Manifest } from "./manifest";
 
 function numericSchema(spec: Extract<FeatureSpec, { kind: "numeric" }>) {
   let schema = z.number({

@@ -1,7 +1,8 @@
 import { ApiError } from "../errors";
-import { VERSION_SELECTOR, type VersionRef } from "../registry/registry";
+import { VERSION_SELECTOR, type VersionRef } from "./registry";
 
-const ALIAS = /^[a-z][a-z0-9_-]{0,62}$/i;
+/** What an alias may be called, in requests, settings and alias moves alike. */
+export const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,62}$/i;
 
 /** `?alias=` (default from settings) or an explicit `/versions/:version` path segment. */
 export function versionRef(params: { version?: string; alias?: string }, defaultAlias: string): VersionRef {
@@ -10,6 +11,6 @@ export function versionRef(params: { version?: string; alias?: string }, default
     return { version: Number(params.version) };
   }
   const alias = params.alias ?? defaultAlias;
-  if (!ALIAS.test(alias)) throw new ApiError("NOT_FOUND", `no alias ${JSON.stringify(alias)}`);
+  if (!ALIAS_NAME.test(alias)) throw new ApiError("NOT_FOUND", `no alias ${JSON.stringify(alias)}`);
   return { alias };
 }

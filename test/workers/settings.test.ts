@@ -1,0 +1,39 @@
+/** Settings come from vars through one zod schema: a bad value names the var instead of falling back. */
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { createApp } from "../../worker/app";
+import { parseSettings, SettingsError } from "../../worker/settings";
+
+const base = { DEFAULT_MODEL: "m", DEFAULT_ALIAS: "production", MAX_BATCH_ROWS: "10", MAX_BODY_BYTES: "100", LOAD_FAILURE_BACKOFF_MS: "0", RESOLVE_CACHE_TTL_MS: "0" };
+
+describe("parseSettings", () => {
+  it("turns vars into typed settings, with defaults for unset or empty vars", () => {
+    expect(parseSettings({ ...base })).toEqual({ defaultModel: "m", defaultAlias: "production", maxBatchRows: 10, maxBodyBytes: 100, backoffMs: 0, resolveTtlMs: 0 });
+    const defaults = parseSettings({ DEFAULT_MODEL: "m", MAX_BATCH_ROWS: "" });
+    expect(defaults).toMatchObject({ defaultAlias: "production", maxBatchRows: 1000, maxBodyBytes: 1_048_576, backoffMs: 30_000, resolveTtlMs: 5_000 });
+  });
+
+  it("names every bad var and why", () => {
+    let error: unknown;
+    try {
+      parseSettings({ ...base, MAX_BATCH_ROWS: "ten", RESOLVE_CACHE_TTL_MS: "-5", DEFAULT_ALIAS: "no way" });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SettingsError);
+    const problems = (error as SettingsError).problems.map((p) => p.variable).sort();
+    expect(problems).toEqual(["DEFAULT_ALIAS", "MAX_BATCH_ROWS", "RESOLVE_CACHE_TTL_MS"]);
+    expect((error as Error).message).toContain('MAX_BATCH_ROWS: expected a whole number, got "ten"');
+    expect(() => parseSettings({ ...base, MAX_BATCH_ROWS: "0" })).toThrow(/MAX_BATCH_ROWS: must be at least 1/);
+    expect(() => parseSettings({ ...base, DEFAULT_MODEL: undefined })).toThrow(/DEFAULT_MODEL/);
+  });
+
+  it("answers a request on a misconfigured Worker with 500 MISCONFIGURED naming the var", async () => {
+    const res = await createApp().request("/health", {}, { ...env, MAX_BATCH_ROWS: "ten" });
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: { code: string; message: string; request_id: string } };
+    expect(body.error.code).toBe("MISCONFIGURED");
+    expect(body.error.message).toContain("MAX_BATCH_ROWS");
+    expect(res.headers.get("x-request-id")).toBe(body.error.request_id);
+  });
+});

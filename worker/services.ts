@@ -1,0 +1,28 @@
+/**
+ * What a request (or, later, a cron run) works with, built once from the bindings and handed to
+ * domain functions: the registry database, the artifact bucket, validated settings, and a way to
+ * keep work running after the response (`waitUntil`). Domain code never reads `c.env` itself.
+ */
+import { openDb, type Db } from "./registry/registry";
+import { parseSettings, type Settings } from "./settings";
+
+export interface Services {
+  db: Db;
+  models: R2Bucket;
+  settings: Settings;
+  /** Work that must finish after the response is sent; failures are logged, never thrown. */
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
+export function createServices(env: Env, ctx: Pick<ExecutionContext, "waitUntil"> | undefined): Services {
+  const settings = parseSettings(env);
+  return {
+    db: openDb(env.DB),
+    models: env.MODELS,
+    settings,
+    waitUntil: (work) => {
+      const logged = work.catch((error: unknown) => console.error(JSON.stringify({ level: "error", where: "waitUntil", error: String(error) })));
+      if (ctx) ctx.waitUntil(logged);
+    },
+  };
+}

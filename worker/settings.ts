@@ -1,0 +1,67 @@
+/**
+ * The Worker's settings, parsed from its vars (wrangler.toml `[vars]`, `--var`, test bindings) by one
+ * zod schema. A bad value is an error that names the var and what was wrong with it: a typo in a
+ * deployment must not quietly become a default.
+ */
+import { z } from "zod";
+import { ALIAS_NAME } from "./registry/version-ref";
+
+function wholeNumber(min: number) {
+  return z
+    .string()
+    .trim()
+    .regex(/^[0-9]+$/, { error: (issue) => `expected a whole number, got ${JSON.stringify(issue.input)}` })
+    .transform(Number)
+    .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(Number.MAX_SAFE_INTEGER));
+}
+
+const settingsSchema = z
+  .object({
+    DEFAULT_MODEL: z.string({ error: "required" }).trim().min(1, { error: "must name a model" }),
+    DEFAULT_ALIAS: z
+      .string()
+      .regex(ALIAS_NAME, { error: (issue) => `not a valid alias name: ${JSON.stringify(issue.input)}` })
+      .default("production"),
+    MAX_BATCH_ROWS: wholeNumber(1).default(1000),
+    MAX_BODY_BYTES: wholeNumber(1).default(1_048_576),
+    /** After an artifact fails to load, how long that version answers 503 before a retry. */
+    LOAD_FAILURE_BACKOFF_MS: wholeNumber(0).default(30_000),
+    /** How long an isolate reuses an alias/version resolution; 0 disables the cache. */
+    RESOLVE_CACHE_TTL_MS: wholeNumber(0).default(5_000),
+  })
+  .transform((v) => ({
+    defaultModel: v.DEFAULT_MODEL,
+    defaultAlias: v.DEFAULT_ALIAS,
+    maxBatchRows: v.MAX_BATCH_ROWS,
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    backoffMs: v.LOAD_FAILURE_BACKOFF_MS,
+    resolveTtlMs: v.RESOLVE_CACHE_TTL_MS,
+  }));
+
+export type Settings = z.output<typeof settingsSchema>;
+
+export class SettingsError extends Error {
+  constructor(readonly problems: { variable: string; message: string }[]) {
+    super(`invalid Worker settings: ${problems.map((p) => `${p.variable}: ${p.message}`).join("; ")}`);
+    this.name = "SettingsError";
+  }
+}
+
+/** Vars with an empty string count as unset, so `--var NAME:` falls back to the default. */
+function withoutEmpty(vars: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(vars).filter(([, v]) => v !== ""));
+}
+
+// The env object is the same for every request an isolate serves, so it is parsed once.
+const parsed = new WeakMap<object, Settings>();
+
+export function parseSettings(vars: object): Settings {
+  const hit = parsed.get(vars);
+  if (hit) return hit;
+  const result = settingsSchema.safeParse(withoutEmpty(vars as Record<string, unknown>));
+  if (!result.success) {
+    throw new SettingsError(result.error.issues.map((i) => ({ variable: String(i.path[0] ?? "vars"), message: i.message })));
+  }
+  parsed.set(vars, result.data);
+  return result.data;
+}
