@@ -15,7 +15,8 @@
  * that also exist under tsconfig.node.json (DOM Request/Response), so it typechecks there.
  */
 import { type Manifest, parseManifest, type FeatureRow } from "../../worker/contract/manifest";
-import { createOnnxSession, type OnnxSession } from "../../worker/inference/onnx-runtime";
+import { createOnnxSession } from "../../worker/inference/onnx-runtime";
+import type { OnnxSession } from "../../worker/inference/onnx-session";
 import { buildFeeds, type Feeds } from "../../worker/contract/feature-feeds";
 
 interface Loaded {

@@ -11,7 +11,7 @@ import type { ModelVersionRow } from "../db/schema";
 import { ApiError } from "../errors";
 import { buildRowSchema, type RowSchema } from "../contract/row-schema";
 import { sha256Hex } from "../registry/sha256";
-import type { OnnxSession } from "./onnx-runtime";
+import type { OnnxSession } from "./onnx-session";
 
 export interface CompiledVersion {
   key: string;

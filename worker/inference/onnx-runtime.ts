@@ -10,7 +10,7 @@
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
-import type { TensorFeed } from "../contract/feature-feeds";
+import type { OnnxSession } from "./onnx-session";
 
 const placeholder = new Uint8Array(0);
 let configured = false;
@@ -40,13 +40,6 @@ function isEmptyBinary(source: unknown): boolean {
   return (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) && source.byteLength === 0;
 }
 
-export interface OnnxSession {
-  inputNames: readonly string[];
-  outputNames: readonly string[];
-  /** Runs the graph on [N,1] inputs and returns the named output's flat float data. */
-  run(feeds: Record<string, TensorFeed>, rows: number, output: string): Promise<Float32Array>;
-}
-
 export async function createOnnxSession(bytes: Uint8Array): Promise<OnnxSession> {
   configureOnce();
   const session = await ort.InferenceSession.create(bytes, {
@@ -69,5 +62,6 @@ export async function createOnnxSession(bytes: Uint8Array): Promise<OnnxSession>
       for (const t of Object.values(result)) t.dispose();
       return data;
     },
+    release: () => session.release(),
   };
 }
