@@ -22,15 +22,21 @@ export interface SplitOptions {
 export function trainValidationSplit(y: Uint8Array, { valSize, stratify, rng }: SplitOptions): SplitIndices {
   if (!(valSize > 0 && valSize < 1)) throw new RangeError(`val_size must be in (0, 1), got ${valSize}`);
   const groups = stratify ? classIndices(y) : [Array.from(y, (_, i) => i)];
-  const train: number[] = [];
-  const validation: number[] = [];
-  for (const group of groups) {
+  const nVal = groups.map((group) => Math.round(group.length * valSize));
+  const validation = new Int32Array(nVal.reduce((a, b) => a + b, 0));
+  const train = new Int32Array(y.length - validation.length);
+  // Element by element: spreading a group into push() passes one argument per row, which
+  // overflows the call stack at a few hundred thousand rows.
+  let v = 0;
+  let t = 0;
+  groups.forEach((group, g) => {
     rng.shuffle(group);
-    const nVal = Math.round(group.length * valSize);
-    validation.push(...group.slice(0, nVal));
-    train.push(...group.slice(nVal));
-  }
-  const split = { train: sortedIndices(train), validation: sortedIndices(validation) };
+    for (let i = 0; i < group.length; i++) {
+      if (i < nVal[g]!) validation[v++] = group[i]!;
+      else train[t++] = group[i]!;
+    }
+  });
+  const split = { train: train.sort(), validation: validation.sort() };
   requireBothClasses(y, split.train, "the training split");
   requireBothClasses(y, split.validation, "the validation split");
   return split;
@@ -65,10 +71,6 @@ function classIndices(y: Uint8Array): [number[], number[]] {
   const groups: [number[], number[]] = [[], []];
   for (let i = 0; i < y.length; i++) groups[y[i] === 1 ? 1 : 0].push(i);
   return groups;
-}
-
-function sortedIndices(indices: number[]): Int32Array {
-  return Int32Array.from(indices).sort();
 }
 
 /** Metrics such as ROC AUC are undefined on one class, so fail here with the reason. */

@@ -51,6 +51,24 @@ describe("trainValidationSplit", () => {
     );
   });
 
+  it("keeps the splits an earlier implementation made for these seeds (trained models stay reproducible)", () => {
+    const stratified = trainValidationSplit(y, { valSize: 0.2, stratify: true, rng: new Rng(1).fork("split") });
+    expect(Array.from(stratified.validation)).toEqual([4, 10, 13, 30, 33, 36, 38, 40, 45, 48]);
+    const plain = trainValidationSplit(y, { valSize: 0.25, stratify: false, rng: new Rng(3) });
+    expect(Array.from(plain.validation)).toEqual([1, 3, 5, 11, 13, 14, 26, 27, 32, 34, 39, 41, 42]);
+  });
+
+  it("splits 300k rows: no argument list grows with the data (push(...rows) overflowed the stack)", () => {
+    // 10% positives: 270k negatives, of which 216k go to training in one class group.
+    const big = Uint8Array.from({ length: 300_000 }, (_, i) => (i % 10 === 0 ? 1 : 0));
+    for (const stratify of [true, false]) {
+      const split = trainValidationSplit(big, { valSize: 0.2, stratify, rng: new Rng(11) });
+      expect(split.train.length + split.validation.length).toBe(300_000);
+      expect(split.validation.length).toBe(60_000);
+      expect(split.train.every((v, i) => i === 0 || v > split.train[i - 1]!)).toBe(true);
+    }
+  });
+
   it("rejects a val_size outside (0, 1)", () => {
     expect(() => trainValidationSplit(y, { valSize: 1, stratify: true, rng: new Rng(1) })).toThrow(RangeError);
   });
