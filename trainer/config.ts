@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { isReservedFeatureName } from "../worker/contract/manifest";
 
 const missingPolicy = z.union([
   z.literal("error"),
@@ -130,6 +131,15 @@ export const configSchema = z
   .strict()
   .superRefine((cfg, ctx) => {
     const all = [...cfg.features.numeric, ...cfg.features.categorical];
+    for (const kind of ["numeric", "categorical"] as const)
+      cfg.features[kind].forEach((name, i) => {
+        if (isReservedFeatureName(name))
+          ctx.addIssue({
+            code: "custom",
+            path: ["features", kind, i],
+            message: `column ${JSON.stringify(name)} cannot be a feature: the name is a property of every JavaScript object (Object.prototype), which request validation would read; rename the column`,
+          });
+      });
     const seen = new Set<string>();
     for (const name of all) {
       if (seen.has(name)) ctx.addIssue({ code: "custom", path: ["features"], message: `feature ${name} is listed twice` });

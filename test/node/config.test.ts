@@ -55,6 +55,19 @@ describe("config.yaml", () => {
     );
   });
 
+  it("refuses a feature named after an Object.prototype member, naming the column", () => {
+    const doc = base();
+    doc.features = { ...doc.features, numeric: ["tenure", "constructor", "valueOf"], categorical: ["toString", "__proto__", "hasOwnProperty"], columns: {} };
+    const reason = "the name is a property of every JavaScript object (Object.prototype), which request validation would read; rename the column";
+    expect(issuesOf(doc)).toEqual([
+      { path: "features.numeric.1", message: `column "constructor" cannot be a feature: ${reason}` },
+      { path: "features.numeric.2", message: `column "valueOf" cannot be a feature: ${reason}` },
+      { path: "features.categorical.0", message: `column "toString" cannot be a feature: ${reason}` },
+      { path: "features.categorical.1", message: `column "__proto__" cannot be a feature: ${reason}` },
+      { path: "features.categorical.2", message: `column "hasOwnProperty" cannot be a feature: ${reason}` },
+    ]);
+  });
+
   it("matches wrangler.toml: /predict serves the model config.yaml trains", () => {
     const wrangler = readFileSync("wrangler.toml", "utf8");
     const defaultModel = /^DEFAULT_MODEL\s*=\s*"([^"]+)"/m.exec(wrangler)?.[1];

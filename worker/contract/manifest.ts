@@ -7,8 +7,25 @@ import { z } from "zod";
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
+/**
+ * Request rows are plain objects, so a feature named after an Object.prototype member
+ * (constructor, toString, __proto__, hasOwnProperty, valueOf ...) reads the inherited member when
+ * a request leaves the field out, and validation sees a function instead of "absent". Such names
+ * are refused wherever a feature name enters: the trainer's config and this manifest.
+ */
+export function isReservedFeatureName(name: string): boolean {
+  return Object.prototype.hasOwnProperty.call(Object.prototype, name);
+}
+
+const featureName = z
+  .string()
+  .min(1)
+  .refine((name) => !isReservedFeatureName(name), {
+    error: (issue) => `feature name ${JSON.stringify(issue.input)} is reserved: it is a property of every JavaScript object (Object.prototype)`,
+  });
+
 const numericFeature = z.object({
-  name: z.string().min(1),
+  name: featureName,
   kind: z.literal("numeric"),
   /** Serving constraint: only whole numbers are accepted. */
   integer: z.boolean().default(false),
@@ -24,7 +41,7 @@ const numericFeature = z.object({
 });
 
 const categoricalFeature = z.object({
-  name: z.string().min(1),
+  name: featureName,
   kind: z.literal("categorical"),
   /** Categories seen in training, in one-hot column order. */
   categories: z.array(z.string()).min(1),
