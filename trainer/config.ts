@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { normalizeCategory } from "../worker/contract/category-value";
 import { isReservedFeatureName } from "../worker/contract/manifest";
 
 const missingPolicy = z.union([
@@ -22,8 +23,9 @@ const columnSpec = z
     min: z.number().optional(),
     max: z.number().optional(),
     integer: z.boolean().optional(),
-    /** Categorical: the accepted values; with closed: true anything else is a 422. */
-    values: z.array(z.string()).min(1).optional(),
+    /** Categorical: the accepted values; with closed: true anything else is a 422. Normalised as
+     * data and requests are, so a declared value matches the cells and requests it means. */
+    values: z.array(z.string().transform(normalizeCategory)).min(1).optional(),
     closed: z.boolean().optional(),
     /** Serving: null/absent accepted and imputed inside the ONNX graph. */
     nullable: z.boolean().optional(),

@@ -8,6 +8,7 @@ import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { pipeline } from "node:stream";
 import { CsvError, parse, type Info, type Parser } from "csv-parse";
+import { normalizeCategory } from "../../worker/contract/category-value";
 import { DataError } from "./data-error";
 import { IssueTally, ROW_NUMBERING, type ColumnReport, type DataReport } from "./data-report";
 import { planColumns, type DatasetSchema, type PlannedColumn } from "./plan-columns";
@@ -195,7 +196,8 @@ const DROP = Symbol("drop");
 /** The cell's value after coercion and policy, or DROP; tallies any problem. */
 function readCell(state: ColumnState, cell: string, row: number): number | string | typeof DROP {
   const { plan } = state;
-  const text = cell.trim();
+  // Categories follow the rule the Worker applies to requests, so a value trains as it will serve.
+  const text = plan.kind === "categorical" ? normalizeCategory(cell) : cell.trim();
   let value: number | string | undefined;
   if (text === "") state.blank.add(row);
   else if (plan.kind === "categorical") {

@@ -3,6 +3,7 @@
  * feature's missing cells are handled. Everything wrong with the header is reported at once, and a
  * policy that cannot apply to its column (a median of strings) is a config error naming its key.
  */
+import { normalizeCategory } from "../../worker/contract/category-value";
 import { ConfigError, type ColumnSpec, type Config, type MissingPolicy } from "../config";
 import { DataError } from "./data-error";
 
@@ -50,7 +51,7 @@ export function planColumns(header: string[], schema: DatasetSchema, source: str
     const path = `features.columns.${name}.missing`;
     let constant: number | string | undefined;
     if (typeof policy === "object") {
-      constant = kind === "numeric" ? policy.constant : String(policy.constant);
+      constant = kind === "numeric" ? policy.constant : normalizeCategory(String(policy.constant));
       if (kind === "numeric" && typeof policy.constant !== "number")
         configIssues.push({ path, message: `numeric column ${name} needs a numeric constant, got ${JSON.stringify(policy.constant)}` });
     } else if (policy === "median" && kind === "categorical") {

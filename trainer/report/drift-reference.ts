@@ -3,6 +3,7 @@
  * the model's scores on them. Raw rows, not preprocessed ones, because live traffic is compared
  * before preprocessing: an imputed or one-hot value would hide the very drift we look for.
  */
+import { normalizeCategory } from "../../worker/contract/category-value";
 import {
   DRIFT_REFERENCE_SCHEMA_VERSION,
   OTHER_CATEGORY,
@@ -112,11 +113,11 @@ function categoricalReference(spec: CategoricalFeatureSpec, rows: readonly Featu
   let missing = 0;
   for (const row of rows) {
     const raw = row[spec.name];
-    if (raw === null || raw === undefined || (typeof raw === "string" && raw.trim() === "")) {
+    const value = raw === null || raw === undefined ? "" : normalizeCategory(String(raw));
+    if (value === "") {
       missing++;
       continue;
     }
-    const value = String(raw);
     const bucket = counts.has(value) && value !== OTHER_CATEGORY ? value : OTHER_CATEGORY;
     counts.set(bucket, counts.get(bucket)! + 1);
   }
