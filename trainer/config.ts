@@ -9,6 +9,15 @@ import { z } from "zod";
 import { normalizeCategory } from "../worker/contract/category-value";
 import { isReservedFeatureName } from "../worker/contract/manifest";
 
+/**
+ * pandas' read_csv default na_values (pandas/_libs/parsers.pyx STR_NA_VALUES): what R's write.csv
+ * and pandas' to_csv write for a missing cell, so files from either load with their gaps as gaps.
+ */
+export const PANDAS_NA_VALUES: readonly string[] = [
+  "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+  "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+];
+
 const missingPolicy = z.union([
   z.literal("error"),
   z.literal("drop"),
@@ -29,7 +38,7 @@ const columnSpec = z
     closed: z.boolean().optional(),
     /** Serving: null/absent accepted and imputed inside the ONNX graph. */
     nullable: z.boolean().optional(),
-    /** Training data: blank or unparseable cells. Numeric default "median", categorical default "drop". */
+    /** Training data: blank, data.na_values or unparseable cells. Numeric default "median", categorical default "drop". */
     missing: missingPolicy.optional(),
     description: z.string().optional(),
   })
@@ -94,6 +103,9 @@ export const configSchema = z
         /** The class value that counts as positive; the other value is negative. */
         positive_class: z.union([z.string(), z.number()]).default("1"),
         duplicates: z.enum(["keep", "drop"]).default("keep"),
+        /** Feature cells that mean "missing" (compared after trimming), handled by the column's
+         * missing policy and counted in the data report. Blank cells are always missing. */
+        na_values: z.array(z.string()).default([...PANDAS_NA_VALUES]),
       })
       .strict(),
     features: z

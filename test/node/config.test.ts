@@ -25,6 +25,13 @@ describe("config.yaml", () => {
     expect(config.output.risk_tiers).toEqual({ HIGH: 0.75, MEDIUM: 0.45, LOW: 0 });
   });
 
+  it("defaults data.na_values to pandas' read_csv default markers", () => {
+    const { config } = loadConfig("config.yaml");
+    expect([...config.data.na_values].sort()).toEqual(
+      ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"].sort(),
+    );
+  });
+
   it("names a misspelt key, wherever it is", () => {
     const doc = base();
     doc.training = { ...doc.training, val_sise: 0.2 };

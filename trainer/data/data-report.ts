@@ -23,6 +23,8 @@ export interface ColumnReport {
   missing_policy: MissingPolicy;
   /** Empty or whitespace-only cells. */
   blank: IssueSample;
+  /** Cells equal (after trimming) to one of data.na_values, such as "NA": missing, like blanks. */
+  na_values: ValueIssueSample;
   /** Numeric columns: cells that are not a finite decimal number; handled by the missing policy. */
   non_numeric?: ValueIssueSample;
   /** Numeric columns: values the serving constraints (min, max, integer) would reject. */

@@ -57,6 +57,7 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 interface ColumnState {
   plan: PlannedColumn;
   blank: IssueTally;
+  naValue: IssueTally;
   nonNumeric: IssueTally;
   outOfRange: IssueTally;
   undeclared: IssueTally;
@@ -78,6 +79,7 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
   const duplicates = new IssueTally();
   const seenRecords = new Set<string>();
   const dropDuplicates = schema.data.duplicates === "drop";
+  const naValues = new Set(schema.data.na_values);
   let rowsRead = 0;
   let droppedMissing = 0;
   let bytes = 0;
@@ -89,6 +91,7 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
       states = plan.columns.map((p) => ({
         plan: p,
         blank: new IssueTally(),
+        naValue: new IssueTally(),
         nonNumeric: new IssueTally(),
         outOfRange: new IssueTally(),
         undeclared: new IssueTally(),
@@ -118,7 +121,7 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
 
     let drop = false;
     const cells = states.map((state) => {
-      const cell = readCell(state, record[state.plan.index]!, row);
+      const cell = readCell(state, record[state.plan.index]!, row, naValues);
       if (cell === DROP) drop = true;
       return cell;
     });
@@ -144,12 +147,12 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
   const classes = resolveClasses(targetColumn, String(schema.data.positive_class).trim(), targetTallies);
   const issues = [...classes.issues];
   for (const s of states)
-    if (s.plan.policy === "error" && s.blank.count + s.nonNumeric.count > 0) issues.push(describeMissing(s, "with missing: error"));
+    if (s.plan.policy === "error" && missingCount(s) > 0) issues.push(describeMissing(s, "with missing: error"));
   if (issues.length) throw DataError.fromIssues(name, issues);
   if (rowNumbers.length === 0)
     throw DataError.fromIssues(name, [
       `every row was dropped (${droppedMissing} for missing cells, ${duplicates.count} duplicates)`,
-      ...states.filter((s) => s.blank.count + s.nonNumeric.count > 0).map((s) => describeMissing(s, `with missing: ${s.plan.policy}`)),
+      ...states.filter((s) => missingCount(s) > 0).map((s) => describeMissing(s, `with missing: ${s.plan.policy}`)),
     ]);
 
   const positiveCode = targetCodeOf.get(classes.positive);
@@ -194,12 +197,13 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
 const DROP = Symbol("drop");
 
 /** The cell's value after coercion and policy, or DROP; tallies any problem. */
-function readCell(state: ColumnState, cell: string, row: number): number | string | typeof DROP {
+function readCell(state: ColumnState, cell: string, row: number, naValues: ReadonlySet<string>): number | string | typeof DROP {
   const { plan } = state;
   // Categories follow the rule the Worker applies to requests, so a value trains as it will serve.
   const text = plan.kind === "categorical" ? normalizeCategory(cell) : cell.trim();
   let value: number | string | undefined;
   if (text === "") state.blank.add(row);
+  else if (naValues.has(text)) state.naValue.add(row, text);
   else if (plan.kind === "categorical") {
     value = text;
     if (plan.spec.values && !plan.spec.values.includes(text)) state.undeclared.add(row, text);
@@ -265,15 +269,26 @@ function countLineBreaks(record: string[]): number {
   return n;
 }
 
+/** Cells the missing policy handles: blank, a data.na_values marker, or (numeric) not a number. */
+function missingCount(s: ColumnState): number {
+  return s.blank.count + s.naValue.count + s.nonNumeric.count;
+}
+
 function describeMissing(s: ColumnState, policy: string): string {
   const parts = [];
   if (s.blank.count) parts.push(`blank in ${s.blank.describe()}`);
+  if (s.naValue.count) parts.push(`marked missing in ${s.naValue.describe()}`);
   if (s.nonNumeric.count) parts.push(`not a number in ${s.nonNumeric.describe()}`);
   return `${s.plan.name} (${policy}): ${parts.join("; ")}`;
 }
 
 function columnReport(s: ColumnState): ColumnReport {
-  const report: ColumnReport = { kind: s.plan.kind, missing_policy: s.plan.policy, blank: s.blank.sample() };
+  const report: ColumnReport = {
+    kind: s.plan.kind,
+    missing_policy: s.plan.policy,
+    blank: s.blank.sample(),
+    na_values: s.naValue.valueSample(),
+  };
   if (s.plan.kind === "numeric") {
     report.non_numeric = s.nonNumeric.valueSample();
     report.out_of_range = s.outOfRange.valueSample();
@@ -292,6 +307,7 @@ function warnings(states: ColumnState[], duplicates: IssueTally, action: "keep" 
   for (const s of states) {
     const { name, spec } = s.plan;
     if (s.blank.count) out.push(`${name}: blank in ${s.blank.describe()}; ${effect(s.plan)}`);
+    if (s.naValue.count) out.push(`${name}: marked missing (data.na_values) in ${s.naValue.describe()}; ${effect(s.plan)}`);
     if (s.nonNumeric.count) out.push(`${name}: not a number in ${s.nonNumeric.describe()}; ${effect(s.plan)}`);
     if (s.outOfRange.count) {
       const limits = [spec.min !== undefined && `min ${spec.min}`, spec.max !== undefined && `max ${spec.max}`, spec.integer && "integer"];

@@ -15,7 +15,13 @@ export interface CardDataReport {
   target: { column: string; negative: string; positive: string; counts: Record<string, number> };
   columns: Record<
     string,
-    { blank: { count: number }; non_numeric?: { count: number }; out_of_range?: { count: number }; undeclared?: { count: number } }
+    {
+      blank: { count: number };
+      na_values?: { count: number; values: string[] };
+      non_numeric?: { count: number };
+      out_of_range?: { count: number };
+      undeclared?: { count: number };
+    }
   >;
   warnings: string[];
 }

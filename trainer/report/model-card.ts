@@ -215,6 +215,7 @@ function trainingData(input: ModelCardInput): string[] {
     const issues = Object.entries(r.columns).flatMap(([name, col]) => {
       const parts = [
         col.blank.count ? `${col.blank.count} blank` : "",
+        col.na_values?.count ? `${col.na_values.count} marked missing (${col.na_values.values.map((v) => JSON.stringify(v)).join(", ")})` : "",
         col.non_numeric?.count ? `${col.non_numeric.count} non-numeric` : "",
         col.out_of_range?.count ? `${col.out_of_range.count} out of range` : "",
         col.undeclared?.count ? `${col.undeclared.count} undeclared` : "",

@@ -161,6 +161,54 @@ describe("loadCsv: categorical cells", () => {
   });
 });
 
+describe("loadCsv: missing-value markers (data.na_values)", () => {
+  // As R's write.csv and pandas' to_csv write gaps: NA, N/A (padded here), nan, null.
+  const csv = [
+    "age,income,plan,churned",
+    "30,NA,basic,0",
+    "NA,2000,NA,1",
+    "40, N/A ,pro,0",
+    "50,1000,null,1",
+    "60,nan,gold,0",
+  ].join("\n");
+  const keepPlan = { features: { columns: { plan: { missing: { constant: "unknown" } } } } };
+
+  it("treats pandas' default markers as missing in numeric and categorical columns and counts them", async () => {
+    const d = await load(csv, keepPlan);
+    expect(Array.from(d.numeric.age!).map((v) => (Number.isNaN(v) ? null : v))).toEqual([30, null, 40, 50, 60]);
+    expect(Array.from(d.numeric.income!).map((v) => (Number.isNaN(v) ? null : v))).toEqual([null, 2000, null, 1000, null]);
+    expect(d.categorical.plan).toEqual(["basic", "unknown", "pro", "unknown", "gold"]);
+    const { income, plan, age } = d.report.columns;
+    expect(income!.na_values).toEqual({ count: 3, rows: [2, 4, 6], values: ["NA", "N/A", "nan"] });
+    expect(income!.blank.count).toBe(0);
+    expect(income!.non_numeric!.count).toBe(0);
+    expect(plan!.na_values).toEqual({ count: 2, rows: [3, 5], values: ["NA", "null"] });
+    expect(age!.na_values).toEqual({ count: 1, rows: [3], values: ["NA"] });
+    expect(d.report.warnings).toContain(
+      'income: marked missing (data.na_values) in 3 rows (rows 2, 4, 6), values "NA", "N/A", "nan"; imputed with the training median',
+    );
+    expect(d.report.warnings).toContain('plan: marked missing (data.na_values) in 2 rows (rows 3, 5), values "NA", "null"; filled with "unknown"');
+  });
+
+  it("drops rows with a marker under the categorical default (drop), as it drops blanks", async () => {
+    const d = await load(csv);
+    expect(d.categorical.plan).toEqual(["basic", "pro", "gold"]);
+    expect(d.report.dropped.missing).toBe(2);
+  });
+
+  it("fails under missing: error, naming the marker cells", async () => {
+    const err = await dataError(csv, { features: { columns: { plan: { missing: "error" } } } });
+    expect(err.issues).toEqual(['plan (with missing: error): marked missing in 2 rows (rows 3, 5), values "NA", "null"']);
+  });
+
+  it("uses only the configured markers when data.na_values is given", async () => {
+    const d = await load("age,income,plan,churned\n1,?,NA,0\n2,NA,?,1\n", { data: { na_values: ["?"] }, ...keepPlan });
+    expect(d.categorical.plan).toEqual(["NA", "unknown"]);
+    expect(d.report.columns.income!.na_values).toEqual({ count: 1, rows: [2], values: ["?"] });
+    expect(d.report.columns.income!.non_numeric).toEqual({ count: 1, rows: [3], values: ["NA"] });
+  });
+});
+
 describe("loadCsv: columns", () => {
   it("names every missing column, with a hint when only the case differs", async () => {
     const err = await dataError("Age,plan,target\n1,a,0\n");

@@ -13,6 +13,7 @@ import type { Tree } from "../../../trainer/models/types";
 import { exportOnnx } from "../../../trainer/onnx/export";
 import { createSession, runRows } from "../../../trainer/onnx/node-runtime";
 import { prepareData, rawRows } from "../../../trainer/pipeline/prepare";
+import { testConfig } from "./test-config";
 import { fitPreprocessing, transform } from "../../../trainer/preprocess";
 
 const repoConfig = (): Config => loadConfig(fileURLToPath(new URL("../../../config.yaml", import.meta.url))).config;
@@ -204,5 +205,22 @@ describe("generate-data", () => {
     await expect(runCommand(generateDataCommand, { rawArgs: ["--rows", "ten", "--out-dir", outDir] })).rejects.toThrow(
       '--rows must be a whole number >= 1, got "ten"',
     );
+  });
+});
+
+describe("prepareData: a file written by R (NA for missing cells)", () => {
+  it("never makes NA a category or a number", async () => {
+    const rows = Array.from({ length: 60 }, (_, i) => {
+      const plan = i % 7 === 0 ? "NA" : i % 2 ? "basic" : "pro";
+      const income = i % 5 === 0 ? "NA" : String(1000 + i);
+      return `${20 + i},${income},${plan},${i % 3 === 0 ? 1 : 0}`;
+    });
+    const csvText = ["age,income,plan,churned", ...rows].join("\n");
+    const config = testConfig({ features: { columns: { plan: { missing: { constant: "unknown" } } } } });
+    const { preprocessing, report } = await prepareData(config, { csvText });
+    expect(preprocessing.categorical[0]!.categories).toEqual(["basic", "pro", "unknown"]);
+    expect(report.columns.plan!.na_values.count).toBe(9);
+    expect(report.columns.income!.na_values.count).toBe(12);
+    expect(report.columns.income!.non_numeric!.count).toBe(0);
   });
 });

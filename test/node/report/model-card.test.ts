@@ -41,7 +41,7 @@ function cardInput(): ModelCardInput {
         dropped: { duplicates: 0, missing: 0 },
         duplicates: { count: 0, action: "keep" },
         target: { column: "churned", negative: "0", positive: "1", counts: { "0": 2010, "1": 990 } },
-        columns: { total_charges: { blank: { count: 11 } }, num_products: { blank: { count: 0 }, out_of_range: { count: 2 } } },
+        columns: { total_charges: { blank: { count: 11 }, na_values: { count: 4, values: ["NA", "null"] } }, num_products: { blank: { count: 0 }, out_of_range: { count: 2 } } },
         warnings: ["total_charges: 11 blank cells imputed with the median"],
       },
     },
@@ -109,7 +109,7 @@ describe("renderModelCard", () => {
 
   it("describes the data, features and derived limitations", () => {
     expect(card.markdown).toContain("2400 training, 600 validation");
-    expect(card.markdown).toContain("`total_charges`: 11 blank");
+    expect(card.markdown).toContain('`total_charges`: 11 blank, 4 marked missing ("NA", "null")');
     expect(card.markdown).toContain("| `contract_type` | categorical | closed: one of Month-to-month, One year, Two year |");
     expect(card.markdown).toContain("| `num_products` | numeric | integer; 1 to 10 | 1 to 6 (mean 2.1, median 2) |");
     expect(card.markdown).toContain("Not validated for `tenure` < 1 (the smallest training value); the API accepts values down to 0");
