@@ -1,9 +1,11 @@
 /**
- * Registers a trained artifact directory into the local D1 + R2 that `wrangler dev` serves:
+ * Publishes a trained artifact directory into the local D1 + R2 that `wrangler dev` serves, through
+ * the worker's publishVersion() (checksum, graph signature and golden rows checked first):
  *   npx tsx scripts/register-model.ts artifacts/<run-id> [--alias production] [--by you]
  */
 import { userInfo } from "node:os";
 import { defineCommand, runMain } from "citty";
+import { PublishError } from "../worker/registry/publish-version";
 import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "./lib/local-registry";
 
 const main = defineCommand({
@@ -19,8 +21,14 @@ const main = defineCommand({
     const aliases = args.alias ? args.alias.split(",").map((a) => a.trim()).filter(Boolean) : [];
     const result = await withLocalBindings((env) =>
       registerArtifactDir(env, args.dir, { aliases, createdBy: args.by, reason: args.reason }),
-    );
-    console.log(`registered ${result.name} version ${result.version} (sha256 ${result.sha256.slice(0, 12)}…)${aliases.length ? `, aliases: ${aliases.join(", ")}` : ""}`);
+    ).catch((error: unknown) => {
+      // A refused artifact is the user's to fix: say which step refused it and why, without a stack.
+      if (!(error instanceof PublishError)) throw error;
+      console.error(`${args.dir}: ${error.message}`);
+      process.exit(2);
+    });
+    const moves = result.aliases.map((m) => `${m.alias} ${m.from === null ? "set" : `moved from version ${m.from}`}`);
+    console.log(`published ${result.name} version ${result.version} (sha256 ${result.sha256.slice(0, 12)}…)${moves.length ? `; ${moves.join(", ")}` : ""}`);
   },
 });
 

@@ -7,7 +7,9 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { type Manifest, parseManifest } from "../../worker/contract/manifest";
-import { registerVersion } from "../../worker/registry/register-version";
+import { openNodeSession } from "../../trainer/onnx/node-runtime";
+import { publishVersion } from "../../worker/registry/publish-version";
+import { openDb } from "../../worker/registry/registry";
 import { COMPATIBILITY_DATE } from "./process";
 
 export interface RegistryConfig {
@@ -45,8 +47,9 @@ export function migrationStatements(migrationsDir: string): string[] {
 }
 
 /**
- * Applies the migrations and registers the model through the worker's own registerVersion(), with
- * a bindings-only Miniflare whose D1/R2 proxies are the bindings. Returns the registered version.
+ * Applies the migrations and publishes the model through the worker's own publishVersion() (with
+ * the Node ORT as opener), into a bindings-only Miniflare whose D1/R2 proxies are the bindings.
+ * Returns the published version.
  */
 export async function prepareRegistry(
   stateDir: string,
@@ -66,8 +69,8 @@ export async function prepareRegistry(
     const DB = (await mf.getD1Database("DB")) as unknown as D1Database;
     const MODELS = (await mf.getR2Bucket("MODELS")) as unknown as R2Bucket;
     for (const sql of migrationStatements(migrationsDir)) await DB.prepare(sql).run();
-    return await registerVersion(
-      { DB, MODELS },
+    return await publishVersion(
+      { db: openDb(DB), models: MODELS, openSession: openNodeSession },
       {
         manifest: model.manifest,
         onnx: model.onnx,

@@ -1,18 +1,19 @@
 /**
  * The local registry that `wrangler dev` serves from: D1 and R2 state under .wrangler/state/v3,
- * reached from Node through wrangler's platform proxy. Registration goes through the worker's own
- * registerVersion(), so local, test and (later) remote registration share one path.
+ * reached from Node through wrangler's platform proxy. Versions enter it only through the worker's
+ * publishVersion(), with the Node ORT as the session opener, so local, test and remote publishing
+ * run the same checks (golden rows included).
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { and, eq, sql } from "drizzle-orm";
 import { getPlatformProxy } from "wrangler";
-import { parseManifest } from "../../worker/contract/manifest";
-import { registerVersion } from "../../worker/registry/register-version";
+import { openNodeSession } from "../../trainer/onnx/node-runtime";
+import { modelVersions } from "../../worker/db/schema";
+import { publishVersion, type PublishTarget } from "../../worker/registry/publish-version";
 import { openDb, resolveVersion } from "../../worker/registry/registry";
-import { assertParity } from "../../trainer/onnx/parity";
 import { applyOfflineEnv, OFFLINE_ENV } from "./offline-env";
-
 
 export interface LocalBindings {
   DB: D1Database;
@@ -55,27 +56,30 @@ export interface RegisterOptions {
   reason?: string;
 }
 
+export function localPublishTarget(env: LocalBindings): PublishTarget {
+  return { db: openDb(env.DB), models: env.MODELS, openSession: openNodeSession };
+}
+
+/** The versions published from one training run (manifest source.run_id), oldest first. */
+export async function runVersions(env: LocalBindings, name: string, runId: string): Promise<number[]> {
+  const rows = await openDb(env.DB)
+    .select({ version: modelVersions.version })
+    .from(modelVersions)
+    .where(and(eq(modelVersions.modelName, name), sql`json_extract(${modelVersions.manifest}, '$.source.run_id') = ${runId}`))
+    .orderBy(modelVersions.version)
+    .all();
+  return rows.map((r) => r.version);
+}
+
 /**
- * Registers an artifact directory (model.onnx, manifest.json, optional model-card.md and
- * reference.json) after replaying the manifest's golden rows through onnxruntime-web: a file that
- * does not reproduce its own goldens is refused.
+ * Publishes an artifact directory (model.onnx, manifest.json, optional model-card.md and
+ * reference.json); publishVersion() refuses a file that does not reproduce its own golden rows.
  */
 export async function registerArtifactDir(env: LocalBindings, dir: string, options: RegisterOptions) {
-  const manifest = parseManifest(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
-  const onnx = new Uint8Array(readFileSync(join(dir, "model.onnx")));
-  if (manifest.golden.length) {
-    await assertParity({
-      onnx,
-      features: manifest.features,
-      rows: manifest.golden.map((g) => g.input),
-      expected: Float64Array.from(manifest.golden.map((g) => g.probability)),
-      tolerance: 1e-5,
-    });
-  }
   const optional = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), "utf8") : undefined);
-  return registerVersion(env, {
-    manifest,
-    onnx,
+  return publishVersion(localPublishTarget(env), {
+    manifest: JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")),
+    onnx: new Uint8Array(readFileSync(join(dir, "model.onnx"))),
     modelCard: optional("model-card.md"),
     reference: optional("reference.json"),
     createdBy: options.createdBy,

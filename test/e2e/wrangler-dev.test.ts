@@ -1,7 +1,7 @@
 /**
  * End to end against a real `wrangler dev`: local D1 + R2 state prepared the way `npm start` does
- * (migrations applied, a model trained by the real trainer registered through the worker's own
- * registration path), then plain HTTP over loopback, as a client would call it.
+ * (migrations applied, a model trained by the real trainer published through the worker's own
+ * publishVersion() with the Node ORT), then plain HTTP over loopback, as a client would call it.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -9,9 +9,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { registerVersion } from "../../worker/registry/register-version";
+import { publishVersion } from "../../worker/registry/publish-version";
 import type { Manifest } from "../../worker/contract/manifest";
-import { applyLocalMigrations, withLocalBindings } from "../../scripts/lib/local-registry";
+import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "../../scripts/lib/local-registry";
 import { OFFLINE_ENV } from "../../scripts/lib/offline-env";
 import { trainFixtureModel } from "../fixtures/trained-model";
 
@@ -37,7 +37,7 @@ beforeAll(async () => {
   manifest = trained.manifest;
   applyLocalMigrations(dir);
   await withLocalBindings(
-    (env) => registerVersion(env, { manifest, onnx: trained.onnx, createdBy: "e2e", aliases: ["production"] }),
+    (env) => publishVersion(localPublishTarget(env), { manifest, onnx: trained.onnx, createdBy: "e2e", aliases: ["production"] }),
     dir,
   );
   const port = await freePort();

@@ -1,8 +1,10 @@
-/** Test helpers: register the real fixture models (built by the trainer's exporter) into real D1 + R2. */
+/** Test helpers: publish the real fixture models (built by the trainer's exporter) into real D1 + R2. */
 import { env, SELF } from "cloudflare:test";
 import type { Manifest } from "../../worker/contract/manifest";
+import { createOnnxSession } from "../../worker/inference/onnx-runtime";
+import { type PublishInput, publishVersion, type PublishTarget } from "../../worker/registry/publish-version";
 import { artifactKey } from "../../worker/registry/r2-keys";
-import { registerVersion } from "../../worker/registry/register-version";
+import { openDb } from "../../worker/registry/registry";
 
 export const VALID_ROW = {
   tenure: 24,
@@ -25,15 +27,29 @@ export function fixture(kind: FixtureKind) {
 
 let counter = 0;
 
-/** Registers a fixture under a fresh model name (caches are per isolate; names keep tests apart). */
+/** The registry as the Worker publishes into it: real D1, real R2, workerd's ORT. */
+export function publishTarget(): PublishTarget {
+  return { db: openDb(env.DB), models: env.MODELS, openSession: createOnnxSession };
+}
+
+export function publish(input: PublishInput) {
+  return publishVersion(publishTarget(), input);
+}
+
+/** A model name no other test uses (caches are per isolate; names keep tests apart). */
+export function freshName(kind: string): string {
+  return `${kind}-${Date.now().toString(36)}-${counter++}`;
+}
+
+/** Publishes a fixture under a fresh model name, through the one publish path. */
 export async function registerFixture(
   kind: FixtureKind,
   options: { name?: string; aliases?: string[]; patch?: (m: Manifest) => void } = {},
 ) {
   const { manifest, onnx } = fixture(kind);
-  manifest.name = options.name ?? `${kind}-${Date.now().toString(36)}-${counter++}`;
+  manifest.name = options.name ?? freshName(kind);
   options.patch?.(manifest);
-  const result = await registerVersion(env, {
+  const result = await publish({
     manifest,
     onnx,
     createdBy: "test",

@@ -2,16 +2,15 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { artifactKey } from "../../worker/registry/r2-keys";
-import { registerVersion } from "../../worker/registry/register-version";
 import { aliasHistoryFor, openDb, resolveVersion, setAlias } from "../../worker/registry/registry";
-import { type Envelope, fixture, get, registerFixture } from "./helpers";
+import { type Envelope, fixture, get, publish, registerFixture } from "./helpers";
 
 describe("registration", () => {
   it("numbers versions per model, monotonic, even when registered concurrently", async () => {
     const { manifest, onnx } = fixture("forest");
     manifest.name = "concurrent-model";
     const results = await Promise.all(
-      Array.from({ length: 4 }, () => registerVersion(env, { manifest, onnx, createdBy: "ci" })),
+      Array.from({ length: 4 }, () => publish({ manifest, onnx, createdBy: "ci" })),
     );
     expect(results.map((r) => r.version).sort()).toEqual([1, 2, 3, 4]);
     const other = await registerFixture("logistic");
@@ -31,7 +30,7 @@ describe("registration", () => {
     const { manifest, onnx } = fixture("forest");
     manifest.name = "mismatch-model";
     onnx[10] = onnx[10]! ^ 1;
-    await expect(registerVersion(env, { manifest, onnx, createdBy: "ci" })).rejects.toThrow(/does not match/);
+    await expect(publish({ manifest, onnx, createdBy: "ci" })).rejects.toThrow(/publish failed at checksum: model.onnx has sha256 [0-9a-f]{64}, the manifest says/);
     await expect(resolveVersion(openDb(env.DB), "mismatch-model", { version: 1 })).rejects.toThrow(/not registered/);
   });
 });
@@ -57,6 +56,13 @@ describe("aliases", () => {
   it("cannot point an alias at a missing version", async () => {
     const { manifest } = await registerFixture("forest");
     await expect(setAlias(openDb(env.DB), { name: manifest.name, alias: "production", version: 9, by: "x" })).rejects.toThrow(/no version 9/);
+  });
+
+  it("refuses alias names that requests could not ask for", async () => {
+    const { manifest } = await registerFixture("forest");
+    for (const alias of ["", "9lives", "prod uction", "a".repeat(64)]) {
+      await expect(setAlias(openDb(env.DB), { name: manifest.name, alias, version: 1, by: "x" }), alias).rejects.toThrow(/not a valid alias name/);
+    }
   });
 });
 

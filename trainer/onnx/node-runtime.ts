@@ -1,12 +1,14 @@
 /**
  * onnxruntime-web's WASM build running in Node: the same binary and the same single-threaded
- * kernels the edge worker runs, so a parity check here speaks for serving.
+ * kernels the edge worker runs, so a parity check here speaks for serving. openNodeSession is the
+ * OnnxSessionOpener (worker/inference/onnx-session.ts) that scripts hand to publishVersion.
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as ort from "onnxruntime-web/wasm";
 import type { FeatureSpec, FeatureRow } from "../../worker/contract/manifest";
-import { buildFeeds } from "../../worker/contract/feature-feeds";
+import { buildFeeds, type TensorFeed } from "../../worker/contract/feature-feeds";
+import type { OnnxSessionOpener } from "../../worker/inference/onnx-session";
 import { PROBABILITIES_OUTPUT } from "./export";
 
 export type Session = ort.InferenceSession;
@@ -31,13 +33,32 @@ export async function createSession(bytes: Uint8Array): Promise<Session> {
 
 /** The edge's own feeds (worker/contract/feature-feeds.ts) as ORT tensors. */
 export function buildTensors(features: readonly FeatureSpec[], rows: readonly FeatureRow[]): Record<string, ort.Tensor> {
+  return feedTensors(buildFeeds(features, rows).feeds, rows.length);
+}
+
+function feedTensors(feeds: Record<string, TensorFeed>, rows: number): Record<string, ort.Tensor> {
   const tensors: Record<string, ort.Tensor> = {};
-  for (const [name, feed] of Object.entries(buildFeeds(features, rows).feeds)) {
-    tensors[name] =
-      feed.kind === "float" ? new ort.Tensor("float32", feed.data, [rows.length, 1]) : new ort.Tensor("string", feed.data, [rows.length, 1]);
+  for (const [name, feed] of Object.entries(feeds)) {
+    tensors[name] = feed.kind === "float" ? new ort.Tensor("float32", feed.data, [rows, 1]) : new ort.Tensor("string", feed.data, [rows, 1]);
   }
   return tensors;
 }
+
+export const openNodeSession: OnnxSessionOpener = async (bytes) => {
+  const session = await createSession(bytes);
+  return {
+    inputNames: session.inputNames,
+    outputNames: session.outputNames,
+    async run(feeds, rows, output) {
+      const result = await session.run(feedTensors(feeds, rows), [output]);
+      const tensor = result[output];
+      if (!tensor) throw new Error(`the graph produced no output named ${output}`);
+      if (tensor.type !== "float32") throw new Error(`${output} is ${tensor.type}, expected float32`);
+      return tensor.data as Float32Array;
+    },
+    release: () => session.release(),
+  };
+};
 
 /** The raw `probabilities` output: row-major [N,2] = [1-p, p]. */
 export async function runProbabilities(

@@ -14,7 +14,10 @@ export const models = sqliteTable("models", {
   createdAt: text("created_at").notNull().default(now),
 });
 
-/** pending: row written, artifacts still uploading; ready: servable. */
+/**
+ * pending: row written, artifacts still uploading; ready: servable; failed: publishing stopped after
+ * the row was written (artifacts removed); archived: retired, never served again.
+ */
 export const VERSION_STATUSES = ["pending", "ready", "archived", "failed"] as const;
 export type VersionStatus = (typeof VERSION_STATUSES)[number];
 
@@ -35,6 +38,10 @@ export const modelVersions = sqliteTable(
     source: text("source"),
     createdAt: text("created_at").notNull().default(now),
     createdBy: text("created_by").notNull(),
+    /** Who moved the version to failed or archived, when and why (null while it has never left pending/ready). */
+    statusChangedAt: text("status_changed_at"),
+    statusChangedBy: text("status_changed_by"),
+    statusReason: text("status_reason"),
   },
   (t) => [primaryKey({ columns: [t.modelName, t.version] })],
 );

@@ -2,13 +2,17 @@
  * Registry queries over D1 (drizzle). No HTTP here: routes, scripts, the cron job and tests call
  * these directly with a D1 binding.
  */
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, notExists, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type Manifest, parseManifest } from "../contract/manifest";
 import { aliases, aliasHistory, models, modelVersions, type ModelVersionRow } from "../db/schema";
 import { ApiError } from "../errors";
+import { ALIAS_NAME } from "./version-ref";
 
 export type Db = ReturnType<typeof openDb>;
+
+/** The timestamp format the schema's defaults write (ISO 8601, UTC, milliseconds). */
+const NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 export function openDb(d1: D1Database) {
   return drizzle(d1, { schema: { models, modelVersions, aliases, aliasHistory } });
@@ -166,44 +170,126 @@ export async function insertVersion(db: Db, input: NewVersion): Promise<number> 
   return version;
 }
 
-export async function markVersion(db: Db, name: string, version: number, patch: { status: ModelVersionRow["status"]; r2Key?: string }) {
+/** The statement that makes a pending version servable; publish runs it in one batch with the alias moves. */
+export function markReadyStatement(d1: D1Database, name: string, version: number, r2Key: string): D1Statement {
+  return d1
+    .prepare("UPDATE model_versions SET status = 'ready', r2_key = ?3 WHERE model_name = ?1 AND version = ?2 AND status = 'pending'")
+    .bind(name, version, r2Key);
+}
+
+/** Marks a version whose publishing stopped after its row was written, saying why; only while pending. */
+export async function markFailed(db: Db, name: string, version: number, by: string, reason: string): Promise<void> {
   await db
     .update(modelVersions)
-    .set(patch)
-    .where(and(eq(modelVersions.modelName, name), eq(modelVersions.version, version)))
+    .set({ status: "failed", statusChangedAt: sql.raw(NOW_SQL), statusChangedBy: by, statusReason: reason })
+    .where(and(eq(modelVersions.modelName, name), eq(modelVersions.version, version), eq(modelVersions.status, "pending")))
     .run();
 }
 
-/** Points an alias at a version and appends the move to alias_history, in one atomic batch. */
-export async function setAlias(
-  db: Db,
-  input: { name: string; alias: string; version: number; by: string; reason?: string },
-): Promise<{ from: number | null; to: number }> {
-  const target = await getVersionRow(db, input.name, input.version);
-  if (target.status !== "ready") throw new ApiError("CONFLICT", `version ${input.version} of ${input.name} is ${target.status}, not ready`);
-  const current = await db
-    .select()
+export interface AliasMove {
+  name: string;
+  alias: string;
+  version: number;
+  by: string;
+  reason?: string;
+}
+
+export type D1Statement = ReturnType<D1Database["prepare"]>;
+
+/** Alias names follow the pattern requests use (version-ref.ts), so every alias written can be asked for. */
+export function assertAliasName(alias: string): void {
+  if (!ALIAS_NAME.test(alias)) {
+    throw new ApiError("VALIDATION_FAILED", `alias ${JSON.stringify(alias)} is not a valid alias name (letters, digits, '_' or '-', starting with a letter, at most 63)`);
+  }
+}
+
+/**
+ * The two statements of one alias move, for a D1 batch (publish and setAlias both run them). The
+ * history row comes first and reads from_version from `aliases` inside the batch, so racing moves
+ * chain: each records the version the previous one left. The upsert then takes its version from
+ * model_versions only when that version is ready; otherwise the value is NULL, aliases.version's
+ * NOT NULL constraint fails, and the whole batch (history row included) rolls back.
+ * Raw statements: drizzle's D1 batch cannot carry an INSERT ... SELECT ... RETURNING.
+ */
+export function aliasMoveStatements(d1: D1Database, move: AliasMove): D1Statement[] {
+  return [
+    d1
+      .prepare(
+        `INSERT INTO alias_history (model_name, alias, from_version, to_version, changed_by, reason)
+         SELECT ?1, ?2, (SELECT version FROM aliases WHERE model_name = ?1 AND alias = ?2), ?3, ?4, ?5
+         RETURNING from_version`,
+      )
+      .bind(move.name, move.alias, move.version, move.by, move.reason ?? ""),
+    d1
+      .prepare(
+        `INSERT INTO aliases (model_name, alias, version)
+         VALUES (?1, ?2, (SELECT version FROM model_versions WHERE model_name = ?1 AND version = ?3 AND status = 'ready'))
+         ON CONFLICT (model_name, alias) DO UPDATE SET version = excluded.version, updated_at = ${NOW_SQL}`,
+      )
+      .bind(move.name, move.alias, move.version),
+  ];
+}
+
+/** from_version as the history statement of aliasMoveStatements() returned it. */
+export function movedFrom(historyResult: D1Result | undefined): number | null {
+  return (historyResult?.results[0] as { from_version: number | null } | undefined)?.from_version ?? null;
+}
+
+/** True when a batch failed because an alias move's target is missing or not ready (see aliasMoveStatements). */
+export function isAliasTargetRefusal(error: unknown): boolean {
+  return /NOT NULL constraint failed: aliases\.version/.test(String((error as Error)?.message ?? error));
+}
+
+/** Why a move to this version was refused: NOT_FOUND when it does not exist, CONFLICT when it is not ready. */
+export async function aliasTargetError(db: Db, move: AliasMove): Promise<ApiError> {
+  const row = await getVersionRow(db, move.name, move.version);
+  return new ApiError(
+    "CONFLICT",
+    `cannot point ${move.alias} at version ${move.version} of ${move.name}: it is ${row.status}, and aliases point only at ready versions`,
+  );
+}
+
+/** Points an alias at a ready version and appends the move to alias_history, in one atomic batch. */
+export async function setAlias(db: Db, move: AliasMove): Promise<{ from: number | null; to: number }> {
+  assertAliasName(move.alias);
+  const d1 = db.$client;
+  try {
+    const [history] = await d1.batch(aliasMoveStatements(d1, move));
+    return { from: movedFrom(history), to: move.version };
+  } catch (error) {
+    if (isAliasTargetRefusal(error)) throw await aliasTargetError(db, move);
+    throw error;
+  }
+}
+
+/**
+ * Retires a version for good. One guarded UPDATE, so an alias moved onto the version concurrently
+ * either lands first (and the archive is refused) or finds the version archived (and is refused).
+ */
+export async function archiveVersion(db: Db, name: string, version: number, by: string, reason: string): Promise<ModelVersionRow> {
+  const pointing = db
+    .select({ alias: aliases.alias })
     .from(aliases)
-    .where(and(eq(aliases.modelName, input.name), eq(aliases.alias, input.alias)))
+    .where(and(eq(aliases.modelName, name), eq(aliases.version, version)));
+  const archived = await db
+    .update(modelVersions)
+    .set({ status: "archived", statusChangedAt: sql.raw(NOW_SQL), statusChangedBy: by, statusReason: reason })
+    .where(
+      and(
+        eq(modelVersions.modelName, name),
+        eq(modelVersions.version, version),
+        inArray(modelVersions.status, ["ready", "failed"]),
+        notExists(pointing),
+      ),
+    )
+    .returning()
     .get();
-  await db.batch([
-    db
-      .insert(aliases)
-      .values({ modelName: input.name, alias: input.alias, version: input.version })
-      .onConflictDoUpdate({
-        target: [aliases.modelName, aliases.alias],
-        set: { version: input.version, updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))` },
-      }),
-    db.insert(aliasHistory).values({
-      modelName: input.name,
-      alias: input.alias,
-      fromVersion: current?.version ?? null,
-      toVersion: input.version,
-      changedBy: input.by,
-      reason: input.reason ?? "",
-    }),
-  ]);
-  return { from: current?.version ?? null, to: input.version };
+  if (archived) return archived;
+  const row = await getVersionRow(db, name, version);
+  if (row.status === "archived") return row;
+  if (row.status === "pending") throw new ApiError("CONFLICT", `version ${version} of ${name} is still being published`);
+  const names = (await pointing.all()).map((a) => a.alias);
+  throw new ApiError("CONFLICT", `version ${version} of ${name} is what ${names.join(", ")} point${names.length === 1 ? "s" : ""} at: move ${names.length === 1 ? "it" : "them"} first`);
 }
 
 export async function aliasHistoryFor(db: Db, name: string) {

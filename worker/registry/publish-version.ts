@@ -1,0 +1,256 @@
+/**
+ * The only way a version enters the registry: scripts/register-model.ts, `npm start`, the tests, the
+ * benchmark and the admin API all call publishVersion(). Each step must pass before the next runs,
+ * and nothing is written before the last one, so a refused artifact leaves D1 and R2 as they were:
+ *  1. manifest   it parses against the manifest contract (worker/contract/manifest.ts);
+ *     aliases    every requested alias name is one requests can ask for;
+ *  2. checksum   the ONNX bytes have the manifest's sha256 and size;
+ *  3. open       the runtime opens them, through the injected opener (workerd's ORT in the Worker,
+ *                the Node build in scripts), behind the one OnnxSession interface;
+ *  4. signature  the graph's inputs are exactly the manifest's features, and it has onnx.output;
+ *  5. golden     the manifest's golden rows reproduce within GOLDEN_TOLERANCE;
+ *  6. store      the version row (pending), the R2 artifacts, then one D1 batch that marks it ready
+ *                and applies every alias move. If that fails, the version is marked failed and its
+ *                uploaded objects deleted: nothing servable is left.
+ */
+import { ZodError } from "zod";
+import { buildFeeds } from "../contract/feature-feeds";
+import { type Manifest, parseManifest } from "../contract/manifest";
+import { ApiError, type ErrorCode } from "../errors";
+import type { OnnxSession, OnnxSessionOpener } from "../inference/onnx-session";
+import { type ArtifactFile, artifactKey } from "./r2-keys";
+import { aliasMoveStatements, assertAliasName, type Db, insertVersion, markFailed, markReadyStatement, movedFrom } from "./registry";
+import { sha256Hex } from "./sha256";
+
+/** How far a replayed golden probability may be from the trainer's (float32 inference vs float64 training). */
+export const GOLDEN_TOLERANCE = 1e-5;
+
+export type PublishStep = "manifest" | "aliases" | "checksum" | "open" | "signature" | "golden" | "store";
+
+const STEP_LABELS: Record<PublishStep, string> = {
+  manifest: "manifest",
+  aliases: "aliases",
+  checksum: "checksum",
+  open: "opening the ONNX session",
+  signature: "graph signature",
+  golden: "golden rows",
+  store: "store",
+};
+
+/** A refused publish: `step` says where, the message why. Nothing servable was left behind. */
+export class PublishError extends ApiError {
+  constructor(
+    readonly step: PublishStep,
+    reason: string,
+    code: ErrorCode = "VALIDATION_FAILED",
+  ) {
+    super(code, `publish failed at ${STEP_LABELS[step]}: ${reason}`, { step });
+    this.name = "PublishError";
+  }
+}
+
+export interface PublishTarget {
+  db: Db;
+  models: R2Bucket;
+  openSession: OnnxSessionOpener;
+}
+
+export interface PublishInput {
+  /** Parsed here: a manifest object or the JSON value read from manifest.json. */
+  manifest: unknown;
+  onnx: Uint8Array;
+  modelCard?: string;
+  reference?: string;
+  createdBy: string;
+  source?: string | null;
+  /** Aliases to point at the new version, in the same batch that makes it ready. */
+  aliases?: readonly string[];
+  /** Recorded in alias_history with each move. */
+  reason?: string;
+}
+
+export interface PublishedVersion {
+  name: string;
+  version: number;
+  sha256: string;
+  r2Key: string;
+  aliases: { alias: string; from: number | null; to: number }[];
+}
+
+export async function publishVersion(target: PublishTarget, input: PublishInput): Promise<PublishedVersion> {
+  const manifest = readManifest(input.manifest);
+  const aliases = checkAliases(input.aliases ?? []);
+  const sha256 = await checkChecksum(manifest, input.onnx);
+  const session = await openSession(target.openSession, input.onnx);
+  try {
+    checkSignature(manifest, session);
+    await replayGoldens(manifest, session);
+  } finally {
+    await session.release();
+  }
+  return store(target, input, manifest, sha256, aliases);
+}
+
+function readManifest(json: unknown): Manifest {
+  try {
+    return parseManifest(json);
+  } catch (error) {
+    if (!(error instanceof ZodError)) throw error;
+    const issues = error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new PublishError("manifest", issues.join("; "));
+  }
+}
+
+function checkAliases(aliases: readonly string[]): string[] {
+  const unique = [...new Set(aliases)];
+  for (const alias of unique) {
+    try {
+      assertAliasName(alias);
+    } catch (error) {
+      throw new PublishError("aliases", (error as Error).message);
+    }
+  }
+  return unique;
+}
+
+async function checkChecksum(manifest: Manifest, onnx: Uint8Array): Promise<string> {
+  const sha256 = await sha256Hex(onnx);
+  if (sha256 !== manifest.onnx.sha256) {
+    throw new PublishError("checksum", `model.onnx has sha256 ${sha256}, the manifest says ${manifest.onnx.sha256}`);
+  }
+  if (onnx.byteLength !== manifest.onnx.size) {
+    throw new PublishError("checksum", `model.onnx is ${onnx.byteLength} bytes, the manifest says ${manifest.onnx.size}`);
+  }
+  return sha256;
+}
+
+async function openSession(opener: OnnxSessionOpener, onnx: Uint8Array): Promise<OnnxSession> {
+  try {
+    return await opener(onnx);
+  } catch (error) {
+    throw new PublishError("open", `the runtime cannot load model.onnx: ${errorText(error)}`);
+  }
+}
+
+/** One [N,1] graph input per manifest feature, named after it, nothing else; and the declared output. */
+function checkSignature(manifest: Manifest, session: OnnxSession): void {
+  const features = manifest.features.map((f) => f.name);
+  const twice = features.find((name, i) => features.indexOf(name) !== i);
+  if (twice !== undefined) throw new PublishError("signature", `the manifest lists feature ${twice} twice`);
+  const inputs = new Set(session.inputNames);
+  const missing = features.filter((name) => !inputs.has(name));
+  const extra = session.inputNames.filter((name) => !features.includes(name));
+  const problems = [
+    ...missing.map((name) => `feature ${name} has no graph input`),
+    ...extra.map((name) => `graph input ${name} is not a manifest feature`),
+  ];
+  if (!session.outputNames.includes(manifest.onnx.output)) {
+    problems.push(`the graph has no output ${manifest.onnx.output} (it has ${session.outputNames.join(", ")})`);
+  }
+  if (problems.length) throw new PublishError("signature", problems.join("; "));
+}
+
+async function replayGoldens(manifest: Manifest, session: OnnxSession): Promise<void> {
+  const rows = manifest.golden.map((g) => g.input);
+  if (rows.length === 0) throw new PublishError("golden", "the manifest has no golden rows, so the graph cannot be checked against the trainer");
+  let data: Float32Array;
+  try {
+    data = await session.run(buildFeeds(manifest.features, rows).feeds, rows.length, manifest.onnx.output);
+  } catch (error) {
+    throw new PublishError("golden", `the graph cannot score the golden rows: ${errorText(error)}`);
+  }
+  if (data.length !== 2 * rows.length) {
+    throw new PublishError("golden", `${manifest.onnx.output} has ${data.length} values for ${rows.length} rows, expected [${rows.length},2]`);
+  }
+  const failures: string[] = [];
+  manifest.golden.forEach((golden, i) => {
+    const p = data[2 * i + 1]!;
+    const diff = Math.abs(p - golden.probability);
+    // NaN on either side is a failure, never a small difference.
+    if (!(diff <= GOLDEN_TOLERANCE)) {
+      failures.push(`row ${i} gives ${p.toPrecision(6)} not ${golden.probability.toPrecision(6)} (|Δ| ${diff.toPrecision(2)} > ${GOLDEN_TOLERANCE.toExponential()})`);
+    }
+  });
+  if (failures.length) {
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more of ${rows.length} rows)` : "";
+    throw new PublishError("golden", `${failures[0]}${more}`);
+  }
+}
+
+async function store(
+  target: PublishTarget,
+  input: PublishInput,
+  manifest: Manifest,
+  sha256: string,
+  aliases: string[],
+): Promise<PublishedVersion> {
+  const { db, models } = target;
+  const name = manifest.name;
+  let version: number;
+  try {
+    version = await insertVersion(db, {
+      name,
+      manifest,
+      sha256,
+      sizeBytes: input.onnx.byteLength,
+      createdBy: input.createdBy,
+      source: input.source ?? manifest.source.git_commit,
+    });
+  } catch (error) {
+    throw new PublishError("store", `cannot write the version row: ${errorText(error)}`, "INTERNAL");
+  }
+  const r2Key = artifactKey(name, version, "model.onnx");
+  const d1 = db.$client;
+  const moves = aliases.map((alias) => ({ name, alias, version, by: input.createdBy, reason: input.reason ?? "published" }));
+  const uploaded: string[] = [];
+  let stage = "uploading the artifacts";
+  try {
+    await uploadArtifacts(models, input, manifest, version, sha256, uploaded);
+    stage = "marking it ready";
+    const results = await d1.batch([markReadyStatement(d1, name, version, r2Key), ...moves.flatMap((m) => aliasMoveStatements(d1, m))]);
+    const moved = moves.map((m, i) => ({ alias: m.alias, from: movedFrom(results[1 + 2 * i]), to: version }));
+    return { name, version, sha256, r2Key, aliases: moved };
+  } catch (error) {
+    const reason = `${stage} failed: ${errorText(error)}`;
+    // The version is not ready either way, so it is never served; the cleanup keeps the bucket tidy.
+    const [deleted] = await Promise.allSettled([
+      uploaded.length ? models.delete(uploaded) : Promise.resolve(),
+      markFailed(db, name, version, input.createdBy, reason),
+    ]);
+    const cleanup = deleted.status === "fulfilled" ? "its uploads deleted" : `its uploads not deleted (${errorText(deleted.reason)})`;
+    throw new PublishError("store", `version ${version}: ${reason}; it is marked failed and ${cleanup}`, "INTERNAL");
+  }
+}
+
+/** Puts every artifact, recording each key that landed in `uploaded`, and throws the first failure once all have settled. */
+async function uploadArtifacts(
+  models: R2Bucket,
+  input: PublishInput,
+  manifest: Manifest,
+  version: number,
+  sha256: string,
+  uploaded: string[],
+): Promise<void> {
+  const name = manifest.name;
+  const json = { httpMetadata: { contentType: "application/json" } };
+  const files: [ArtifactFile, string | Uint8Array | undefined, Parameters<R2Bucket["put"]>[2]][] = [
+    ["model.onnx", input.onnx, { sha256, customMetadata: { sha256, model: name, version: String(version) } }],
+    ["manifest.json", JSON.stringify(manifest, null, 2), json],
+    ["model-card.md", input.modelCard, { httpMetadata: { contentType: "text/markdown; charset=utf-8" } }],
+    ["reference.json", input.reference, json],
+  ];
+  // Settled, not Promise.all: a put still in flight after the first failure would land after the cleanup.
+  const puts = await Promise.allSettled(
+    files.flatMap(([file, body, options]) => {
+      if (body === undefined) return [];
+      const key = artifactKey(name, version, file);
+      return [models.put(key, body, options).then(() => uploaded.push(key))];
+    }),
+  );
+  const failed = puts.find((p) => p.status === "rejected");
+  if (failed) throw failed.reason;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
