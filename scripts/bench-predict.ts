@@ -2,15 +2,16 @@
  * Benchmarks /predict end to end and inference inside workerd, and prints the figures (a
  * benchmark, not a test: it fails only when something does not serve).
  *
- *   npx tsx scripts/build-bench-model.ts            # once: artifacts/bench-forest (200 trees, depth 8)
  *   npx tsx scripts/bench-predict.ts [--duration 10] [--warmup 3] [--connections 16] [--rows 1,100]
  *        [--skip-wrangler] [--skip-inference] [--skip-floor] [--probe-rows 1,100,1000] [--probe-warmup 30]
  *        [--json]   (npx tsx scripts/bench-predict.ts --help lists every flag)
  *
  * Path A, "direct": the bundle `wrangler deploy --dry-run` builds, run by workerd through Miniflare's
  * own server (no wrangler proxy in front). Path B: the same worker through `wrangler dev`. Both serve
- * one registry prepared in a temp dir (migrations applied and the bench forest registered through the
- * worker's own registerVersion(), alias production), laid out as wrangler's `--persist-to`.
+ * one registry prepared in a temp dir (migrations applied and the bench forest published through the
+ * worker's own publishVersion(), alias production), laid out as wrangler's `--persist-to`. The bench
+ * forest (artifacts/bench-forest, 200 trees of depth 8) is built first when it is missing, as
+ * `npx tsx scripts/build-bench-model.ts` would.
  * Inference per row comes from a probe worker (scripts/bench/inference-probe.ts) timed from outside,
  * because workerd's clocks do not advance during pure CPU work; cold, and again after --probe-warmup
  * seconds of inference (V8 tiers hot wasm up from Liftoff to TurboFan only after a while).
@@ -23,6 +24,7 @@ import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { unstable_readConfig } from "wrangler";
+import { BENCH_MODEL_DEFAULTS, buildBenchModel } from "./bench/bench-model";
 import { installCleanupHandlers, makeTempDir, runCleanups } from "./bench/cleanup";
 import { HEALTH_FLOOR, type LoadFigures, type Payload, payloads, runLoad, verifyPredict } from "./bench/load";
 import { measureInNode } from "./bench/node-reference";
@@ -139,7 +141,11 @@ const command = defineCommand({
     const probeWarmupS = args["probe-warmup"] === "0" ? 0 : positive("probe-warmup", args["probe-warmup"], false);
     const modelDir = resolve(ROOT, args.model);
     if (!existsSync(join(modelDir, "model.onnx")) || !existsSync(join(modelDir, "manifest.json"))) {
-      throw new Error(`${modelDir} has no model.onnx + manifest.json; build it first: npx tsx scripts/build-bench-model.ts`);
+      const { trees, depth, seed } = BENCH_MODEL_DEFAULTS;
+      log(`${modelDir} has no model.onnx + manifest.json: building the bench forest (${trees} trees, depth ${depth}, seed ${seed})...`);
+      const started = performance.now();
+      await buildBenchModel({ outDir: modelDir, ...BENCH_MODEL_DEFAULTS });
+      log(`  built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
 
     try {
@@ -169,7 +175,7 @@ const command = defineCommand({
       log(`building the worker bundle${args["skip-inference"] ? "" : " and the inference probe"} (wrangler deploy --dry-run) into ${tmp}...`);
       await Promise.all([buildBundle(ROOT, bundleDir), args["skip-inference"] ? null : buildBundle(ROOT, probeDir, "scripts/bench/inference-probe.ts")]);
 
-      log("preparing the registry: migrations + registerVersion(), alias production...");
+      log("preparing the registry: migrations + publishVersion(), alias production...");
       const registered = await prepareRegistry(stateDir, config, join(ROOT, "migrations"), model);
       meta.modelVersion = registered.version;
       const bodies = [...payloads(model.manifest, rowCounts), ...(args["skip-floor"] ? [] : [HEALTH_FLOOR])];
