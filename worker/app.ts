@@ -3,7 +3,7 @@ import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
-import { docsRoutes } from "./docs/openapi";
+import { docsRoutes } from "./docs/routes";
 import { ApiError, errorEnvelope } from "./errors";
 import { healthRoutes } from "./health/routes";
 import type { AppEnv } from "./http/context";

@@ -1,117 +1,298 @@
 /**
- * GET /openapi.json: OpenAPI 3.1 generated from the zod schemas. The request body schema is the
- * default model's own row schema (from its production manifest), so the document always matches
- * what /predict validates. GET /docs renders it as a self-contained page (no CDN; works offline).
+ * The OpenAPI 3.1 document for every route the app registers (test/workers/openapi.test.ts holds
+ * the two lists equal). Row is the default model's own row schema, built from its manifest, so the
+ * document matches what /predict validates. Pure: no Hono, no bindings, so Node can import it to
+ * run a full OpenAPI validator over it (test/node/openapi-document.test.ts).
  */
-import { Hono } from "hono";
 import { z } from "zod";
 import type { Manifest } from "../contract/manifest";
-import type { AppEnv } from "../http/context";
-import { compileVersion } from "../inference/model-cache";
 import { buildRowSchema, exampleRow } from "../contract/row-schema";
-import { type Db, resolveVersion } from "../registry/registry";
-import { renderDocsPage } from "./docs-page";
+import { ARTIFACT_FILES } from "../registry/r2-keys";
+import type { Settings } from "../settings";
+import * as shapes from "./openapi-schemas";
+import { SWAGGER_UI_FILES } from "./swagger-ui-files";
 
-export const docsRoutes = new Hono<AppEnv>();
+export const TAGS = {
+  prediction: "Prediction",
+  mlflow: "Protocols: MLflow",
+  oip: "Protocols: Open Inference",
+  registry: "Registry",
+  health: "Health",
+  docs: "Docs",
+} as const;
 
-const errorEnvelope = z.object({
-  error: z.object({
-    code: z.string(),
-    message: z.string(),
-    request_id: z.string(),
-    details: z.unknown().optional(),
-  }),
-});
+type DocSettings = Pick<Settings, "defaultModel" | "defaultAlias" | "maxBatchRows">;
+type Schema = Record<string, unknown>;
+type Responses = Record<string, unknown>;
 
-function predictionSchema(label: string) {
-  return z.object({
-    [`${label}_probability`]: z.number().min(0).max(1).describe("positive-class probability, 4 decimals"),
-    [`${label}_prediction`]: z.boolean().describe("probability >= the version's threshold"),
-    risk_tier: z.string(),
-  });
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonContent = (schema: Schema, extra: Schema = {}) => ({ "application/json": { schema, ...extra } });
+const pathParam = (name: string, schema: Schema, description?: string) => ({ name, in: "path", required: true, ...(description ? { description } : {}), schema });
+
+const ERROR_DESCRIPTIONS = {
+  "400": "malformed JSON, wrong content type or empty body",
+  "404": "unknown model, version or alias, or an archived version",
+  "413": "body over the size limit",
+  "422": "schema violation; details.issues names every failing field",
+  "500": "internal error, a model answering NaN or Infinity (NON_FINITE_OUTPUT), or a misconfigured Worker var; the request id identifies it in the logs",
+  "503": "the version cannot serve now (pending, failed, or its artifact or manifest does not load); other versions keep serving",
+} as const;
+type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
+
+/** Error responses in the service's envelope, or in the Open Inference Protocol's `{error}` shape. */
+function errors(envelope: "Error" | "OipError", statuses: ErrorStatus[], overrides: Partial<Record<ErrorStatus, string>> = {}): Responses {
+  const retryAfter = { "retry-after": { description: "seconds until a retry can succeed", schema: { type: "integer" } } };
+  return Object.fromEntries(
+    statuses.map((status) => [
+      status,
+      { description: overrides[status] ?? ERROR_DESCRIPTIONS[status], ...(status === "503" ? { headers: retryAfter } : {}), content: jsonContent(ref(envelope)) },
+    ]),
+  );
 }
 
-export function buildOpenApi(manifest: Manifest | null, maxBatchRows: number) {
+function ok(description: string, content: Schema, headers?: Schema): Responses {
+  return { "200": { description, ...(headers ? { headers } : {}), content } };
+}
+
+interface OperationSpec {
+  tag: string;
+  id: string;
+  summary: string;
+  description?: string;
+  parameters?: unknown[];
+  body?: Schema;
+  responses: Responses;
+}
+
+function operation(spec: OperationSpec) {
+  return {
+    tags: [spec.tag],
+    operationId: spec.id,
+    summary: spec.summary,
+    ...(spec.description ? { description: spec.description } : {}),
+    ...(spec.parameters?.length ? { parameters: spec.parameters } : {}),
+    ...(spec.body ? { requestBody: { required: true, content: spec.body } } : {}),
+    responses: spec.responses,
+  };
+}
+
+const nameParam = pathParam("name", { type: "string" }, "registered model name");
+const versionParam = pathParam("version", { type: "integer", minimum: 1, maximum: 999_999_999 }, "version number, as listed by GET /models/{name}");
+const requestIdHeader = {
+  name: "x-request-id",
+  in: "header",
+  required: false,
+  description: "echoed back when it matches [A-Za-z0-9._:-]{1,128}; otherwise the service mints one",
+  schema: { type: "string" },
+};
+const predictionHeaders = {
+  "x-request-id": { schema: { type: "string" } },
+  "x-model-name": { schema: { type: "string" } },
+  "x-model-version": { schema: { type: "string" } },
+  "x-unknown-categories": { description: "open categorical features that carried values unseen in training, as feature=rows", schema: { type: "string" } },
+};
+const html = (description: string) => ok(description, { "text/html": { schema: { type: "string" } } });
+
+export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
   const label = manifest?.output.label ?? "prediction";
   const row = manifest ? buildRowSchema(manifest) : z.record(z.string(), z.union([z.number(), z.string(), z.null()]));
-  const ids = { model: z.string(), model_version: z.string(), request_id: z.string() };
-  const single = predictionSchema(label).extend(ids);
-  const batch = z.object({ predictions: z.array(predictionSchema(label)), ...ids });
-  const batchRequest = z.object({ instances: z.array(row).min(1).max(maxBatchRows) });
-  const json = (schema: z.ZodType) => z.toJSONSchema(schema, { target: "openapi-3.0", unrepresentable: "any" });
-  const errors = Object.fromEntries(
-    [
-      ["400", "malformed JSON or wrong content type"],
-      ["404", "unknown model, version or alias"],
-      ["413", "body over the size limit"],
-      ["422", "schema violation; details.issues names every failing field"],
-      ["503", "artifact failed to load; other versions keep serving"],
-    ].map(([status, description]) => [status, { description, content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } }]),
-  );
-  const predictOp = (summary: string, params: unknown[] = []) => ({
-    summary,
-    parameters: [{ name: "alias", in: "query", schema: { type: "string", default: "production" } }, ...params],
-    requestBody: {
-      required: true,
-      content: {
-        "application/json": {
-          schema: { oneOf: [{ $ref: "#/components/schemas/Row" }, { $ref: "#/components/schemas/BatchRequest" }] },
-          ...(manifest ? { example: exampleRow(manifest) } : {}),
-        },
+  const example = manifest ? exampleRow(manifest) : undefined;
+  const aliasParam = { name: "alias", in: "query", required: false, description: "which version answers, by alias", schema: { type: "string", default: settings.defaultAlias } };
+  const scoringErrors = errors("Error", ["400", "404", "413", "422", "500", "503"]);
+
+  const predict = (id: string, summary: string, parameters: unknown[]) =>
+    operation({
+      tag: TAGS.prediction,
+      id,
+      summary,
+      parameters: [...parameters, requestIdHeader],
+      body: jsonContent(
+        { anyOf: [ref("Row"), ref("BatchRequest")] },
+        example ? { examples: { row: { summary: "one row", value: example }, batch: { summary: "a batch", value: { instances: [example] } } } } : {},
+      ),
+      responses: {
+        ...ok("one prediction, or {predictions} for a batch", jsonContent({ oneOf: [ref("PredictionResponse"), ref("BatchPredictionResponse")] }), predictionHeaders),
+        ...scoringErrors,
       },
-    },
-    responses: {
-      "200": {
-        description: "one prediction, or {predictions} for a batch",
-        headers: { "x-model-version": { schema: { type: "string" } }, "x-request-id": { schema: { type: "string" } } },
-        content: { "application/json": { schema: { oneOf: [json(single), json(batch)] } } },
-      },
-      ...errors,
-    },
+    });
+
+  const mlflow = (id: string, summary: string, parameters: unknown[]) =>
+    operation({
+      tag: TAGS.mlflow,
+      id,
+      summary,
+      description: "MLflow's scoring protocol (`mlflow models serve`): exactly one of dataframe_split, dataframe_records, instances or inputs.",
+      parameters: [...parameters, requestIdHeader],
+      body: jsonContent(ref("MlflowRequest"), example ? { example: { dataframe_records: [example] } } : {}),
+      responses: { ...ok("one prediction per row", jsonContent(ref("MlflowResponse")), predictionHeaders), ...scoringErrors },
+    });
+
+  const oip = (id: string, summary: string, schema: string, failures: Responses, more: Partial<OperationSpec> = {}) =>
+    operation({ tag: TAGS.oip, id, summary, responses: { ...ok(summary, jsonContent(ref(schema)), more.body ? predictionHeaders : undefined), ...failures }, ...more });
+  // KServe and Triton answer every client error but 404 and 413 with a 400.
+  const oipModelErrors = errors("OipError", ["404", "500", "503"]);
+  const oipInferErrors = errors("OipError", ["400", "404", "413", "500", "503"], {
+    "400": "malformed request, or a tensor or value the model cannot take (shape, datatype, range, category); the message names it",
   });
-  const nameParam = { name: "name", in: "path", required: true, schema: { type: "string" } };
-  const versionParam = { name: "version", in: "path", required: true, schema: { type: "integer", minimum: 1 } };
+  const oipModel = (versioned: boolean) => {
+    const parameters = versioned ? [nameParam, versionParam] : [nameParam, aliasParam];
+    const which = versioned ? "one exact version" : "the version an alias names";
+    const id = versioned ? "oipModelVersion" : "oipModel";
+    const body = jsonContent(ref("OipInferRequest"), example ? { example: oipExample(example) } : {});
+    return {
+      metadata: oip(`${id}Metadata`, `Model metadata: input and output tensors (${which})`, "OipModelMetadata", oipModelErrors, { parameters }),
+      ready: oip(`${id}Ready`, `Model readiness: the ONNX session loads (${which})`, "OipModelReady", oipModelErrors, { parameters }),
+      infer: oip(`${id}Infer`, `Inference, one tensor per feature (${which})`, "OipInferResponse", oipInferErrors, { parameters, body }),
+    };
+  };
+  const latest = oipModel(false);
+  const versioned = oipModel(true);
+
+  const registry = (id: string, summary: string, schema: string, parameters: unknown[] = []) =>
+    operation({ tag: TAGS.registry, id, summary, parameters, responses: { ...ok(summary, jsonContent(ref(schema))), ...errors("Error", parameters.length ? ["404", "500"] : ["500"]) } });
+  const docs = (id: string, summary: string, responses: Responses) =>
+    operation({ tag: TAGS.docs, id, summary, responses: { ...responses, ...errors("Error", ["500"]) } });
+
   return {
     openapi: "3.1.0",
     info: {
       title: "Edge MLOps prediction API",
       version: "0.1.0",
-      description: manifest ? `Default model: ${manifest.name}. ${manifest.description}` : "No default model is registered yet.",
+      description: [
+        manifest ? `Default model: ${manifest.name}. ${manifest.description}` : "No default model is registered yet.",
+        `POST /predict scores with ${settings.defaultModel} at alias ${settings.defaultAlias}.`,
+        "Errors share one envelope: {error: {code, message, request_id, details?}}; the Open Inference Protocol routes (/v2/...) answer {error: message}, as KServe and Triton do.",
+      ].join(" "),
     },
+    tags: [
+      { name: TAGS.prediction, description: "Score rows with a model from the registry" },
+      { name: TAGS.mlflow, description: "MLflow's scoring protocol, so MLflow clients work unchanged" },
+      { name: TAGS.oip, description: "Open Inference Protocol v2 (KServe, Triton, Seldon REST)" },
+      { name: TAGS.registry, description: "Registered models, versions, aliases and artifacts (read-only)" },
+      { name: TAGS.health, description: "Liveness and readiness" },
+      { name: TAGS.docs, description: "This document and its explorer" },
+    ],
     paths: {
-      "/predict": { post: predictOp("Score one row or a batch with the default model") },
-      "/models/{name}/predict": { post: predictOp("Score with a model by name and alias", [nameParam]) },
-      "/models/{name}/versions/{version}/predict": { post: predictOp("Score with one exact version", [nameParam, versionParam]) },
-      "/invocations": { post: { summary: "MLflow scoring protocol (dataframe_split, dataframe_records, instances, inputs)", responses: errors } },
-      "/v2/models/{name}/infer": { post: { summary: "Open Inference Protocol v2 inference", parameters: [nameParam], responses: errors } },
-      "/models": { get: { summary: "List registered models", responses: { "200": { description: "models" } } } },
-      "/models/{name}": { get: { summary: "A model, its versions and aliases", parameters: [nameParam], responses: errors } },
-      "/models/{name}/versions/{version}": { get: { summary: "A version: manifest, metrics, sha256, created, source", parameters: [nameParam, versionParam], responses: errors } },
-      "/health": { get: { summary: "Liveness", responses: { "200": { description: "alive" } } } },
-      "/ready": { get: { summary: "Readiness: registry reachable and default model loadable", responses: errors } },
+      "/predict": { post: predict("predict", `Score one row or a batch with the default model (${settings.defaultModel})`, [aliasParam]) },
+      "/models/{name}/predict": { post: predict("predictByModel", "Score with a model by name and alias", [nameParam, aliasParam]) },
+      "/models/{name}/versions/{version}/predict": { post: predict("predictByVersion", "Score with one exact version", [nameParam, versionParam]) },
+      "/invocations": { post: mlflow("mlflowInvocations", "MLflow scoring with the default model", [aliasParam]) },
+      "/models/{name}/invocations": { post: mlflow("mlflowModelInvocations", "MLflow scoring with a model by name and alias", [nameParam, aliasParam]) },
+      // app.ts answers in the OIP shape under "/v2/" only, so /v2 itself keeps the service's envelope.
+      "/v2": { get: oip("oipServerMetadata", "Server metadata: name, version, extensions", "OipServerMetadata", errors("Error", ["500"])) },
+      "/v2/health/live": { get: oip("oipServerLive", "Server liveness", "OipServerLive", errors("OipError", ["500"])) },
+      "/v2/health/ready": {
+        get: oip("oipServerReady", "Server readiness: the registry answers", "OipServerReady", errors("OipError", ["500"], { "500": "the registry (D1) did not answer" })),
+      },
+      "/v2/models/{name}": { get: latest.metadata },
+      "/v2/models/{name}/ready": { get: latest.ready },
+      "/v2/models/{name}/infer": { post: latest.infer },
+      "/v2/models/{name}/versions/{version}": { get: versioned.metadata },
+      "/v2/models/{name}/versions/{version}/ready": { get: versioned.ready },
+      "/v2/models/{name}/versions/{version}/infer": { post: versioned.infer },
+      "/models": { get: registry("listModels", "Registered models with their latest version and aliases", "ModelList") },
+      "/models/{name}": { get: registry("getModel", "A model, its versions and aliases", "ModelDetail", [nameParam]) },
+      "/models/{name}/aliases": { get: registry("getAliasHistory", "Every alias move of a model, oldest first: who, when, why", "AliasHistory", [nameParam]) },
+      "/models/{name}/versions/{version}": { get: registry("getVersion", "A version: manifest, metrics, sha256, created, source", "VersionDetail", [nameParam, versionParam]) },
+      "/models/{name}/versions/{version}/artifacts/{file}": {
+        get: operation({
+          tag: TAGS.registry,
+          id: "getArtifact",
+          summary: "Download one artifact of a version",
+          parameters: [nameParam, versionParam, pathParam("file", { type: "string", enum: [...ARTIFACT_FILES] })],
+          responses: {
+            ...ok(
+              "the artifact as stored: model.onnx (binary), manifest.json and reference.json (JSON), model-card.md (Markdown)",
+              {
+                "application/octet-stream": { schema: { type: "string", contentMediaType: "application/octet-stream" } },
+                "application/json": { schema: { type: "object" } },
+                "text/markdown": { schema: { type: "string" } },
+              },
+              { etag: { schema: { type: "string" } } },
+            ),
+            ...errors("Error", ["404", "500"], { "404": "unknown model or version, or an artifact this version does not have" }),
+          },
+        }),
+      },
+      "/health": { get: operation({ tag: TAGS.health, id: "health", summary: "Liveness: the isolate answers", responses: { ...ok("alive", jsonContent(ref("Health"))), ...errors("Error", ["500"]) } }) },
+      "/ready": {
+        get: operation({
+          tag: TAGS.health,
+          id: "ready",
+          summary: "Readiness: registry reachable and the default model loadable",
+          responses: { ...ok("ready", jsonContent(ref("Ready"))), ...errors("Error", ["500", "503"], { "503": "the default model is not registered or cannot load" }) },
+        }),
+      },
+      "/openapi.json": { get: docs("openapi", "This OpenAPI 3.1 document", ok("the document", jsonContent({ type: "object" }))) },
+      "/docs": { get: docs("docs", "Interactive API explorer (Swagger UI, served by the Worker: no CDN)", html("Swagger UI, with the plain page inside <noscript>")) },
+      "/docs/plain": { get: docs("docsPlain", "The API as a plain HTML page: no JavaScript", html("endpoints and a curl example")) },
+      "/docs/assets/swagger-ui-dist/{file}": {
+        get: operation({
+          tag: TAGS.docs,
+          id: "docsAsset",
+          summary: "Swagger UI's script and stylesheet",
+          parameters: [pathParam("file", { type: "string", enum: [...SWAGGER_UI_FILES] })],
+          responses: {
+            ...ok(
+              "the file from swagger-ui-dist",
+              { "text/javascript": { schema: { type: "string" } }, "text/css": { schema: { type: "string" } } },
+              { "cache-control": { schema: { type: "string" } } },
+            ),
+            ...errors("Error", ["404"], { "404": "no such file" }),
+          },
+        }),
+      },
     },
     components: {
-      schemas: { Row: json(row), BatchRequest: json(batchRequest), Error: json(errorEnvelope) },
+      schemas: {
+        Row: shapes.jsonSchema(row),
+        BatchRequest: {
+          type: "object",
+          required: ["instances"],
+          properties: { instances: { type: "array", minItems: 1, maxItems: settings.maxBatchRows, items: ref("Row") } },
+        },
+        PredictionResponse: shapes.jsonSchema(shapes.predictionResponseSchema(label)),
+        BatchPredictionResponse: shapes.jsonSchema(shapes.batchPredictionResponseSchema(label)),
+        MlflowRequest: mlflowRequest(settings.maxBatchRows),
+        MlflowResponse: shapes.jsonSchema(shapes.mlflowResponseSchema(label)),
+        OipInferRequest: shapes.jsonSchema(shapes.oipInferRequestSchema),
+        OipInferResponse: shapes.jsonSchema(shapes.oipInferResponseSchema),
+        OipServerMetadata: shapes.jsonSchema(shapes.oipServerMetadataSchema),
+        OipServerLive: shapes.jsonSchema(shapes.oipServerLiveSchema),
+        OipServerReady: shapes.jsonSchema(shapes.oipServerReadySchema),
+        OipModelMetadata: shapes.jsonSchema(shapes.oipModelMetadataSchema),
+        OipModelReady: shapes.jsonSchema(shapes.oipModelReadySchema),
+        ModelList: shapes.jsonSchema(shapes.modelListSchema),
+        ModelDetail: shapes.jsonSchema(shapes.modelDetailSchema),
+        VersionDetail: shapes.jsonSchema(shapes.versionDetailSchema),
+        AliasHistory: shapes.jsonSchema(shapes.aliasHistorySchema),
+        Health: shapes.jsonSchema(shapes.healthSchema),
+        Ready: shapes.jsonSchema(shapes.readySchema),
+        Error: shapes.jsonSchema(shapes.errorEnvelopeSchema),
+        OipError: shapes.jsonSchema(shapes.oipErrorSchema),
+      },
     },
   };
 }
 
-async function defaultManifest(db: Db, model: string, alias: string): Promise<Manifest | null> {
-  try {
-    const { row } = await resolveVersion(db, model, { alias });
-    return compileVersion(row).manifest;
-  } catch {
-    return null;
-  }
+export type OpenApiDocument = ReturnType<typeof buildOpenApi>;
+
+/** MLflow's four body formats; exactly one key, as the server requires. */
+function mlflowRequest(maxBatchRows: number): Schema {
+  const rows = { type: "array", minItems: 1, maxItems: maxBatchRows, items: ref("Row") };
+  const only = (key: string, schema: Schema, description: string) => ({ type: "object", description, required: [key], properties: { [key]: schema } });
+  return {
+    oneOf: [
+      only("dataframe_split", shapes.jsonSchema(shapes.mlflowFormats.dataframe_split), "pandas DataFrame.to_dict(orient='split')"),
+      only("dataframe_records", rows, "pandas DataFrame.to_dict(orient='records')"),
+      only("instances", rows, "TensorFlow Serving style rows"),
+      only("inputs", { anyOf: [rows, shapes.jsonSchema(shapes.mlflowFormats.inputs_columns)] }, "rows, or one array per feature"),
+    ],
+  };
 }
 
-docsRoutes.get("/openapi.json", async (c) => {
-  const { db, settings: s } = c.get("services");
-  return c.json(buildOpenApi(await defaultManifest(db, s.defaultModel, s.defaultAlias), s.maxBatchRows));
-});
-
-docsRoutes.get("/docs", async (c) => {
-  const { db, settings: s } = c.get("services");
-  const manifest = await defaultManifest(db, s.defaultModel, s.defaultAlias);
-  return c.html(renderDocsPage(buildOpenApi(manifest, s.maxBatchRows), manifest ? exampleRow(manifest) : {}));
-});
+function oipExample(row: Record<string, number | string>) {
+  return {
+    inputs: Object.entries(row).map(([name, value]) => ({ name, shape: [1, 1], datatype: typeof value === "number" ? "FP32" : "BYTES", data: [value] })),
+  };
+}

@@ -1,0 +1,174 @@
+/**
+ * The response and request shapes the OpenAPI document publishes, as zod schemas. The document is
+ * generated from these, and test/workers/openapi.test.ts parses real responses with the same
+ * schemas, so a response that grows an undocumented field, or loses a documented one, fails there.
+ * The row schema itself is not here: it comes from the default model's manifest.
+ */
+import { z } from "zod";
+import { manifestSchema } from "../contract/manifest";
+import { VERSION_STATUSES } from "../db/schema";
+import { ERROR_STATUS, type ErrorCode } from "../errors";
+
+const fieldIssue = z.object({
+  field: z.string().describe("JSON path of the failing value, in the caller's own layout, e.g. instances[3].tenure"),
+  message: z.string(),
+  code: z.string().optional(),
+});
+
+export const errorEnvelopeSchema = z.object({
+  error: z.object({
+    code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
+    message: z.string(),
+    request_id: z.string().describe("also sent as the x-request-id header"),
+    details: z
+      .looseObject({ issues: z.array(fieldIssue).optional() })
+      .optional()
+      .describe("on VALIDATION_FAILED, issues names every failing field"),
+  }),
+});
+
+/** Open Inference Protocol clients (KServe, Triton) expect a bare message. */
+export const oipErrorSchema = z.object({ error: z.string() });
+
+export function predictionSchema(label: string) {
+  return z.object({
+    [`${label}_probability`]: z.number().min(0).max(1).describe("positive-class probability, 4 decimals"),
+    [`${label}_prediction`]: z.boolean().describe("probability >= the version's threshold"),
+    risk_tier: z.string().describe("the highest risk tier whose lower bound the probability reaches"),
+  });
+}
+
+const answeredBy = { model: z.string(), model_version: z.string(), request_id: z.string() };
+
+export function predictionResponseSchema(label: string) {
+  return predictionSchema(label).extend(answeredBy);
+}
+
+export function batchPredictionResponseSchema(label: string) {
+  return z.object({ predictions: z.array(predictionSchema(label)), ...answeredBy });
+}
+
+export function mlflowResponseSchema(label: string) {
+  return z.object({ predictions: z.array(predictionSchema(label)) });
+}
+
+const cell = z.union([z.number(), z.string(), z.boolean(), z.null()]);
+
+/** Which of the four MLflow formats a body uses; the rows inside are the Row schema, by reference. */
+export const mlflowFormats = {
+  dataframe_split: z.object({
+    columns: z.array(z.string()).describe("feature names, in the order of each data row"),
+    data: z.array(z.array(cell)).describe("one array of values per row"),
+    index: z.array(z.unknown()).optional().describe("accepted and ignored"),
+  }),
+  inputs_columns: z.record(z.string(), z.array(cell)).describe("one array of values per feature, all the same length"),
+} as const;
+
+export const oipInferRequestSchema = z.object({
+  id: z.string().optional().describe("echoed in the response"),
+  inputs: z
+    .array(
+      z.object({
+        name: z.string().describe("a feature name from the model's metadata"),
+        shape: z.array(z.int().min(0)).min(1).max(2).describe("[N] or [N, 1]"),
+        datatype: z.string().describe("BYTES for categorical features; a numeric type such as FP32 or INT64 for numeric ones"),
+        data: z.array(z.unknown()).describe("N values: flat, or [[v], ...] for shape [N, 1]"),
+        parameters: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .min(1)
+    .describe("one tensor per model feature, all with the same batch size N"),
+  outputs: z
+    .array(z.object({ name: z.string(), parameters: z.record(z.string(), z.unknown()).optional() }))
+    .optional()
+    .describe("which outputs to return; all when absent"),
+  parameters: z.record(z.string(), z.unknown()).optional(),
+});
+
+const oipTensorMetadata = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.int()) });
+
+export const oipInferResponseSchema = z.object({
+  model_name: z.string(),
+  model_version: z.string(),
+  id: z.string().optional(),
+  outputs: z.array(oipTensorMetadata.extend({ data: z.array(z.unknown()) })),
+});
+
+export const oipServerMetadataSchema = z.object({ name: z.string(), version: z.string(), extensions: z.array(z.string()) });
+export const oipServerLiveSchema = z.object({ live: z.boolean() });
+export const oipServerReadySchema = z.object({ ready: z.boolean() });
+export const oipModelMetadataSchema = z.object({
+  name: z.string(),
+  versions: z.array(z.string()),
+  platform: z.string(),
+  inputs: z.array(oipTensorMetadata),
+  outputs: z.array(oipTensorMetadata),
+});
+export const oipModelReadySchema = z.object({ name: z.string(), version: z.string(), ready: z.boolean() });
+
+const aliasMap = z.record(z.string(), z.int()).describe("alias name -> version");
+
+export const modelListSchema = z.object({
+  models: z.array(
+    z.object({
+      name: z.string(),
+      description: z.string(),
+      created_at: z.string(),
+      latest_version: z.int().nullable(),
+      version_count: z.int(),
+      aliases: aliasMap,
+    }),
+  ),
+});
+
+const versionSummary = z.object({
+  name: z.string(),
+  version: z.int(),
+  status: z.enum(VERSION_STATUSES),
+  aliases: z.array(z.string()),
+  sha256: z.string().describe("of model.onnx, checked whenever the artifact is loaded"),
+  size_bytes: z.int(),
+  created_at: z.string(),
+  created_by: z.string(),
+  source: z.string().nullable(),
+  metrics: z.record(z.string(), z.unknown()),
+});
+
+export const modelDetailSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  created_at: z.string(),
+  aliases: aliasMap,
+  versions: z.array(versionSummary).describe("newest first"),
+});
+
+export const versionDetailSchema = versionSummary.extend({ manifest: manifestSchema });
+
+export const aliasHistorySchema = z.object({
+  name: z.string(),
+  history: z.array(
+    z.object({
+      alias: z.string(),
+      from: z.int().nullable().describe("null when the alias was created"),
+      to: z.int().nullable(),
+      at: z.string(),
+      by: z.string(),
+      reason: z.string(),
+    }),
+  ),
+});
+
+export const healthSchema = z.object({ status: z.literal("healthy") });
+export const readySchema = z.object({ status: z.literal("ready"), model: z.string(), version: z.int(), alias: z.string() });
+
+/**
+ * OpenAPI 3.1 schemas are JSON Schema 2020-12, so the zod target is draft-2020-12 (nullable is
+ * `anyOf [..., {type: null}]`, never OpenAPI 3.0's `nullable: true`). The input view leaves out
+ * `additionalProperties: false`: requests with unknown keys are accepted (the keys are stripped),
+ * and clients must tolerate new response fields. `$schema` is dropped: OpenAPI 3.1 documents
+ * already default to a 2020-12 dialect.
+ */
+export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: "draft-2020-12", io: "input", unrepresentable: "any" });
+  return rest;
+}
