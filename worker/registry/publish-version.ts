@@ -212,13 +212,26 @@ async function store(
     return { name, version, sha256, r2Key, aliases: moved };
   } catch (error) {
     const reason = `${stage} failed: ${errorText(error)}`;
-    // The version is not ready either way, so it is never served; the cleanup keeps the bucket tidy.
-    const [deleted] = await Promise.allSettled([
-      uploaded.length ? models.delete(uploaded) : Promise.resolve(),
-      markFailed(db, name, version, input.createdBy, reason),
-    ]);
-    const cleanup = deleted.status === "fulfilled" ? "its uploads deleted" : `its uploads not deleted (${errorText(deleted.reason)})`;
-    throw new PublishError("store", `version ${version}: ${reason}; it is marked failed and ${cleanup}`, "INTERNAL");
+    throw new PublishError("store", `version ${version}: ${reason}; ${await abandon(target, name, version, input.createdBy, reason, uploaded)}`, "INTERNAL");
+  }
+}
+
+/**
+ * Leaves nothing servable after a failed store step: the version is marked failed, then its uploads
+ * are deleted. Deleting only once it is failed keeps the artifacts of a version whose ready batch
+ * did apply although its answer was lost. Says what it did, for the error message.
+ */
+async function abandon(target: PublishTarget, name: string, version: number, by: string, reason: string, uploaded: string[]): Promise<string> {
+  try {
+    if (!(await markFailed(target.db, name, version, by, reason))) return "it is no longer pending, so its uploads are kept";
+  } catch (error) {
+    return `it could not be marked failed (${errorText(error)}) and stays pending, never served`;
+  }
+  try {
+    if (uploaded.length) await target.models.delete(uploaded);
+    return "it is marked failed and its uploads deleted";
+  } catch (error) {
+    return `it is marked failed; its uploads were not deleted (${errorText(error)})`;
   }
 }
 

@@ -10,6 +10,7 @@ import { ApiError } from "../errors";
 import { ALIAS_NAME } from "./version-ref";
 
 export type Db = ReturnType<typeof openDb>;
+export type D1Statement = ReturnType<D1Database["prepare"]>;
 
 /** The timestamp format the schema's defaults write (ISO 8601, UTC, milliseconds). */
 const NOW_SQL = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
@@ -177,13 +178,18 @@ export function markReadyStatement(d1: D1Database, name: string, version: number
     .bind(name, version, r2Key);
 }
 
-/** Marks a version whose publishing stopped after its row was written, saying why; only while pending. */
-export async function markFailed(db: Db, name: string, version: number, by: string, reason: string): Promise<void> {
-  await db
+/**
+ * Marks a version whose publishing stopped after its row was written, saying why; only while it is
+ * pending. False when it was not pending (so it may be ready, and its artifacts must stay).
+ */
+export async function markFailed(db: Db, name: string, version: number, by: string, reason: string): Promise<boolean> {
+  const failed = await db
     .update(modelVersions)
     .set({ status: "failed", statusChangedAt: sql.raw(NOW_SQL), statusChangedBy: by, statusReason: reason })
     .where(and(eq(modelVersions.modelName, name), eq(modelVersions.version, version), eq(modelVersions.status, "pending")))
-    .run();
+    .returning({ version: modelVersions.version })
+    .get();
+  return failed !== undefined;
 }
 
 export interface AliasMove {
@@ -193,8 +199,6 @@ export interface AliasMove {
   by: string;
   reason?: string;
 }
-
-export type D1Statement = ReturnType<D1Database["prepare"]>;
 
 /** Alias names follow the pattern requests use (version-ref.ts), so every alias written can be asked for. */
 export function assertAliasName(alias: string): void {
@@ -243,6 +247,7 @@ export function isAliasTargetRefusal(error: unknown): boolean {
 /** Why a move to this version was refused: NOT_FOUND when it does not exist, CONFLICT when it is not ready. */
 export async function aliasTargetError(db: Db, move: AliasMove): Promise<ApiError> {
   const row = await getVersionRow(db, move.name, move.version);
+  if (row.status === "ready") return new ApiError("CONFLICT", `version ${move.version} of ${move.name} became ready while ${move.alias} was moving: try again`);
   return new ApiError(
     "CONFLICT",
     `cannot point ${move.alias} at version ${move.version} of ${move.name}: it is ${row.status}, and aliases point only at ready versions`,
@@ -289,6 +294,7 @@ export async function archiveVersion(db: Db, name: string, version: number, by: 
   if (row.status === "archived") return row;
   if (row.status === "pending") throw new ApiError("CONFLICT", `version ${version} of ${name} is still being published`);
   const names = (await pointing.all()).map((a) => a.alias);
+  if (!names.length) throw new ApiError("CONFLICT", `the aliases of ${name} moved while version ${version} was being archived: try again`);
   throw new ApiError("CONFLICT", `version ${version} of ${name} is what ${names.join(", ")} point${names.length === 1 ? "s" : ""} at: move ${names.length === 1 ? "it" : "them"} first`);
 }
 
