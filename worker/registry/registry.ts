@@ -7,7 +7,7 @@ import { drizzle } from "drizzle-orm/d1";
 import { type Manifest, parseManifest } from "../contract/manifest";
 import { aliases, aliasHistory, models, modelVersions, type ModelVersionRow } from "../db/schema";
 import { ApiError } from "../errors";
-import { ALIAS_NAME } from "./version-ref";
+import { ALIAS_NAME, type VersionRef } from "./version-ref";
 
 export type Db = ReturnType<typeof openDb>;
 export type D1Statement = ReturnType<D1Database["prepare"]>;
@@ -19,10 +19,7 @@ export function openDb(d1: D1Database) {
   return drizzle(d1, { schema: { models, modelVersions, aliases, aliasHistory } });
 }
 
-export const VERSION_SELECTOR = /^[1-9][0-9]{0,8}$/;
-
-/** Which version a request means: an explicit number, or an alias (default `production`). */
-export type VersionRef = { version: number } | { alias: string };
+export type { VersionRef };
 
 export interface ResolvedVersion {
   row: ModelVersionRow;

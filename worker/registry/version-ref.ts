@@ -1,5 +1,10 @@
 import { ApiError } from "../errors";
-import { VERSION_SELECTOR, type VersionRef } from "./registry";
+
+/** What a version path segment may be: a positive integer (kept short enough for D1 integers). */
+export const VERSION_SELECTOR = /^[1-9][0-9]{0,8}$/;
+
+/** Which version a request means: an explicit number, or an alias (default `production`). */
+export type VersionRef = { version: number } | { alias: string };
 
 /** What an alias may be called, in requests, settings and alias moves alike. */
 export const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,62}$/i;
