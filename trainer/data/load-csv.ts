@@ -2,17 +2,22 @@
  * Streams a CSV into typed columns, applying each column's missing-cell policy and collecting every
  * problem (with counts and example rows) instead of stopping at the first. Numeric cells under the
  * median policy stay NaN: the median must come from the training split only, which is not known yet.
+ *
+ * Built for millions of rows (~25 MB/s of CPU time on the 59 MB, 1M-row churn file; csv-parse with
+ * per-record info objects managed ~7 MB/s): records come from CsvRecordReader, values go straight
+ * into growing typed arrays, categories are interned, and duplicate rows are found in a StringSet.
  */
-import { createHash } from "node:crypto";
+import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { pipeline } from "node:stream";
-import { CsvError, parse, type Info, type Parser } from "csv-parse";
-import { normalizeCategory } from "../../worker/contract/category-value";
+import { StringDecoder } from "node:string_decoder";
+import { grow, missingCount, missingMarkers, newColumnState, readCell, type ColumnState } from "./column-cells";
+import { CsvRecordReader, CsvSyntaxError } from "./csv-records";
 import { DataError } from "./data-error";
 import { IssueTally, ROW_NUMBERING, type ColumnReport, type DataReport } from "./data-report";
 import { planColumns, type DatasetSchema, type PlannedColumn } from "./plan-columns";
 import { resolveClasses } from "./resolve-classes";
+import { StringSet } from "./string-set";
 
 export type { DatasetSchema } from "./plan-columns";
 
@@ -51,22 +56,12 @@ export interface LoadCsvOptions {
   progressEvery?: number;
 }
 
-/** Plain decimal numbers only: Number() would also accept "0x1F", "Infinity" and "" (as 0). */
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-interface ColumnState {
-  plan: PlannedColumn;
-  blank: IssueTally;
-  naValue: IssueTally;
-  nonNumeric: IssueTally;
-  outOfRange: IssueTally;
-  undeclared: IssueTally;
-  values: (number | string)[];
-}
+/** Bytes per read: larger reads cost fewer chunk joins and stream callbacks (measured: 64 KiB to
+ * 1 MiB changes load time by under 5%, so this only needs to be comfortably above a line). */
+const READ_CHUNK_BYTES = 256 * 1024;
 
 export async function loadCsv(source: CsvSource, schema: DatasetSchema, options: LoadCsvOptions = {}): Promise<RawDataset> {
   const name = "path" in source ? source.path : (source.name ?? "<csv text>");
-  const { parser, hash, totalBytes } = await openParser(source, name);
   const every = options.progressEvery ?? 10_000;
 
   let states: ColumnState[] | undefined;
@@ -74,42 +69,33 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
   let ignored: string[] = [];
   const targetTallies = new Map<string, IssueTally>();
   const targetCodeOf = new Map<string, number>();
-  const targetCodes: number[] = [];
-  const rowNumbers: number[] = [];
+  let targetCodes = new Int32Array(1024);
+  let rowNumbers = new Int32Array(1024);
   const duplicates = new IssueTally();
-  const seenRecords = new Set<string>();
+  const seenRecords = new StringSet();
   const dropDuplicates = schema.data.duplicates === "drop";
-  const naValues = new Set(schema.data.na_values);
+  const markers = missingMarkers(schema.data.na_values);
   let rowsRead = 0;
+  let kept = 0;
   let droppedMissing = 0;
   let bytes = 0;
+  let totalBytes: number | undefined;
 
-  const onRecord = (record: string[], info: Info): void => {
-    bytes = info.bytes;
+  const onRecord = (record: string[], row: number, key: string): void => {
     if (!states) {
       const plan = planColumns(record, schema, name);
-      states = plan.columns.map((p) => ({
-        plan: p,
-        blank: new IssueTally(),
-        naValue: new IssueTally(),
-        nonNumeric: new IssueTally(),
-        outOfRange: new IssueTally(),
-        undeclared: new IssueTally(),
-        values: [],
-      }));
+      states = plan.columns.map((p) => newColumnState(p, markers));
       targetIndex = plan.targetIndex;
       ignored = plan.ignored;
       return;
     }
     rowsRead++;
     if (options.onProgress && rowsRead % every === 0) options.onProgress({ rows: rowsRead, bytes, totalBytes });
-    const row = info.lines - countLineBreaks(record);
 
-    const key = record.join("\u0000");
-    if (seenRecords.has(key)) {
+    if (!seenRecords.add(key)) {
       duplicates.add(row);
       if (dropDuplicates) return;
-    } else seenRecords.add(key);
+    }
 
     const target = record[targetIndex]!.trim();
     let tally = targetTallies.get(target);
@@ -119,24 +105,38 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
     }
     tally.add(row);
 
+    if (kept === rowNumbers.length) {
+      rowNumbers = grow(rowNumbers);
+      targetCodes = grow(targetCodes);
+    }
+    // Every cell is read (and its problems tallied) even once the row is known to be dropped; a
+    // dropped row's values sit in slot `kept` until the next row overwrites them.
     let drop = false;
-    const cells = states.map((state) => {
-      const cell = readCell(state, record[state.plan.index]!, row, naValues);
-      if (cell === DROP) drop = true;
-      return cell;
-    });
+    for (let c = 0; c < states.length; c++)
+      if (!readCell(states[c]!, record[states[c]!.plan.index]!, row, kept)) drop = true;
     if (drop) {
       droppedMissing++;
       return;
     }
-    for (let c = 0; c < states.length; c++) states[c]!.values.push(cells[c] as number | string);
-    targetCodes.push(targetCodeOf.get(target)!);
-    rowNumbers.push(row);
+    targetCodes[kept] = targetCodeOf.get(target)!;
+    rowNumbers[kept] = row;
+    kept++;
   };
+
+  const reader = new CsvRecordReader(onRecord);
+  let hash: Hash;
   try {
-    await consume(parser, onRecord);
+    if ("text" in source) {
+      hash = createHash("sha256").update(source.text, "utf8");
+      bytes = Buffer.byteLength(source.text);
+      reader.push(source.text);
+    } else {
+      totalBytes = await fileSize(source.path, name);
+      hash = await readFile(source.path, reader, (n) => (bytes = n));
+    }
+    reader.end();
   } catch (err) {
-    if (err instanceof CsvError) throw new DataError(`${name}: ${err.message}`);
+    if (err instanceof CsvSyntaxError) throw new DataError(`${name}: ${err.message}`);
     throw err;
   }
   if (!states) throw new DataError(`${name} is empty: no header row`);
@@ -149,21 +149,22 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
   for (const s of states)
     if (s.plan.policy === "error" && missingCount(s) > 0) issues.push(describeMissing(s, "with missing: error"));
   if (issues.length) throw DataError.fromIssues(name, issues);
-  if (rowNumbers.length === 0)
+  if (kept === 0)
     throw DataError.fromIssues(name, [
       `every row was dropped (${droppedMissing} for missing cells, ${duplicates.count} duplicates)`,
       ...states.filter((s) => missingCount(s) > 0).map((s) => describeMissing(s, `with missing: ${s.plan.policy}`)),
     ]);
 
   const positiveCode = targetCodeOf.get(classes.positive);
-  const y = Uint8Array.from(targetCodes, (code) => (code === positiveCode ? 1 : 0));
+  const y = new Uint8Array(kept);
+  for (let r = 0; r < kept; r++) y[r] = targetCodes[r] === positiveCode ? 1 : 0;
   const raw: RawColumns = { numeric: {}, categorical: {} };
   const imputeConstants: Record<string, number> = {};
   for (const s of states) {
     if (s.plan.kind === "numeric") {
-      raw.numeric[s.plan.name] = Float64Array.from(s.values as number[]);
+      raw.numeric[s.plan.name] = s.numbers.slice(0, kept);
       if (typeof s.plan.constant === "number") imputeConstants[s.plan.name] = s.plan.constant;
-    } else raw.categorical[s.plan.name] = s.values as string[];
+    } else raw.categorical[s.plan.name] = s.strings.slice(0, kept);
   }
   const positives = y.reduce((n, v) => n + v, 0);
   const report: DataReport = {
@@ -186,7 +187,7 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
   return {
     ...raw,
     y,
-    rowNumbers: Int32Array.from(rowNumbers),
+    rowNumbers: rowNumbers.slice(0, kept),
     classes: [classes.negative, classes.positive],
     imputeConstants,
     sha256: hash.digest("hex"),
@@ -194,84 +195,27 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
   };
 }
 
-const DROP = Symbol("drop");
-
-/** The cell's value after coercion and policy, or DROP; tallies any problem. */
-function readCell(state: ColumnState, cell: string, row: number, naValues: ReadonlySet<string>): number | string | typeof DROP {
-  const { plan } = state;
-  // Categories follow the rule the Worker applies to requests, so a value trains as it will serve.
-  const text = plan.kind === "categorical" ? normalizeCategory(cell) : cell.trim();
-  let value: number | string | undefined;
-  if (text === "") state.blank.add(row);
-  else if (naValues.has(text)) state.naValue.add(row, text);
-  else if (plan.kind === "categorical") {
-    value = text;
-    if (plan.spec.values && !plan.spec.values.includes(text)) state.undeclared.add(row, text);
-  } else if (!DECIMAL.test(text)) state.nonNumeric.add(row, text);
-  else {
-    value = Number(text);
-    const { min, max, integer } = plan.spec;
-    if ((min !== undefined && value < min) || (max !== undefined && value > max) || (integer && !Number.isInteger(value)))
-      state.outOfRange.add(row, text);
-  }
-  if (value !== undefined) return value;
-  if (plan.constant !== undefined) return plan.constant;
-  if (plan.policy === "drop") return DROP;
-  // median: imputed after the split; error: reported once the whole file is read.
-  return plan.kind === "numeric" ? Number.NaN : "";
-}
-
-async function openParser(source: CsvSource, name: string) {
-  const hash = createHash("sha256");
-  const parser = parse({ bom: true, info: true, skip_empty_lines: true });
-  if ("text" in source) {
-    hash.update(source.text, "utf8");
-    parser.end(source.text);
-    return { parser, hash, totalBytes: undefined };
-  }
-  let totalBytes: number;
+async function fileSize(path: string, name: string): Promise<number> {
   try {
-    totalBytes = (await stat(source.path)).size;
+    return (await stat(path)).size;
   } catch {
     throw new DataError(`training data not found: ${name}`);
   }
-  const file = createReadStream(source.path);
-  file.on("data", (chunk) => hash.update(chunk as Buffer));
-  // pipeline forwards a read error into the parser, so the consuming loop sees it.
-  pipeline(file, parser, () => {});
-  return { parser, hash, totalBytes };
 }
 
-/**
- * Drains buffered records synchronously on each "readable" event: several times faster than
- * `for await` over an object stream, which costs a promise per record.
- */
-function consume(parser: Parser, onRecord: (record: string[], info: Info) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    parser.on("readable", () => {
-      try {
-        let item: { record: string[]; info: Info } | null;
-        while ((item = parser.read()) !== null) onRecord(item.record, item.info);
-      } catch (err) {
-        reject(err);
-        parser.destroy();
-      }
-    });
-    parser.on("end", resolve);
-    parser.on("error", reject);
-  });
-}
-
-/** A quoted field may span lines; csv-parse reports the line a record ends on. */
-function countLineBreaks(record: string[]): number {
-  let n = 0;
-  for (const field of record) for (let i = field.indexOf("\n"); i !== -1; i = field.indexOf("\n", i + 1)) n++;
-  return n;
-}
-
-/** Cells the missing policy handles: blank, a data.na_values marker, or (numeric) not a number. */
-function missingCount(s: ColumnState): number {
-  return s.blank.count + s.naValue.count + s.nonNumeric.count;
+/** Streams the file through the reader, hashing the exact bytes; returns the hash. */
+async function readFile(path: string, reader: CsvRecordReader, onBytes: (bytes: number) => void): Promise<Hash> {
+  const hash = createHash("sha256");
+  const decoder = new StringDecoder("utf8");
+  let bytes = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>) {
+    hash.update(chunk);
+    bytes += chunk.length;
+    onBytes(bytes);
+    reader.push(decoder.write(chunk));
+  }
+  reader.push(decoder.end());
+  return hash;
 }
 
 function describeMissing(s: ColumnState, policy: string): string {

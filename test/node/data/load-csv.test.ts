@@ -274,6 +274,11 @@ describe("loadCsv: duplicates", () => {
     expect(d.report.warnings).toContain("duplicate rows: 2 rows (rows 4, 5); kept");
   });
 
+  it("counts a quoted spelling of the same cells as a duplicate, and a different split as not", async () => {
+    const d = await load('age,income,plan,churned\n1,2,a,0\n"1","2","a","0"\n1,2,"a,0",0\n5,6,b,1\n');
+    expect(d.report.duplicates).toEqual({ count: 1, rows: [3], action: "keep" });
+  });
+
   it("drops them under data.duplicates: drop", async () => {
     const d = await load(csv, { data: { duplicates: "drop" } });
     expect(Array.from(d.rowNumbers)).toEqual([2, 3, 6]);
