@@ -1,8 +1,9 @@
 /**
- * Rows and observed positive rate per risk tier, assigning tiers with the manifest's own riskTier()
- * so the table describes exactly what the worker will answer.
+ * Rows and observed positive rate per risk tier, assigning tiers by the worker's own rule
+ * (worker/contract/decision.ts: bounds compared at float32) so the table describes exactly what the
+ * worker will answer.
  */
-import { riskTier, type Manifest } from "../../worker/contract/manifest";
+import { sortTiers, tierOf } from "../../worker/contract/decision";
 import { checkScores } from "./inputs";
 
 export interface RiskTierBound {
@@ -28,12 +29,10 @@ export interface RiskTierRow {
 export function riskTierTable(y: Uint8Array, p: Float64Array, tiers: readonly RiskTierBound[]): RiskTierRow[] {
   checkScores(y, p);
   if (tiers.length === 0) throw new RangeError("no risk tiers given");
-  // riskTier() reads only output.risk_tiers.
-  const output = { output: { risk_tiers: [...tiers] } } as unknown as Pick<Manifest, "output">;
-  const ordered = [...tiers].sort((a, b) => b.min - a.min);
+  const ordered = sortTiers(tiers);
   const stats = new Map(ordered.map((t) => [t.name, { count: 0, positives: 0, sum: 0 }]));
   for (let i = 0; i < y.length; i++) {
-    const s = stats.get(riskTier(output, p[i]!))!;
+    const s = stats.get(tierOf(ordered, p[i]!).name)!;
     s.count++;
     s.positives += y[i]!;
     s.sum += p[i]!;

@@ -1,7 +1,7 @@
 /**
- * Precision, recall, F1 and accuracy at a decision threshold (p >= threshold is positive). A ratio
- * whose denominator is zero is reported as 0, as scikit-learn does with zero_division=0, so the
- * result is always a finite JSON number.
+ * Precision, recall, F1 and accuracy at a decision threshold (a row is positive when p reaches it by
+ * the worker's rule, worker/contract/decision.ts). A ratio whose denominator is zero is reported as
+ * 0, as scikit-learn does with zero_division=0, so the result is always a finite JSON number.
  */
 import { confusionMatrix, type ConfusionMatrix } from "./confusion-matrix";
 

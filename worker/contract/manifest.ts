@@ -4,6 +4,7 @@
  * this module; nothing about a model's features is written anywhere else.
  */
 import { z } from "zod";
+import { sortTiers, tierOf } from "./decision";
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -130,9 +131,7 @@ export function parseManifest(json: unknown): Manifest {
   return manifestSchema.parse(json);
 }
 
-/** Highest tier whose lower bound the probability reaches; the tier list is validated to end at 0. */
+/** Highest tier whose lower bound the probability reaches, by the one rule in decision.ts. */
 export function riskTier(manifest: Pick<Manifest, "output">, probability: number): string {
-  const tiers = [...manifest.output.risk_tiers].sort((a, b) => b.min - a.min);
-  for (const tier of tiers) if (probability >= tier.min) return tier.name;
-  return tiers[tiers.length - 1]!.name;
+  return tierOf(sortTiers(manifest.output.risk_tiers), probability).name;
 }
