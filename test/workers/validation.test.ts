@@ -163,7 +163,18 @@ describe("request ids", () => {
     expect(echoed.headers.get("x-request-id")).toBe("client-abc.123");
     const minted = await get("/health");
     expect(minted.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
-    const unsafe = await get("/health");
-    expect(unsafe.headers.get("x-request-id")).not.toBe(minted.headers.get("x-request-id"));
+  });
+
+  it("replaces an unsafe x-request-id instead of echoing it into responses and logs", async () => {
+    const { SELF } = await import("cloudflare:test");
+    for (const unsafe of ["abc def", "<script>alert(1)</script>", 'id";drop', "tab\there", "x".repeat(200)]) {
+      const res = await SELF.fetch("https://edge.test/health", { headers: { "x-request-id": unsafe } });
+      expect(res.status).toBe(200);
+      const id = res.headers.get("x-request-id");
+      expect(id, unsafe).not.toBe(unsafe);
+      expect(id, unsafe).toMatch(/^[0-9a-f-]{36}$/);
+    }
+    const error = await postJson(`/models/${name}/predict`, "{", { "x-request-id": "a b" });
+    expect(((await error.json()) as Envelope).error.request_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
