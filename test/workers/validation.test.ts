@@ -1,7 +1,7 @@
 /**
  * Bad input gets a clear error: 400 for malformed JSON / content type, 413 for big bodies, 422 naming
- * every failing field (the tutorial's pydantic cases), 404 for unknown models, versions and aliases.
- * None of these reach inference.
+ * every failing field (the tutorial's pydantic cases, and numbers outside float32), 404 for unknown
+ * models, versions and aliases. None of these reach inference.
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -82,6 +82,23 @@ describe("422: schema violations name every failing field", () => {
       expect(failingFields(body)).toEqual(fields);
     });
   }
+
+  it("numbers finite in JSON but not in float32 (the graph's input type)", async () => {
+    const body = await expectError(await postJson(`/models/${name}/predict`, { ...VALID_ROW, tenure: 1e39, monthly_charges: -1e39 }), 422, "VALIDATION_FAILED");
+    expect(failingFields(body)).toEqual(["monthly_charges", "tenure"]);
+    const messages = Object.fromEntries(body.error.details!.issues!.map((i) => [i.field, i.message]));
+    expect(messages.tenure).toBe("must fit in float32 (|x| <= 3.4028234663852886e38)");
+    expect(messages.monthly_charges).toBe("must fit in float32 (|x| <= 3.4028234663852886e38)");
+    const batch = await expectError(await postJson(`/models/${name}/predict`, { instances: [VALID_ROW, { ...VALID_ROW, total_charges: 4e38 }] }), 422, "VALIDATION_FAILED");
+    expect(failingFields(batch)).toEqual(["instances[1].total_charges"]);
+  });
+
+  it("category values are trimmed before a closed set is checked, as the trainer reads them", async () => {
+    const res = await postJson(`/models/${name}/predict`, { ...VALID_ROW, contract_type: " One year " });
+    expect(res.status).toBe(200);
+    const body = await expectError(await postJson(`/models/${name}/predict`, { ...VALID_ROW, contract_type: " Weekly " }), 422, "VALIDATION_FAILED");
+    expect(body.error.details!.issues![0]!.message).toMatch(/got "Weekly"/);
+  });
 
   it("names every failing field at once, including missing ones", async () => {
     const { tenure: _t, internet_service: _i, ...partial } = VALID_ROW;

@@ -3,7 +3,9 @@
  * a missing value, which the graph imputes) and string for categorical ("" for missing, which the
  * graph's one-hot encodes as all zeros). All preprocessing happens inside the graph. The trainer's
  * parity check in Node builds its feeds here too, so what it verifies is what the edge sends.
+ * Category values go through normalizeCategory, the rule the trainer read its CSV with.
  */
+import { normalizeCategory } from "./category-value";
 import type { CategoricalFeatureSpec, FeatureRow, FeatureSpec } from "./manifest";
 
 export type TensorFeed = { kind: "float"; data: Float32Array } | { kind: "string"; data: string[] };
@@ -44,8 +46,9 @@ export function buildFeeds(features: readonly FeatureSpec[], rows: readonly Feat
       for (let i = 0; i < n; i++) {
         const v = rows[i]![spec.name];
         if (typeof v === "string") {
-          if (v !== "" && !known.has(v)) unknown++;
-          data[i] = v;
+          const value = normalizeCategory(v);
+          if (value !== "" && !known.has(value)) unknown++;
+          data[i] = value;
         } else if (v === null || v === undefined) data[i] = "";
         else throw new TypeError(`row ${i}: categorical feature ${spec.name} got ${JSON.stringify(v)}`);
       }
