@@ -4,7 +4,7 @@ import { cors } from "hono/cors";
 import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { docsRoutes } from "./docs/routes";
-import { ApiError, errorEnvelope } from "./errors";
+import { ApiError, errorEnvelope, type FieldIssue } from "./errors";
 import { healthRoutes } from "./health/routes";
 import type { AppEnv } from "./http/context";
 import { requestContext } from "./http/request-id";
@@ -44,16 +44,29 @@ export function createApp() {
     const requestId = c.get("requestId") ?? crypto.randomUUID();
     const error = toApiError(err);
     if (error.status >= 500 && error.code !== "MODEL_UNAVAILABLE") {
-      console.error(JSON.stringify({ level: "error", request_id: requestId, path: c.req.path, error: String(err), stack: (err as Error).stack }));
+      const logged = { level: "error", request_id: requestId, path: c.req.path, code: error.code, error: String(err), details: error.details, stack: (err as Error).stack };
+      console.error(JSON.stringify(logged));
     }
     const headers: Record<string, string> = { "x-request-id": requestId };
     const retry = (error.details as { retry_after_seconds?: number } | undefined)?.retry_after_seconds;
     if (retry) headers["retry-after"] = String(retry);
-    // Open Inference Protocol clients expect {"error": "<message>"}.
-    if (c.req.path.startsWith("/v2/")) return c.json({ error: error.message }, error.status, headers);
+    // Open Inference Protocol (KServe, Triton): {"error": "<message>"}, and every client error is a
+    // 400 except not-found and payload-too-large.
+    if (c.req.path.startsWith("/v2/")) {
+      const status = error.status >= 400 && error.status < 500 && error.status !== 404 && error.status !== 413 ? 400 : error.status;
+      return c.json({ error: oipMessage(error) }, status, headers);
+    }
     return c.json(errorEnvelope(error, requestId), error.status, headers);
   });
   return app;
+}
+
+/** OIP has no details field, so the message carries each failing field and why. */
+function oipMessage(error: ApiError): string {
+  const issues = (error.details as { issues?: FieldIssue[] } | undefined)?.issues;
+  if (!issues?.length) return error.message;
+  const shown = issues.slice(0, 10).map((i) => `${i.field}: ${i.message}`);
+  return shown.join("; ") + (issues.length > shown.length ? `; and ${issues.length - shown.length} more` : "");
 }
 
 function toApiError(err: unknown): ApiError {

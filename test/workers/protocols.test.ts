@@ -99,22 +99,42 @@ describe("Open Inference Protocol v2", () => {
     expect(body.outputs.map((o) => o.name)).toEqual(["risk_tier"]);
   });
 
-  it("answers errors as {error: message}", async () => {
+  it("answers errors as {error: message}: 404 for unknown models, 400 for every client error", async () => {
     const missing = await get("/v2/models/nope");
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: "model nope is not registered" });
 
+    const infer = (body: unknown) => postJson(`/v2/models/${manifest.name}/infer`, body);
+    const expect400 = async (res: Response, message: RegExp) => {
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { error: string };
+      expect(Object.keys(body)).toEqual(["error"]);
+      expect(body.error).toMatch(message);
+    };
     const bad = tensors().map((t) => (t.name === "tenure" ? { ...t, data: t.data.map(() => -1) } : t));
-    const invalid = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: bad });
-    expect(invalid.status).toBe(422);
-    expect(((await invalid.json()) as { error: string }).error).toMatch(/inputs\[tenure\]\.data\[0\]/);
+    await expect400(await infer({ inputs: bad }), /inputs\[tenure\]\.data\[0\]/);
+    await expect400(await infer({ inputs: tensors().filter((t) => t.name !== "tenure") }), /inputs\[tenure\]\.data\[0\]: required/);
+    await expect400(await infer({ inputs: [{ ...tensors()[0]!, shape: [3, 2] }] }), /shape/);
+    await expect400(await infer({ inputs: [{ ...tensors()[0]!, shape: [rows().length + 1, 1] }] }), /does not match/);
+    await expect400(await infer({ inputs: [{ ...tensors()[0]!, datatype: "COMPLEX128" }] }), /unsupported datatype "COMPLEX128"/);
+    await expect400(await infer({ inputs: [] }), /expected \{"inputs"/);
+    await expect400(await infer("{nope"), /malformed JSON/);
+  });
 
-    const shape = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [{ ...tensors()[0]!, shape: [3, 2] }] });
-    expect(shape.status).toBe(422);
-    expect(((await shape.json()) as { error: string }).error).toMatch(/shape/);
+  it("accepts [N,1] data nested one level, and refuses deeper nesting with 400 without walking it", async () => {
+    const nested = tensors().map((t) => ({ ...t, data: t.data.map((v) => [v]) }));
+    const ok = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: nested });
+    expect(ok.status).toBe(200);
 
-    const malformed = await postJson(`/v2/models/${manifest.name}/infer`, "{nope");
-    expect(malformed.status).toBe(400);
-    expect(Object.keys((await malformed.json()) as object)).toEqual(["error"]);
+    // 40 KB of brackets, 20,000 levels deep: recursive flattening overflowed the stack (a 500).
+    const deep = `${"[".repeat(20_000)}1${"]".repeat(20_000)}`;
+    const body = `{"inputs":[{"name":"tenure","shape":[1,1],"datatype":"FP32","data":${deep}}]}`;
+    expect(body.length).toBeLessThan(65_536);
+    const res = await postJson(`/v2/models/${manifest.name}/infer`, body);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/inputs\[tenure\]\.data: nested deeper than its shape/);
+
+    const flatShape = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [{ ...tensors()[0]!, shape: [rows().length], data: nested[0]!.data }] });
+    expect(flatShape.status).toBe(400);
   });
 });

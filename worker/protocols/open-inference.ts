@@ -1,7 +1,7 @@
 /**
  * Open Inference Protocol v2 (KServe / Triton / Seldon REST), on the same manifest-driven path.
- * Each model feature is one input tensor of shape [N] or [N,1]; errors are `{"error": "..."}`
- * (see app.ts), as OIP clients expect.
+ * Each model feature is one input tensor of shape [N] or [N,1]; errors are `{"error": "..."}` and
+ * every client error but 404 and 413 is a 400 (see app.ts), as KServe and Triton answer.
  */
 import { type Context, Hono } from "hono";
 import type { Manifest } from "../contract/manifest";
@@ -114,16 +114,24 @@ function tensorsToRows(inputs: InferInput[]): Record<string, unknown>[] {
       issues.push({ field: `inputs[${k}]`, message: "expected {name, shape, datatype, data}" });
       continue;
     }
-    const data = Array.isArray(input.data) ? (input.data as unknown[]).flat(Infinity) : null;
-    const shape = Array.isArray(input.shape) ? input.shape : null;
-    if (!data || !shape) {
+    if (!Array.isArray(input.data) || !Array.isArray(input.shape)) {
       issues.push({ field: `inputs[${input.name}]`, message: "shape and data must be arrays" });
       continue;
     }
+    const shape = input.shape as unknown[];
     const rows = Number(shape[0]);
-    const width = shape.slice(1).reduce((a: number, b: number) => a * Number(b), 1);
-    if (!Number.isInteger(rows) || rows < 0 || width !== 1 || data.length !== rows) {
-      issues.push({ field: `inputs[${input.name}].shape`, message: `expected [N] or [N,1] matching ${data.length} data values, got ${JSON.stringify(shape)}` });
+    const width = shape.slice(1).reduce((a: number, b) => a * Number(b), 1);
+    if (shape.length < 1 || shape.length > 2 || !Number.isInteger(rows) || rows < 0 || width !== 1) {
+      issues.push({ field: `inputs[${input.name}].shape`, message: `expected [N] or [N,1], got ${JSON.stringify(shape).slice(0, 80)}` });
+      continue;
+    }
+    const data = flattenColumn(input.data as unknown[], shape.length);
+    if (typeof data === "string") {
+      issues.push({ field: `inputs[${input.name}].data`, message: data });
+      continue;
+    }
+    if (data.length !== rows) {
+      issues.push({ field: `inputs[${input.name}].shape`, message: `shape ${JSON.stringify(shape)} does not match ${data.length} data values` });
       continue;
     }
     if (input.datatype !== "BYTES" && !NUMERIC_TYPES.has(input.datatype)) {
@@ -134,6 +142,28 @@ function tensorsToRows(inputs: InferInput[]): Record<string, unknown>[] {
     n = Math.max(n, rows);
     columns.push([input.name, data]);
   }
-  if (issues.length) throw new ApiError("VALIDATION_FAILED", issues.map((i) => `${i.field}: ${i.message}`).join("; "), { issues });
+  if (issues.length) throw new ApiError("BAD_REQUEST", issues.map((i) => `${i.field}: ${i.message}`).join("; "), { issues });
   return Array.from({ length: n }, (_, i) => Object.fromEntries(columns.map(([name, data]) => [name, data[i]])));
+}
+
+/**
+ * An [N] tensor's data is flat; an [N,1] tensor's may be flat or nested one level ([[v], [v]]), as
+ * OIP allows. Anything nested deeper is refused without walking it: a 40 KB body can nest 20,000
+ * levels, which recursive flattening (`flat(Infinity)`) turns into a stack overflow. Returns the
+ * values, or why they were refused.
+ */
+function flattenColumn(data: unknown[], rank: number): unknown[] | string {
+  const values: unknown[] = [];
+  for (const item of data) {
+    if (!Array.isArray(item)) {
+      values.push(item);
+      continue;
+    }
+    if (rank < 2) return "nested deeper than its shape: [N] data is a flat array of values";
+    for (const value of item as unknown[]) {
+      if (Array.isArray(value)) return "nested deeper than its shape: [N,1] data is [v, ...] or [[v], ...]";
+      values.push(value);
+    }
+  }
+  return values;
 }
