@@ -50,11 +50,13 @@ export default defineConfig(async () => {
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   TEST_FIXTURES: fixtures,
-                  // Short, so the backoff test can watch a failed version recover.
-                  LOAD_FAILURE_BACKOFF_MS: "1500",
+                  // Long, so a remembered load failure never expires during a test; the backoff
+                  // test drives its own clock (predict.test.ts).
+                  LOAD_FAILURE_BACKOFF_MS: "60000",
                   MAX_BODY_BYTES: "65536",
                   MAX_BATCH_ROWS: "50",
-                  // Alias moves must show at once in tests; resolve-cache.test.ts covers the cache.
+                  // Alias moves must show at once in tests; resolve-cache.test.ts covers the cache,
+                  // also through the routes (settings are parsed per env object).
                   RESOLVE_CACHE_TTL_MS: "0",
                 },
               },

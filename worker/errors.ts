@@ -1,17 +1,26 @@
 /**
  * One error type and one envelope for the whole service. Handlers throw ApiError; only the app's
  * onError turns it into `{ error: { code, message, request_id, details? } }`. The Open Inference
- * Protocol routes answer `{ error: "..." }` instead, because its clients expect that shape.
+ * Protocol routes (/v2/) answer `{ error: "..." }` instead, and every client error there other than
+ * 404 and 413 is a 400, because KServe and Triton clients expect that shape and status.
  */
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
+  /** Unknown model, version or alias, and an `archived` version (retired: it no longer serves). */
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
   VALIDATION_FAILED: 422,
+  /**
+   * The version cannot serve now: still `pending` (retry-after 1), `failed` registration, an
+   * artifact that failed to load or verify (retried after the backoff), or a stored manifest that no
+   * longer parses. Other versions keep serving.
+   */
   MODEL_UNAVAILABLE: 503,
   INTERNAL: 500,
+  /** The graph answered NaN or Infinity for valid rows: a model defect, never a 200 (logged). */
+  NON_FINITE_OUTPUT: 500,
   /** A Worker var failed validation (see settings.ts); the message names it. */
   MISCONFIGURED: 500,
 } as const;

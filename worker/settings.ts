@@ -28,6 +28,8 @@ const settingsSchema = z
     LOAD_FAILURE_BACKOFF_MS: wholeNumber(0).default(30_000),
     /** How long an isolate reuses an alias/version resolution; 0 disables the cache. */
     RESOLVE_CACHE_TTL_MS: wholeNumber(0).default(5_000),
+    /** ONNX sessions one isolate keeps loaded (least recently used are released past it). */
+    MAX_CACHED_SESSIONS: wholeNumber(1).default(8),
   })
   .transform((v) => ({
     defaultModel: v.DEFAULT_MODEL,
@@ -36,6 +38,7 @@ const settingsSchema = z
     maxBodyBytes: v.MAX_BODY_BYTES,
     backoffMs: v.LOAD_FAILURE_BACKOFF_MS,
     resolveTtlMs: v.RESOLVE_CACHE_TTL_MS,
+    maxCachedSessions: v.MAX_CACHED_SESSIONS,
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -8,9 +8,17 @@ const base = { DEFAULT_MODEL: "m", DEFAULT_ALIAS: "production", MAX_BATCH_ROWS: 
 
 describe("parseSettings", () => {
   it("turns vars into typed settings, with defaults for unset or empty vars", () => {
-    expect(parseSettings({ ...base })).toEqual({ defaultModel: "m", defaultAlias: "production", maxBatchRows: 10, maxBodyBytes: 100, backoffMs: 0, resolveTtlMs: 0 });
+    expect(parseSettings({ ...base, MAX_CACHED_SESSIONS: "3" })).toEqual({
+      defaultModel: "m",
+      defaultAlias: "production",
+      maxBatchRows: 10,
+      maxBodyBytes: 100,
+      backoffMs: 0,
+      resolveTtlMs: 0,
+      maxCachedSessions: 3,
+    });
     const defaults = parseSettings({ DEFAULT_MODEL: "m", MAX_BATCH_ROWS: "" });
-    expect(defaults).toMatchObject({ defaultAlias: "production", maxBatchRows: 1000, maxBodyBytes: 1_048_576, backoffMs: 30_000, resolveTtlMs: 5_000 });
+    expect(defaults).toMatchObject({ defaultAlias: "production", maxBatchRows: 1000, maxBodyBytes: 1_048_576, backoffMs: 30_000, resolveTtlMs: 5_000, maxCachedSessions: 8 });
   });
 
   it("names every bad var and why", () => {
@@ -25,6 +33,7 @@ describe("parseSettings", () => {
     expect(problems).toEqual(["DEFAULT_ALIAS", "MAX_BATCH_ROWS", "RESOLVE_CACHE_TTL_MS"]);
     expect((error as Error).message).toContain('MAX_BATCH_ROWS: expected a whole number, got "ten"');
     expect(() => parseSettings({ ...base, MAX_BATCH_ROWS: "0" })).toThrow(/MAX_BATCH_ROWS: must be at least 1/);
+    expect(() => parseSettings({ ...base, MAX_CACHED_SESSIONS: "0" })).toThrow(/MAX_CACHED_SESSIONS: must be at least 1/);
     expect(() => parseSettings({ ...base, DEFAULT_MODEL: undefined })).toThrow(/DEFAULT_MODEL/);
   });
 

@@ -1,16 +1,22 @@
 /**
- * Per-isolate caches, keyed by model version and artifact checksum:
- *  - compiled manifests (parsed manifest + request schema), cheap, needed for validation;
- *  - ONNX sessions, loaded from R2 once, checksum verified, shared by concurrent requests.
- * A version whose artifact fails to load or to verify is remembered with its reason for a backoff
- * period: requests to it get 503 at once instead of re-downloading on every call, while every other
- * version keeps serving.
+ * Per-isolate caches, keyed by model version and artifact checksum, each bounded (least recently
+ * used go first) so that touching every version, e.g. looping over every version's /ready, cannot
+ * push an isolate toward its 128 MB:
+ *  - compiled manifests (parsed manifest, request schema, decision rule), needed for validation;
+ *  - ONNX sessions, loaded from R2 once, checksum verified, shared by concurrent requests. An
+ *    evicted session is released once no inference is running on it (in-flight runs are counted);
+ *  - load failures with their reason, for a backoff period: requests to that version get 503 at
+ *    once instead of re-downloading on every call, while every other version keeps serving.
+ * A version's status is checked on every request before any cache is consulted, and a refusal on
+ * status is never remembered: a `pending` version serves the moment it is marked ready.
  */
-import { type Manifest, parseManifest } from "../contract/manifest";
+import { decisionRule, type Decision } from "../contract/decision";
+import { type Manifest, manifestSchema } from "../contract/manifest";
+import { buildRowSchema, type RowSchema } from "../contract/row-schema";
 import type { ModelVersionRow } from "../db/schema";
 import { ApiError } from "../errors";
-import { buildRowSchema, type RowSchema } from "../contract/row-schema";
 import { sha256Hex } from "../registry/sha256";
+import { LruCache } from "./lru-cache";
 import type { OnnxSession } from "./onnx-session";
 
 export interface CompiledVersion {
@@ -19,8 +25,16 @@ export interface CompiledVersion {
   version: number;
   manifest: Manifest;
   rowSchema: RowSchema;
-  /** Risk tiers, highest lower bound first. */
-  tiers: Manifest["output"]["risk_tiers"];
+  /** Threshold and tiers applied to one probability (worker/contract/decision.ts). */
+  decide: (p: number) => Decision;
+}
+
+export interface SessionOptions {
+  backoffMs: number;
+  /** Sessions kept loaded; past it the least recently used is released. Unset: the last value given. */
+  maxCachedSessions?: number;
+  /** The clock the failure backoff reads; tests drive it instead of sleeping. */
+  now?: () => number;
 }
 
 interface LoadFailure {
@@ -28,48 +42,155 @@ interface LoadFailure {
   until: number;
 }
 
-const compiled = new Map<string, CompiledVersion>();
-const sessions = new Map<string, Promise<OnnxSession>>();
-const failures = new Map<string, LoadFailure>();
+interface SessionEntry {
+  loading: Promise<OnnxSession>;
+  session: OnnxSession | null;
+  /** Requests holding the session: waiting for it to load, or running inference on it. */
+  users: number;
+  evicted: boolean;
+  released: boolean;
+}
+
+const DEFAULT_MAX_SESSIONS = 8;
+/** Compiled manifests and failure records are small; keep several per session slot. */
+const ENTRIES_PER_SESSION = 8;
+
+let releasedSessions = 0;
+const sessions = new LruCache<string, SessionEntry>(DEFAULT_MAX_SESSIONS, (_key, entry) => {
+  entry.evicted = true;
+  releaseIfIdle(entry);
+});
+const compiled = new LruCache<string, CompiledVersion>(DEFAULT_MAX_SESSIONS * ENTRIES_PER_SESSION);
+const failures = new LruCache<string, LoadFailure>(DEFAULT_MAX_SESSIONS * ENTRIES_PER_SESSION);
 
 function cacheKey(row: ModelVersionRow): string {
   return `${row.modelName}@${row.version}#${row.sha256}`;
+}
+
+function resize(maxSessions: number | undefined): void {
+  if (maxSessions === undefined) return;
+  sessions.resize(maxSessions);
+  compiled.resize(maxSessions * ENTRIES_PER_SESSION);
+  failures.resize(maxSessions * ENTRIES_PER_SESSION);
+}
+
+/** Refuses a version whose status does not serve: pending and failed 503, archived 404. */
+export function assertServable(row: ModelVersionRow): void {
+  const who = { model: row.modelName, version: row.version, status: row.status };
+  const named = `model ${row.modelName} version ${row.version}`;
+  switch (row.status) {
+    case "ready":
+      return;
+    case "pending":
+      throw new ApiError("MODEL_UNAVAILABLE", `${named} is still being registered; retry shortly`, { ...who, retry_after_seconds: 1 });
+    case "failed":
+      sessions.evict(cacheKey(row));
+      throw new ApiError("MODEL_UNAVAILABLE", `${named} failed registration and does not serve`, who);
+    case "archived":
+      sessions.evict(cacheKey(row));
+      throw new ApiError("NOT_FOUND", `${named} is archived and no longer serves`, who);
+    default:
+      throw new ApiError("MODEL_UNAVAILABLE", `${named} has unknown status ${JSON.stringify(row.status)}`, who);
+  }
 }
 
 export function compileVersion(row: ModelVersionRow): CompiledVersion {
   const key = cacheKey(row);
   let hit = compiled.get(key);
   if (!hit) {
-    const manifest = parseManifest(row.manifest);
-    const tiers = [...manifest.output.risk_tiers].sort((a, b) => b.min - a.min);
-    hit = { key, name: row.modelName, version: row.version, manifest, rowSchema: buildRowSchema(manifest), tiers };
+    const manifest = storedManifest(row);
+    hit = { key, name: row.modelName, version: row.version, manifest, rowSchema: buildRowSchema(manifest), decide: decisionRule(manifest.output) };
     compiled.set(key, hit);
   }
   return hit;
 }
 
-export async function getSession(models: R2Bucket, row: ModelVersionRow, backoffMs: number): Promise<OnnxSession> {
+/** A stored manifest that no longer parses is the registry's fault, not the client's: 503, not 422. */
+function storedManifest(row: ModelVersionRow): Manifest {
+  const result = manifestSchema.safeParse(row.manifest);
+  if (result.success) return result.data;
+  const issues = result.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "manifest"}: ${i.message}`);
+  const more = result.error.issues.length > issues.length ? `; and ${result.error.issues.length - issues.length} more` : "";
+  const reason = `its stored manifest does not parse (${issues.join("; ")}${more})`;
+  throw new ApiError("MODEL_UNAVAILABLE", `model ${row.modelName} version ${row.version} cannot serve: ${reason}`, {
+    model: row.modelName,
+    version: row.version,
+    reason,
+  });
+}
+
+/**
+ * Runs `use` on the version's session, loading it on first use. The session is held for the whole
+ * run: if the cache evicts it meanwhile, it is released only after `use` settles.
+ */
+export async function runWithSession<T>(
+  models: R2Bucket,
+  row: ModelVersionRow,
+  options: SessionOptions,
+  use: (session: OnnxSession) => Promise<T>,
+): Promise<T> {
+  const now = options.now ?? Date.now;
   const key = cacheKey(row);
-  const failure = failures.get(key);
-  if (failure && failure.until > Date.now()) throw unavailable(row, failure);
-  let pending = sessions.get(key);
-  if (!pending) {
-    pending = loadSession(models, row);
-    sessions.set(key, pending);
-    pending.catch((error: unknown) => {
-      sessions.delete(key);
-      failures.set(key, { reason: error instanceof Error ? error.message : String(error), until: Date.now() + backoffMs });
-    });
-  }
+  const entry = acquire(models, row, options, now);
   try {
-    return await pending;
-  } catch {
-    throw unavailable(row, failures.get(key) ?? { reason: "artifact failed to load", until: Date.now() + backoffMs });
+    let session: OnnxSession;
+    try {
+      session = await entry.loading;
+    } catch {
+      throw unavailable(row, failures.peek(key) ?? { reason: "artifact failed to load", until: now() + options.backoffMs }, now());
+    }
+    return await use(session);
+  } finally {
+    entry.users--;
+    releaseIfIdle(entry);
   }
 }
 
-function unavailable(row: ModelVersionRow, failure: LoadFailure): ApiError {
-  const retryAfter = Math.max(1, Math.ceil((failure.until - Date.now()) / 1000));
+/** Readiness: the version's session is loaded (or loads now) and verified. */
+export async function getSession(models: R2Bucket, row: ModelVersionRow, options: SessionOptions | number): Promise<void> {
+  await runWithSession(models, row, typeof options === "number" ? { backoffMs: options } : options, async () => {});
+}
+
+function acquire(models: R2Bucket, row: ModelVersionRow, options: SessionOptions, now: () => number): SessionEntry {
+  assertServable(row);
+  resize(options.maxCachedSessions);
+  const key = cacheKey(row);
+  const failure = failures.get(key);
+  if (failure) {
+    if (failure.until > now()) throw unavailable(row, failure, now());
+    failures.delete(key);
+  }
+  let entry = sessions.get(key);
+  if (!entry) {
+    const created: SessionEntry = { loading: loadSession(models, row), session: null, users: 0, evicted: false, released: false };
+    sessions.set(key, created);
+    created.loading.then(
+      (session) => {
+        created.session = session;
+        releaseIfIdle(created);
+      },
+      (error: unknown) => {
+        if (sessions.peek(key) === created) sessions.delete(key);
+        failures.set(key, { reason: error instanceof Error ? error.message : String(error), until: now() + options.backoffMs });
+      },
+    );
+    entry = created;
+  }
+  entry.users++;
+  return entry;
+}
+
+function releaseIfIdle(entry: SessionEntry): void {
+  if (!entry.evicted || entry.users > 0 || !entry.session || entry.released) return;
+  entry.released = true;
+  releasedSessions++;
+  entry.session.release().catch((error: unknown) => {
+    console.error(JSON.stringify({ level: "error", where: "model-cache", message: "session release failed", error: String(error) }));
+  });
+}
+
+function unavailable(row: ModelVersionRow, failure: LoadFailure, now: number): ApiError {
+  const retryAfter = Math.max(1, Math.ceil((failure.until - now) / 1000));
   return new ApiError("MODEL_UNAVAILABLE", `model ${row.modelName} version ${row.version} cannot serve: ${failure.reason}`, {
     model: row.modelName,
     version: row.version,
@@ -79,7 +200,6 @@ function unavailable(row: ModelVersionRow, failure: LoadFailure): ApiError {
 }
 
 async function loadSession(models: R2Bucket, row: ModelVersionRow): Promise<OnnxSession> {
-  if (row.status !== "ready") throw new Error(`version status is ${row.status}`);
   const object = await models.get(row.r2Key);
   if (!object) throw new Error(`artifact ${row.r2Key} is missing from storage`);
   const bytes = new Uint8Array(await object.arrayBuffer());
@@ -95,7 +215,21 @@ async function loadSession(models: R2Bucket, row: ModelVersionRow): Promise<Onnx
   }
 }
 
-/** For tests and the readiness probe: forget cached sessions and failures. */
+/** Sizes and limits of the caches, and how many sessions were released since the isolate began. */
+export function modelCacheStats() {
+  let inUse = 0;
+  for (const key of sessions.keys()) if ((sessions.peek(key)?.users ?? 0) > 0) inUse++;
+  return {
+    sessions: sessions.size,
+    maxSessions: sessions.limit,
+    sessionsInUse: inUse,
+    compiled: compiled.size,
+    failures: failures.size,
+    releasedSessions,
+  };
+}
+
+/** For tests and the readiness probe: forget cached sessions (releasing them once idle) and failures. */
 export function clearModelCaches(): void {
   compiled.clear();
   sessions.clear();

@@ -3,8 +3,9 @@
  * against its manifest, run the graph once for the whole batch, apply threshold and tiers.
  */
 import type { FeatureRow, Manifest } from "../contract/manifest";
+import type { Decision } from "../contract/decision";
 import { ApiError, type FieldIssue } from "../errors";
-import { compileVersion, getSession } from "../inference/model-cache";
+import { assertServable, compileVersion, runWithSession } from "../inference/model-cache";
 import type { VersionRef } from "../registry/registry";
 import type { Services } from "../services";
 import { resolveVersionCached } from "../registry/resolve-cache";
@@ -17,11 +18,8 @@ export interface PredictOptions {
   path: FieldPath;
 }
 
-export interface RowPrediction {
-  probability: number;
-  prediction: boolean;
-  risk_tier: string;
-}
+/** Probability for display, prediction and tier, by the one rule in contract/decision.ts. */
+export type RowPrediction = Decision;
 
 export interface PredictResult {
   name: string;
@@ -50,24 +48,37 @@ export async function predictRows(
     });
   }
   const { row } = await resolveVersionCached(services.db, target.name, target.ref, settings.resolveTtlMs);
+  assertServable(row);
   const compiled = compileVersion(row);
   const valid = validateRows(compiled.rowSchema, rows, options.path);
   const { feeds, unknownCategories } = buildFeeds(compiled.manifest.features, valid);
-  const session = await getSession(services.models, row, settings.backoffMs);
   const output = compiled.manifest.onnx.output;
-  const probabilities = await session.run(feeds, valid.length, output);
-  const { threshold } = compiled.manifest.output;
-  const tiers = compiled.tiers;
-  const predictions = new Array<RowPrediction>(valid.length);
-  for (let i = 0; i < valid.length; i++) {
-    const p = probabilities[i * 2 + 1]!;
-    predictions[i] = {
-      probability: Math.round(p * 10_000) / 10_000,
-      prediction: p >= threshold,
-      risk_tier: (tiers.find((t) => p >= t.min) ?? tiers[tiers.length - 1]!).name,
-    };
+  const probabilities = await runWithSession(services.models, row, settings, (session) => session.run(feeds, valid.length, output));
+  if (probabilities.length !== valid.length * 2) {
+    throw new Error(`model ${row.modelName} version ${row.version}: output ${output} has ${probabilities.length} values for ${valid.length} rows, expected [N,2]`);
   }
+  assertFinite(compiled, probabilities, options.path);
+  const predictions = new Array<RowPrediction>(valid.length);
+  for (let i = 0; i < valid.length; i++) predictions[i] = compiled.decide(probabilities[i * 2 + 1]!);
   return { name: row.modelName, version: row.version, manifest: compiled.manifest, predictions, probabilities, unknownCategories };
+}
+
+/**
+ * NaN or Infinity from the graph for rows that passed validation is a model defect: never a 200
+ * with `null` in it. Answered 500 with its own code, and logged by the app's onError.
+ */
+function assertFinite(compiled: { name: string; version: number }, probabilities: Float32Array, path: FieldPath): void {
+  const rows: number[] = [];
+  for (let i = 0; i < probabilities.length; i++) {
+    if (!Number.isFinite(probabilities[i]!) && rows[rows.length - 1] !== i >> 1) rows.push(i >> 1);
+  }
+  if (rows.length === 0) return;
+  const named = rows.slice(0, 10).map((i) => path(i, undefined)).join(", ") + (rows.length > 10 ? ", …" : "");
+  throw new ApiError(
+    "NON_FINITE_OUTPUT",
+    `model ${compiled.name} version ${compiled.version} produced a non-finite probability for ${rows.length} of ${probabilities.length / 2} rows (${named})`,
+    { model: compiled.name, version: compiled.version, rows: rows.slice(0, MAX_REPORTED_ISSUES) },
+  );
 }
 
 function validateRows(

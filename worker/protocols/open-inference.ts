@@ -32,7 +32,7 @@ for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
   openInferenceRoutes.get(`${base}/ready`, async (c) => {
     const { row } = await resolve(c);
     const { models, settings } = c.get("services");
-    await getSession(models, row, settings.backoffMs);
+    await getSession(models, row, settings);
     return c.json({ name: row.modelName, version: String(row.version), ready: true });
   });
   openInferenceRoutes.post(`${base}/infer`, infer);
