@@ -1,22 +1,31 @@
-/** The per-isolate resolution cache, on real D1: reuse within the TTL, fresh after it, no cached misses. */
+/**
+ * The per-isolate resolution cache, on real D1: reuse within the TTL, fresh after it (on an injected
+ * clock), no cached misses, no cached pending versions; and the cached path through the routes,
+ * which the other worker tests run with the cache off (RESOLVE_CACHE_TTL_MS "0").
+ */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../worker/app";
 import { openDb, setAlias } from "../../worker/registry/registry";
-import { resolveVersionCached } from "../../worker/registry/resolve-cache";
-import { registerFixture } from "./helpers";
+import { clearResolveCache, resolveVersionCached } from "../../worker/registry/resolve-cache";
+import { registerFixture, VALID_ROW } from "./helpers";
 
 describe("resolveVersionCached", () => {
-  it("serves an alias from the cache until the TTL passes, then sees the move", async () => {
+  it("serves an alias from the cache until the injected clock passes the TTL, then sees the move", async () => {
     const first = await registerFixture("forest");
     const name = first.manifest.name;
     await registerFixture("logistic", { name, aliases: [] });
     const ref = { alias: "production" };
-    expect((await resolveVersionCached(openDb(env.DB), name, ref, 300)).row.version).toBe(1);
-    await setAlias(openDb(env.DB), { name, alias: "production", version: 2, by: "test" });
-    expect((await resolveVersionCached(openDb(env.DB), name, ref, 300)).row.version).toBe(1);
-    expect((await resolveVersionCached(openDb(env.DB), name, ref, 0)).row.version).toBe(2);
-    await new Promise((r) => setTimeout(r, 350));
-    expect((await resolveVersionCached(openDb(env.DB), name, ref, 300)).row.version).toBe(2);
+    const db = openDb(env.DB);
+    let now = 1_000_000;
+    const clock = () => now;
+    expect((await resolveVersionCached(db, name, ref, 300, clock)).row.version).toBe(1);
+    await setAlias(db, { name, alias: "production", version: 2, by: "test" });
+    now += 299;
+    expect((await resolveVersionCached(db, name, ref, 300, clock)).row.version).toBe(1);
+    expect((await resolveVersionCached(db, name, ref, 0, clock)).row.version).toBe(2);
+    now += 1;
+    expect((await resolveVersionCached(db, name, ref, 300, clock)).row.version).toBe(2);
   });
 
   it("does not cache a miss: a model registered right after a 404 resolves at once", async () => {
@@ -24,5 +33,32 @@ describe("resolveVersionCached", () => {
     await expect(resolveVersionCached(openDb(env.DB), name, { alias: "production" }, 60_000)).rejects.toThrow(/not registered/);
     await registerFixture("forest", { name });
     expect((await resolveVersionCached(openDb(env.DB), name, { alias: "production" }, 60_000)).row.version).toBe(1);
+  });
+});
+
+describe("the cached path through the routes", () => {
+  const cached = { ...env, RESOLVE_CACHE_TTL_MS: "60000" };
+  const predict = (path: string) =>
+    createApp().request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, cached);
+
+  it("an alias move is seen only once the cache is cleared (or the TTL passes)", async () => {
+    const first = await registerFixture("forest");
+    const name = first.manifest.name;
+    await registerFixture("logistic", { name, aliases: [] });
+    expect((await predict(`/models/${name}/predict`)).headers.get("x-model-version")).toBe("1");
+    await setAlias(openDb(env.DB), { name, alias: "production", version: 2, by: "test" });
+    expect((await predict(`/models/${name}/predict`)).headers.get("x-model-version")).toBe("1");
+    clearResolveCache();
+    expect((await predict(`/models/${name}/predict`)).headers.get("x-model-version")).toBe("2");
+  });
+
+  it("a pending version is not cached: it serves the moment it is marked ready", async () => {
+    const { manifest, version } = await registerFixture("boosting");
+    const setStatus = (status: string) =>
+      env.DB.prepare("UPDATE model_versions SET status = ?3 WHERE model_name = ?1 AND version = ?2").bind(manifest.name, version, status).run();
+    await setStatus("pending");
+    expect((await predict(`/models/${manifest.name}/versions/${version}/predict`)).status).toBe(503);
+    await setStatus("ready");
+    expect((await predict(`/models/${manifest.name}/versions/${version}/predict`)).status).toBe(200);
   });
 });
