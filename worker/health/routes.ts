@@ -16,6 +16,6 @@ healthRoutes.get("/ready", async (c) => {
       throw new ApiError("MODEL_UNAVAILABLE", `not ready: ${error instanceof Error ? error.message : String(error)}`);
     },
   );
-  await getSession(models, row, settings.backoffMs);
+  await getSession(models, row, settings);
   return c.json({ status: "ready", model: row.modelName, version: row.version, alias: settings.defaultAlias });
 });

@@ -147,8 +147,8 @@ export async function runWithSession<T>(
 }
 
 /** Readiness: the version's session is loaded (or loads now) and verified. */
-export async function getSession(models: R2Bucket, row: ModelVersionRow, options: SessionOptions | number): Promise<void> {
-  await runWithSession(models, row, typeof options === "number" ? { backoffMs: options } : options, async () => {});
+export async function getSession(models: R2Bucket, row: ModelVersionRow, options: SessionOptions): Promise<void> {
+  await runWithSession(models, row, options, async () => {});
 }
 
 function acquire(models: R2Bucket, row: ModelVersionRow, options: SessionOptions, now: () => number): SessionEntry {
