@@ -67,9 +67,13 @@ const gradientBoosting = z
     min_samples_leaf: z.number().int().min(1).default(20),
     l2_regularization: z.number().min(0).default(0),
     max_bins: z.number().int().min(2).max(256).default(255),
-    /** Stop when validation log loss has not improved by `tol` for this many rounds; 0 disables. */
+    /** Stop when the log loss on held-out training rows has not improved by `tol` for this many
+     * rounds; 0 disables (and every training row is fitted). */
     early_stopping_rounds: z.number().int().min(0).default(10),
     tol: z.number().min(0).default(1e-7),
+    /** Share of the training rows held out, stratified, to decide early stopping: scikit-learn's
+     * HistGradientBoosting validation_fraction. The validation split is never used for it. */
+    validation_fraction: z.number().gt(0).lt(1).default(0.1),
   })
   .strict();
 

@@ -17,9 +17,13 @@ export interface SplitOptions {
   stratify: boolean;
   /** The stream to shuffle with; prepareData passes `root.fork("split")`. */
   rng: Rng;
+  /** How errors name the two parts and the setting that sizes them. */
+  names?: { train: string; validation: string; setting: string };
 }
 
-export function trainValidationSplit(y: Uint8Array, { valSize, stratify, rng }: SplitOptions): SplitIndices {
+const SPLIT_NAMES = { train: "the training split", validation: "the validation split", setting: "training.val_size" };
+
+export function trainValidationSplit(y: Uint8Array, { valSize, stratify, rng, names = SPLIT_NAMES }: SplitOptions): SplitIndices {
   if (!(valSize > 0 && valSize < 1)) throw new RangeError(`val_size must be in (0, 1), got ${valSize}`);
   const groups = stratify ? classIndices(y) : [Array.from(y, (_, i) => i)];
   const nVal = groups.map((group) => Math.round(group.length * valSize));
@@ -37,8 +41,8 @@ export function trainValidationSplit(y: Uint8Array, { valSize, stratify, rng }: 
     }
   });
   const split = { train: train.sort(), validation: validation.sort() };
-  requireBothClasses(y, split.train, "the training split");
-  requireBothClasses(y, split.validation, "the validation split");
+  requireBothClasses(y, split.train, names.train, names.setting);
+  requireBothClasses(y, split.validation, names.validation, names.setting);
   return split;
 }
 
@@ -74,12 +78,12 @@ function classIndices(y: Uint8Array): [number[], number[]] {
 }
 
 /** Metrics such as ROC AUC are undefined on one class, so fail here with the reason. */
-function requireBothClasses(y: Uint8Array, indices: Int32Array, what: string): void {
+function requireBothClasses(y: Uint8Array, indices: Int32Array, what: string, setting: string): void {
   let positives = 0;
   for (const i of indices) positives += y[i]!;
   if (positives === 0 || positives === indices.length)
     throw new DataError(
       `${what} has ${indices.length} rows but ${positives === 0 ? "no positive" : "no negative"} rows; ` +
-        "add data or change training.val_size",
+        `add data or change ${setting}`,
     );
 }

@@ -1,12 +1,16 @@
 /**
  * The one entry point the CLI calls: config model section + prepared design matrices in, a
- * TrainedModel plus a flat info record (for logging as run metrics/params) out.
+ * TrainedModel plus a flat info record (for logging as run metrics/params) out. It is given the
+ * training rows only: whatever a learner holds out (boosting's early-stopping rows) comes from
+ * them, so the rows a model is evaluated and gated on never shape it.
  */
 import type { ModelConfig } from "../config";
 import type { Rng } from "../random";
+import { trainValidationSplit } from "../data/split";
 import { fitGradientBoosting } from "./gradient-boosting";
 import { fitLogisticRegression } from "./logistic-regression";
 import { fitRandomForest } from "./random-forest";
+import { selectLabelledRows } from "./select-rows";
 import type { Matrix, TrainedModel } from "./types";
 
 export interface LabelledMatrix {
@@ -17,8 +21,6 @@ export interface LabelledMatrix {
 
 export interface FitModelOptions {
   rng: Rng;
-  /** Used by gradient boosting for early stopping; ignored by the other families. */
-  validation?: LabelledMatrix;
   /** phase: "trees" (forest), "boosting" or "newton". */
   onProgress?: (done: number, total: number, phase: string) => void;
 }
@@ -30,7 +32,6 @@ export interface FitModelResult {
 
 export function fitModel(modelConfig: ModelConfig, train: LabelledMatrix, opts: FitModelOptions): FitModelResult {
   checkLabels(train, "train");
-  if (opts.validation) checkLabels(opts.validation, "validation");
   const started = performance.now();
   const seconds = () => Math.round(performance.now() - started) / 1000;
   switch (modelConfig.type) {
@@ -42,8 +43,9 @@ export function fitModel(modelConfig: ModelConfig, train: LabelledMatrix, opts: 
       return { model, info: { n_trees: model.trees.length, n_nodes: countNodes(model.trees), fit_seconds: seconds() } };
     }
     case "gradient_boosting": {
-      const result = fitGradientBoosting(train.X, train.y, modelConfig, {
-        validation: opts.validation,
+      const { fit, stopping } = earlyStoppingSplit(train, modelConfig, opts.rng.fork("early-stopping"));
+      const result = fitGradientBoosting(fit.X, fit.y, modelConfig, {
+        validation: stopping,
         onProgress: (done, total) => opts.onProgress?.(done, total, "boosting"),
       });
       const { validationLoss } = result;
@@ -53,7 +55,9 @@ export function fitModel(modelConfig: ModelConfig, train: LabelledMatrix, opts: 
           n_iter: result.nIter,
           best_iteration: result.bestIteration,
           stopped_early: result.nIter < modelConfig.max_iter,
-          ...(validationLoss.length > 0 ? { best_validation_log_loss: validationLoss[result.bestIteration] } : {}),
+          fit_rows: fit.X.rows,
+          early_stopping_rows: stopping?.X.rows ?? 0,
+          ...(validationLoss.length > 0 ? { best_early_stopping_log_loss: validationLoss[result.bestIteration] } : {}),
           base_score: result.model.baseScore,
           fit_seconds: seconds(),
         },
@@ -68,6 +72,25 @@ export function fitModel(modelConfig: ModelConfig, train: LabelledMatrix, opts: 
       };
     }
   }
+}
+
+/**
+ * Boosting's early-stopping rows: a stratified validation_fraction of the training rows, as
+ * scikit-learn's HistGradientBoosting holds out; none when early stopping is off.
+ */
+function earlyStoppingSplit(
+  train: LabelledMatrix,
+  config: Extract<ModelConfig, { type: "gradient_boosting" }>,
+  rng: Rng,
+): { fit: LabelledMatrix; stopping?: LabelledMatrix } {
+  if (config.early_stopping_rounds === 0) return { fit: train };
+  const split = trainValidationSplit(train.y, {
+    valSize: config.validation_fraction,
+    stratify: true,
+    rng,
+    names: { train: "the rows boosting fits", validation: "the early-stopping rows", setting: "model.validation_fraction" },
+  });
+  return { fit: selectLabelledRows(train, split.train), stopping: selectLabelledRows(train, split.validation) };
 }
 
 function checkLabels({ X, y }: LabelledMatrix, name: string): void {

@@ -6,8 +6,9 @@
  * learning rate. Histograms are (G, H, count) per bin; a split builds the smaller child's histogram
  * and gets the sibling's by subtracting it from the parent's.
  *
- * Early stopping (when a validation set is given): stop once validation log loss has not improved by
- * more than tol for early_stopping_rounds rounds, and keep only the best round's trees.
+ * Early stopping (when a validation set is given): stop once its log loss has not improved by more
+ * than tol for early_stopping_rounds rounds, and keep only the best round's trees. fitModel passes
+ * rows held out of the training rows here, never the validation split the model is judged on.
  *
  * Longer than 300 lines because the hot loops sit beside their one caller as small standalone
  * functions, the shape V8 optimises well.

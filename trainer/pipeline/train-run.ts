@@ -66,7 +66,7 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
   const { threshold } = config.output;
 
   const { model, info } = await timed("fit", () =>
-    fitModel(config.model, data.train, { rng: rng.fork("model"), validation: data.validation, onProgress: options.onFitProgress }),
+    fitModel(config.model, data.train, { rng: rng.fork("model"), onProgress: options.onFitProgress }),
   );
   const cv =
     config.training.cv_folds >= 2

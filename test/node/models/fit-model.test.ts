@@ -41,7 +41,6 @@ describe("fitModel", () => {
       const phases = new Set<string>();
       const { model, info } = fitModel(modelConfigSchema.parse({ type, ...(type === "random_forest" ? { n_estimators: 20 } : {}) }), train, {
         rng: new Rng(42),
-        validation,
         onProgress: (_done, _total, phase) => phases.add(phase),
       });
       expect(model.family).toBe(type);
@@ -50,7 +49,7 @@ describe("fitModel", () => {
       expect(phases.size).toBe(1);
       if (type === "gradient_boosting") {
         expect(info.best_iteration).toBe((model as { trees: unknown[] }).trees.length);
-        expect(info).toHaveProperty("best_validation_log_loss");
+        expect(info).toHaveProperty("best_early_stopping_log_loss");
       }
       if (type === "logistic_regression") expect(info.converged).toBe(true);
     },
@@ -63,11 +62,30 @@ describe("fitModel", () => {
     expect(fitModel(config, train, { rng: new Rng(8) }).model).not.toEqual(a);
   });
 
+  it("holds a stratified validation_fraction of the training rows out for boosting's early stopping", () => {
+    const positives = train.y.reduce((n, v) => n + v, 0);
+    const held = (fraction: number) => Math.round(positives * fraction) + Math.round((train.y.length - positives) * fraction);
+    const fit = (options: Record<string, unknown>) =>
+      fitModel(modelConfigSchema.parse({ type: "gradient_boosting", max_iter: 20, ...options }), train, { rng: new Rng(3) }).info;
+    expect(fit({})).toMatchObject({ fit_rows: 400 - held(0.1), early_stopping_rows: held(0.1) });
+    expect(fit({ validation_fraction: 0.25 })).toMatchObject({ fit_rows: 400 - held(0.25), early_stopping_rows: held(0.25) });
+    const off = fit({ early_stopping_rounds: 0 });
+    expect(off).toMatchObject({ fit_rows: 400, early_stopping_rows: 0 });
+    expect(off).not.toHaveProperty("best_early_stopping_log_loss");
+  });
+
+  it("says which setting to change when the early-stopping rows would lack a class", () => {
+    const few = { X: { data: train.X.data.subarray(0, 12 * 3), rows: 12, cols: 3 }, y: Uint8Array.of(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1) };
+    expect(() => fitModel(modelConfigSchema.parse({ type: "gradient_boosting" }), few, { rng: new Rng(1) })).toThrow(
+      "the early-stopping rows has 1 rows but no positive rows; add data or change model.validation_fraction",
+    );
+  });
+
   it("rejects labels other than 0/1 and shape mismatches, naming the set", () => {
     const config = modelConfigSchema.parse({ type: "logistic_regression" });
     const bad = { X: train.X, y: Uint8Array.from(train.y, (v, i) => (i === 3 ? 2 : v)) };
     expect(() => fitModel(config, bad, { rng: new Rng(1) })).toThrow(/train: label 2 at row 3/);
     const short = { X: { ...validation.X, rows: 10 }, y: validation.y };
-    expect(() => fitModel(config, train, { rng: new Rng(1), validation: short })).toThrow(/validation/);
+    expect(() => fitModel(config, short, { rng: new Rng(1) })).toThrow("train: X holds 600 values, expected 10 x 3");
   });
 });
