@@ -20,7 +20,7 @@ import { removeDir, runSklearn, writeSplits } from "./lib/sklearn-bridge";
 
 const BAR = 0.01;
 
-/** The tutorial's forest and sklearn's LogisticRegression(C=1); boosting with our defaults. */
+/** The reference forest (200 trees, depth 8) and sklearn's LogisticRegression(C=1); boosting with our defaults. */
 const MODELS = {
   random_forest: modelConfigSchema.parse({ type: "random_forest", n_estimators: 200, max_depth: 8, max_features: "sqrt" }),
   logistic_regression: modelConfigSchema.parse({ type: "logistic_regression", C: 1 }),

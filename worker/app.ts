@@ -17,7 +17,7 @@ import { SettingsError } from "./settings";
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext);
-  // Browsers anywhere may call the API (as the tutorial's CORSMiddleware allowed); the ids and
+  // Browsers anywhere may call the API (as FastAPI's CORSMiddleware with allow_origins=["*"] does); the ids and
   // model headers are exposed so clients can log what answered them.
   app.use(
     "*",

@@ -82,7 +82,7 @@ const post = (path: string, body: unknown, type = "application/json") =>
   fetch(`${base}${path}`, { method: "POST", headers: { "content-type": type }, body: typeof body === "string" ? body : JSON.stringify(body) });
 
 describe("wrangler dev, end to end", () => {
-  it("is ready and serves the tutorial contract with the trainer's probabilities", async () => {
+  it("is ready and serves the prediction contract with the trainer's probabilities", async () => {
     const ready = await fetch(`${base}/ready`);
     expect(ready.status).toBe(200);
     for (const golden of manifest.golden.slice(0, 10)) {

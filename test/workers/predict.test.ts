@@ -1,6 +1,6 @@
 /**
  * Happy paths through real onnxruntime-web sessions inside workerd, on real ONNX files exported by
- * the trainer's exporter: the tutorial contract, batches, generic routes, aliases and versions,
+ * the trainer's exporter: the per-row prediction contract, batches, generic routes, aliases and versions,
  * manifest-driven thresholds and tiers, unknown categories, imputation, and a corrupted artifact.
  */
 import { env } from "cloudflare:test";
@@ -15,7 +15,7 @@ import { corruptArtifact, type Envelope, postJson, registerFixture, VALID_ROW } 
 
 type Single = Record<string, unknown> & { churn_probability: number; churn_prediction: boolean; risk_tier: string; model_version: string; request_id: string };
 
-describe("POST /predict (tutorial contract)", () => {
+describe("POST /predict (per-row prediction contract)", () => {
   it("scores the default model's production version and reproduces the trainer's golden rows", async () => {
     const { manifest, version } = await registerFixture("forest", { name: "churn-classifier" });
     for (const golden of manifest.golden) {
@@ -23,7 +23,7 @@ describe("POST /predict (tutorial contract)", () => {
       expect(res.status).toBe(200);
       const body = (await res.json()) as Single;
       expect(Object.keys(body)).toEqual(["churn_probability", "churn_prediction", "risk_tier", "model", "model_version", "request_id"]);
-      // 4 decimals, as the tutorial rounds; tolerance covers that rounding only.
+      // 4 decimals as displayed; tolerance covers that rounding only.
       expect(Math.abs(body.churn_probability - golden.probability)).toBeLessThanOrEqual(0.00005 + 1e-9);
       expect(body.churn_prediction).toBe(golden.probability >= 0.5);
       expect(body.risk_tier).toBe(riskTier(manifest, golden.probability));

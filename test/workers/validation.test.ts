@@ -1,6 +1,6 @@
 /**
  * Bad input gets a clear error: 400 for malformed JSON / content type, 413 for big bodies, 422 naming
- * every failing field (the tutorial's pydantic cases, and numbers outside float32), 404 for unknown
+ * every failing field (the reference FastAPI service's pydantic cases, and numbers outside float32), 404 for unknown
  * models, versions and aliases. None of these reach inference.
  */
 import { env } from "cloudflare:test";
@@ -68,8 +68,8 @@ describe("413: oversized bodies", () => {
 
 describe("422: schema violations name every failing field", () => {
   const cases: [string, Record<string, unknown>, string[]][] = [
-    ["invalid contract type (tutorial)", { ...VALID_ROW, contract_type: "Weekly" }, ["contract_type"]],
-    ["negative tenure (tutorial)", { ...VALID_ROW, tenure: -5 }, ["tenure"]],
+    ["invalid contract type (pydantic case)", { ...VALID_ROW, contract_type: "Weekly" }, ["contract_type"]],
+    ["negative tenure (pydantic case)", { ...VALID_ROW, tenure: -5 }, ["tenure"]],
     ["num_products above 10", { ...VALID_ROW, num_products: 11 }, ["num_products"]],
     ["num_products below 1", { ...VALID_ROW, num_products: 0 }, ["num_products"]],
     ["num_products not an integer", { ...VALID_ROW, num_products: 2.5 }, ["num_products"]],

@@ -62,7 +62,7 @@ export function buildRowSchema(manifest: Manifest) {
 
 export type RowSchema = ReturnType<typeof buildRowSchema>;
 
-/** An example row for docs: the tutorial-style example when stats are known. */
+/** An example row for docs and OpenAPI: training medians and first categories, when stats are known. */
 export function exampleRow(manifest: Manifest): Record<string, number | string> {
   const row: Record<string, number | string> = {};
   for (const spec of manifest.features) {

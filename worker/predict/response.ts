@@ -1,9 +1,9 @@
-/** Response shaping shared by every protocol that answers in the tutorial's per-row form. */
+/** Response shaping shared by every protocol that answers in the per-row prediction contract. */
 import type { Context } from "hono";
 import type { AppEnv } from "../http/context";
 import type { PredictResult, RowPrediction } from "./predict-rows";
 
-/** The tutorial's field names, generalised: `${label}_probability`, `${label}_prediction`. */
+/** The contract's field names come from the manifest's output label: `${label}_probability`, `${label}_prediction`. */
 export function labelled(label: string, p: RowPrediction) {
   return { [`${label}_probability`]: p.probability, [`${label}_prediction`]: p.prediction, risk_tier: p.risk_tier };
 }

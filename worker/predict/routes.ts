@@ -1,5 +1,6 @@
 /**
- * The tutorial-compatible prediction contract, for the default model and for any model by name:
+ * The per-row prediction contract (`<label>_probability`, `<label>_prediction`, `risk_tier`), for
+ * the default model and for any model by name:
  *   POST /predict                                  one row, or {"instances": [...]}
  *   POST /models/:name/predict?alias=production
  *   POST /models/:name/versions/:version/predict
