@@ -35,4 +35,27 @@ describe("trained model served at the edge", () => {
     const { predictions } = (await batch.json()) as { predictions: { churn_probability: number }[] };
     predictions.forEach((p, i) => expect(Math.abs(p.churn_probability - manifest.golden[i]!.probability)).toBeLessThanOrEqual(5e-5 + 1e-5));
   });
+
+  it("scores a null payment method as the \"Unknown\" its blank training cells were filled with", async () => {
+    const { manifest } = await registerFixture("trained");
+    // Golden rows whose CSV cell was blank carry the constant, with the trainer's probability.
+    const blanks = manifest.golden.filter((g) => g.input.payment_method === "Unknown").slice(0, 50);
+    expect(blanks.length).toBeGreaterThan(10);
+    const infer = async (rows: Record<string, unknown>[]) => {
+      const inputs = manifest.features.map((f) => ({
+        name: f.name,
+        shape: [rows.length, 1],
+        datatype: f.kind === "numeric" ? "FP32" : "BYTES",
+        data: rows.map((r) => r[f.name] ?? null),
+      }));
+      const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs, outputs: [{ name: "probabilities" }] });
+      expect(res.status).toBe(200);
+      const [out] = ((await res.json()) as { outputs: { data: number[] }[] }).outputs;
+      return rows.map((_, i) => out!.data[2 * i + 1]!);
+    };
+    const asNull = await infer(blanks.map((g) => ({ ...g.input, payment_method: null })));
+    const asConstant = await infer(blanks.map((g) => g.input));
+    expect(asNull).toEqual(asConstant);
+    blanks.forEach((g, i) => expect(Math.abs(asNull[i]! - g.probability)).toBeLessThanOrEqual(1e-5));
+  });
 });

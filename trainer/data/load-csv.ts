@@ -36,6 +36,8 @@ export interface RawDataset extends RawColumns {
   classes: [string, string];
   /** Numeric columns whose missing cells were filled with a constant: serving must impute the same. */
   imputeConstants: Record<string, number>;
+  /** Categorical columns likewise: the graph maps a missing value ("" in the feeds) to the constant. */
+  imputeCategories: Record<string, string>;
   /** sha256 of the bytes parsed. */
   sha256: string;
   report: DataReport;
@@ -160,11 +162,15 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
   for (let r = 0; r < kept; r++) y[r] = targetCodes[r] === positiveCode ? 1 : 0;
   const raw: RawColumns = { numeric: {}, categorical: {} };
   const imputeConstants: Record<string, number> = {};
+  const imputeCategories: Record<string, string> = {};
   for (const s of states) {
     if (s.plan.kind === "numeric") {
       raw.numeric[s.plan.name] = s.numbers.slice(0, kept);
       if (typeof s.plan.constant === "number") imputeConstants[s.plan.name] = s.plan.constant;
-    } else raw.categorical[s.plan.name] = s.strings.slice(0, kept);
+    } else {
+      raw.categorical[s.plan.name] = s.strings.slice(0, kept);
+      if (typeof s.plan.constant === "string") imputeCategories[s.plan.name] = s.plan.constant;
+    }
   }
   const positives = y.reduce((n, v) => n + v, 0);
   const report: DataReport = {
@@ -190,6 +196,7 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
     rowNumbers: rowNumbers.slice(0, kept),
     classes: [classes.negative, classes.positive],
     imputeConstants,
+    imputeCategories,
     sha256: hash.digest("hex"),
     report,
   };

@@ -4,7 +4,8 @@
  *
  * Preprocessing in the graph, matching trainer/preprocess.ts bit for bit in float32:
  *   numeric inputs -> Concat [N, n_numeric] -> Imputer (NaN -> impute) -> Scaler ((x - mean) * scale)
- *   each categorical input -> OneHotEncoder (zeros=1: unknown and "" give all zeros) -> Flatten [N, K]
+ *   each categorical input -> [Equal "" + Where: "" -> its missing constant, when training filled
+ *   one] -> OneHotEncoder (zeros=1: unknown and "" give all zeros) -> Flatten [N, K]
  *   X = Concat(numeric block, one-hot blocks in preprocessing order)
  * Model on X: forest = TreeEnsemble AVERAGE; boosting = TreeEnsemble SUM + base, Sigmoid;
  * logistic regression = MatMul + Add, Sigmoid. Then Concat(1 - p, p).
@@ -25,6 +26,12 @@ export interface ExportOnnxOptions {
   modelName: string;
   features: readonly FeatureSpec[];
   preprocessing: Preprocessing;
+  /**
+   * Categorical features whose blank training cells were filled with a constant. The feeds send a
+   * null category as "" (worker/contract/feature-feeds.ts), which would one-hot to all zeros while
+   * training saw the constant: the graph maps "" to the constant first.
+   */
+  imputeCategories?: Readonly<Record<string, string>>;
   model: TrainedModel;
   producerVersion: string;
 }
@@ -53,13 +60,14 @@ const ZERO_LEAF: Tree = {
 };
 
 export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
-  const { features, preprocessing, model } = options;
+  const { features, preprocessing, model, imputeCategories = {} } = options;
   checkFeatures(features, preprocessing);
+  checkImputeCategories(imputeCategories, preprocessing);
   const g = new GraphBuilder();
   for (const feature of features)
     g.input(feature.name, feature.kind === "numeric" ? DataType.FLOAT : DataType.STRING, 1);
   // Intermediate names carry a "/" prefix; checkFeatures rejects feature names that could clash.
-  const x = designMatrix(g, preprocessing);
+  const x = designMatrix(g, preprocessing, imputeCategories);
   const p = positiveProbability(g, x, model, designWidth(preprocessing));
   const one = g.constant("out/one", { type: "float", dims: [1], values: [1] });
   const q = g.node("Sub", [one, p], "out/q");
@@ -75,7 +83,7 @@ export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
   });
 }
 
-function designMatrix(g: GraphBuilder, pre: Preprocessing): string {
+function designMatrix(g: GraphBuilder, pre: Preprocessing, imputeCategories: Readonly<Record<string, string>>): string {
   const blocks: string[] = [];
   if (pre.numeric.length > 0) {
     const raw = concat(g, pre.numeric.map((n) => n.name), "pre/numeric");
@@ -89,8 +97,15 @@ function designMatrix(g: GraphBuilder, pre: Preprocessing): string {
     }, ML_DOMAIN));
   }
   pre.categorical.forEach((c, i) => {
+    const fill = Object.hasOwn(imputeCategories, c.name) ? imputeCategories[c.name]! : "";
+    let value = c.name;
+    if (fill !== "") {
+      const empty = g.constant(`pre/empty/${i}`, { type: "string", dims: [1], values: [""] });
+      const constant = g.constant(`pre/fill/${i}`, { type: "string", dims: [1], values: [fill] });
+      value = g.node("Where", [g.node("Equal", [c.name, empty], `pre/missing/${i}`), constant, c.name], `pre/filled/${i}`);
+    }
     // OneHotEncoder appends the category axis: [N,1] -> [N,1,K].
-    const onehot = g.node("OneHotEncoder", [c.name], `pre/onehot/${i}`, {
+    const onehot = g.node("OneHotEncoder", [value], `pre/onehot/${i}`, {
       cats_strings: { strings: c.categories },
       zeros: { int: 1 },
     }, ML_DOMAIN);
@@ -158,6 +173,12 @@ function checkFeatures(features: readonly FeatureSpec[], pre: Preprocessing): vo
     if (c.categories.includes("")) throw new Error(`categorical ${c.name}: "" means missing and cannot be a category`);
   }
   for (const f of features) if (!used.has(f.name)) throw new Error(`feature ${f.name} has no preprocessing entry`);
+}
+
+function checkImputeCategories(imputeCategories: Readonly<Record<string, string>>, pre: Preprocessing): void {
+  const categorical = new Set(pre.categorical.map((c) => c.name));
+  for (const name of Object.keys(imputeCategories))
+    if (!categorical.has(name)) throw new Error(`imputeCategories names ${name}, which is not a categorical feature`);
 }
 
 function checkFinite(what: string, value: number): void {

@@ -27,7 +27,8 @@ export type AttributeValue =
 
 export type TensorValue =
   | { type: "float"; dims: readonly number[]; values: ArrayLike<number> }
-  | { type: "uint8"; dims: readonly number[]; values: ArrayLike<number> };
+  | { type: "uint8"; dims: readonly number[]; values: ArrayLike<number> }
+  | { type: "string"; dims: readonly number[]; values: readonly string[] };
 
 export const ML_DOMAIN = "ai.onnx.ml";
 
@@ -133,6 +134,7 @@ function tensorProto(tensor: TensorValue): Onnx.ITensorProto {
   if (count !== tensor.values.length)
     throw new Error(`ONNX tensor: dims [${dims}] hold ${count} values, got ${tensor.values.length}`);
   if (tensor.type === "float") return { dims, dataType: DataType.FLOAT, floatData: Array.from(tensor.values) };
+  if (tensor.type === "string") return { dims, dataType: DataType.STRING, stringData: tensor.values.map((v) => utf8.encode(v)) };
   // uint8 tensors travel in int32_data when not raw (onnx.proto).
   return { dims, dataType: DataType.UINT8, int32Data: Array.from(tensor.values) };
 }

@@ -32,6 +32,9 @@ export interface PreparedData {
   features: FeatureSpec[];
   /** [negative, positive], as spelt in the data. */
   classes: [string, string];
+  /** Categorical features whose missing cells training filled with a constant (config
+   * `missing: {constant}`): the exported graph must fill a served null the same way. */
+  imputeCategories: Record<string, string>;
   report: DataReport;
   fingerprint: DataFingerprint;
 }
@@ -74,6 +77,7 @@ export async function prepareData(config: Config, opts: PrepareOptions = {}): Pr
     preprocessing,
     features,
     classes: data.classes,
+    imputeCategories: data.imputeCategories,
     report,
     fingerprint: dataFingerprint(data.sha256, {
       rows: data.report.rows_read,

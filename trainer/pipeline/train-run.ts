@@ -79,7 +79,14 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
 
   const name = config.mlflow.model_name;
   const onnx = await timed("export", () =>
-    exportOnnx({ modelName: name, features: data.features, preprocessing: data.preprocessing, model, producerVersion: TRAINER_VERSION }),
+    exportOnnx({
+      modelName: name,
+      features: data.features,
+      preprocessing: data.preprocessing,
+      imputeCategories: data.imputeCategories,
+      model,
+      producerVersion: TRAINER_VERSION,
+    }),
   );
   const validationRows = rawRows(data.validation.raw);
   const parity = await timed("parity", () =>

@@ -143,6 +143,7 @@ describe("loadCsv: categorical cells", () => {
     const d = await load(csv, { features: { columns: { plan: { missing: { constant: "unknown" } } } } });
     expect(d.categorical.plan).toEqual(["basic", "unknown", "unknown", "gold"]);
     expect(d.imputeConstants).toEqual({});
+    expect(d.imputeCategories).toEqual({ plan: "unknown" });
   });
 
   it("reports values outside the declared list", async () => {

@@ -78,6 +78,22 @@ describe("exportOnnx on hand-computed cases", () => {
     expect(Array.from(await predict({ family: "random_forest", trees: [depth2] }, exactRows))).toEqual(depth2P);
   });
 
+  it("maps a missing category (null or \"\") to the training constant before one-hot encoding, when given one", async () => {
+    const onnx = exportOnnx({
+      modelName: "test-model",
+      features,
+      preprocessing: pre,
+      imputeCategories: { plan: "pro", region: "south" },
+      model: { family: "random_forest", trees: [depth2] },
+      producerVersion: "0.0.0-test",
+    });
+    const session = await createSession(onnx);
+    // Rows 4 (plan "", region "") and 5 (plan null, region "east") now score plan as "pro":
+    // income 20 <= 48.3 -> 0.625; an unknown region stays all zeros. Rows 0-3 are unchanged.
+    expect(Array.from(await runRows(session, features, exactRows))).toEqual([0.125, 0.625, 0.875, 0.375, 0.625, 0.625]);
+    await session.release();
+  });
+
   it("averages a forest of three trees, one of them a single leaf", async () => {
     const p = await predict({ family: "random_forest", trees: [stump, depth2, leaf] }, exactRows);
     exactRows.forEach((_, i) => expect(p[i]).toBeCloseTo((stumpP[i]! + depth2P[i]! + 0.5) / 3, 7));
@@ -214,6 +230,11 @@ describe("exportOnnx rejects inconsistent inputs", () => {
     ["a non-finite scale", () => exportModel(forest, features, { ...pre, numeric: [{ ...pre.numeric[0]!, scale: Number.POSITIVE_INFINITY }, pre.numeric[1]!] }), /age.scale is Infinity/],
     ["a tree with a cycle", () => exportModel({ family: "random_forest", trees: [{ ...stump, left: Int32Array.from([0, -1, -1]) }] }), /node 0 is reached twice/],
     ["no trees", () => exportModel({ family: "random_forest", trees: [] }), /no trees/],
+    [
+      "a missing-category constant for a numeric feature",
+      () => exportOnnx({ modelName: "m", features, preprocessing: pre, imputeCategories: { age: "x" }, model: forest, producerVersion: "0" }),
+      /imputeCategories names age, which is not a categorical feature/,
+    ],
   ])("%s", (_, run, message) => {
     expect(run).toThrow(message);
   });

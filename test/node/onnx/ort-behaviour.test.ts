@@ -67,6 +67,21 @@ describe("onnxruntime-web behaviours the exporter relies on", () => {
     await s.release();
   });
 
+  it("string Equal + Where replace the empty string with a constant, leaving other values as they are", async () => {
+    const s = await session((g) => {
+      g.input("c", DataType.STRING, 1);
+      const empty = g.constant("empty", { type: "string", dims: [1], values: [""] });
+      const fill = g.constant("fill", { type: "string", dims: [1], values: ["Unknown"] });
+      const missing = g.node("Equal", ["c", empty], "missing");
+      g.node("Where", [missing, fill, "c"], "y");
+      g.output("y", DataType.STRING, 1);
+    });
+    const y = (await s.run({ c: new ort.Tensor("string", ["b", "", " ", "Unknown", "\u00e9t\u00e9"], [5, 1]) })).y!;
+    expect(y.dims).toEqual([5, 1]);
+    expect(Array.from(y.data as string[])).toEqual(["b", "Unknown", " ", "Unknown", "\u00e9t\u00e9"]);
+    await s.release();
+  });
+
   it("OneHotEncoder with zeros=1 gives [N,1,K], all zeros for unknown and empty strings", async () => {
     const s = await session((g) => {
       g.input("c", DataType.STRING, 1);
