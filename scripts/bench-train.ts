@@ -1,5 +1,5 @@
 /**
- * Training speed, not a test: the tutorial's forest (200 trees, depth 8) on a 100k-row training
+ * Training speed, not a test: the default config's forest (200 trees, depth 8) on a 100k-row training
  * matrix built exactly as `train` builds it (synthetic churn rows -> prepareData), timed for our
  * learner and for scikit-learn single-threaded (n_jobs=1 / OMP_NUM_THREADS=1) on the same matrix,
  * with both validation ROC AUCs. Reports wall-clock median and min plus CPU seconds, since a shared

@@ -1,6 +1,6 @@
 /**
  * config.yaml: the single source for a training run. Validated with zod (strict objects, so a
- * misspelt key is an error naming it). Keeps the tutorial's shape (mlflow.*, data.*, features.*,
+ * misspelt key is an error naming it). Keeps the shape MLflow-based training configs use (mlflow.*, data.*, features.*,
  * training.*, model.*) and adds serving constraints, data policies, output thresholds and the gate.
  */
 import { readFileSync } from "node:fs";

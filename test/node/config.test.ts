@@ -16,7 +16,7 @@ function issuesOf(doc: unknown): { path: string; message: string }[] {
 }
 
 describe("config.yaml", () => {
-  it("the shipped config is valid, with the tutorial's keys and defaults", () => {
+  it("the shipped config is valid, with the documented keys and defaults", () => {
     const { config } = loadConfig("config.yaml");
     expect(config.mlflow.model_name).toBe("churn-classifier");
     expect(config.features.numeric).toEqual(["tenure", "monthly_charges", "total_charges", "num_products"]);

@@ -1,5 +1,5 @@
 /**
- * A seeded, realistic customer-churn dataset with the tutorial's seven features, for demos, tests
+ * A seeded, realistic customer-churn dataset with the seven features of the default churn model, for demos, tests
  * and monitoring drills. Shapes follow the public telco churn data: month-to-month contracts are
  * common and churn most, churn falls with tenure, fiber and electronic-check customers churn more,
  * total charges are tenure times monthly charges, and new customers have a blank total. Labels are

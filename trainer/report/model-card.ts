@@ -1,5 +1,5 @@
 /**
- * The model card: a markdown page in the tutorial's shape (details, intended use, performance,
+ * The model card: a markdown page in the model-card shape of Mitchell et al. as MLflow users write it (details, intended use, performance,
  * training data, features, limitations, last updated) plus two SVG plots referenced by relative
  * path. Pure and deterministic: the same run gives byte-identical files.
  */

@@ -80,7 +80,7 @@ describe("renderModelCard", () => {
   const card = renderModelCard(input);
   const e = input.evaluation;
 
-  it("has the tutorial's sections in order", () => {
+  it("has the model card's sections in order", () => {
     const headings = card.markdown.split("\n").filter((l) => /^#{1,2} /.test(l));
     expect(headings).toEqual([
       "# Model card: churn-classifier v3",
