@@ -1,7 +1,7 @@
 /**
- * The model card: a markdown page in the model-card shape of Mitchell et al. as MLflow users write it (details, intended use, performance,
- * training data, features, limitations, last updated) plus two SVG plots referenced by relative
- * path. Pure and deterministic: the same run gives byte-identical files.
+ * The model card: a markdown page after "Model Cards for Model Reporting" (Mitchell et al., 2019):
+ * details, intended use, performance, training data, features, limitations, last updated, plus two
+ * SVG plots referenced by relative path. Pure and deterministic: the same run gives byte-identical files.
  */
 import type { FeatureSpec } from "../../worker/contract/manifest";
 import type { Evaluation } from "../metrics/evaluate";
