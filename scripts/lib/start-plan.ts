@@ -125,5 +125,5 @@ async function productionRun(env: LocalBindings, name: string): Promise<StartSta
   const version = await localAliasVersion(env, name, "production");
   if (version === null) return null;
   const row = await getVersionRow(openDb(env.DB), name, version);
-  return { version, runId: (row.manifest as Manifest).source.run_id };
+  return { version, runId: (JSON.parse(row.manifest) as Manifest).source.run_id };
 }

@@ -84,6 +84,24 @@ describe("a stored manifest that no longer parses", () => {
     expect(body.error.message).toMatch(/features: .*output\.threshold: /);
     expect(body.error.details).toMatchObject({ model: manifest.name, version });
   });
+
+  it("is 503 for that version alone when the column is not JSON at all, and the registry still reads", async () => {
+    const { manifest, version } = await registerFixture("forest");
+    const other = await registerFixture("logistic");
+    await env.DB.prepare("UPDATE model_versions SET manifest = '{\"features\": [' WHERE model_name = ?1 AND version = ?2")
+      .bind(manifest.name, version)
+      .run();
+    const res = await postJson(`/models/${manifest.name}/predict`, VALID_ROW);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as Envelope;
+    expect(body.error.code).toBe("MODEL_UNAVAILABLE");
+    expect(body.error.message).toContain(`model ${manifest.name} version ${version} cannot serve: its stored manifest is not JSON`);
+    expect((await postJson(`/models/${other.manifest.name}/predict`, VALID_ROW)).status).toBe(200);
+    const detail = await get(`/models/${manifest.name}/versions/${version}`);
+    expect(detail.status).toBe(200);
+    expect(await detail.json()).toMatchObject({ version, manifest: null, metrics: null, manifest_error: expect.stringContaining("JSON") });
+    expect((await get(`/models/${manifest.name}`)).status).toBe(200);
+  });
 });
 
 describe("bounded session cache", () => {

@@ -32,8 +32,12 @@ export const modelVersions = sqliteTable(
     r2Key: text("r2_key").notNull(),
     sha256: text("sha256").notNull(),
     sizeBytes: integer("size_bytes").notNull(),
-    /** The full manifest JSON (features, preprocessing, thresholds, metrics, fingerprint, source). */
-    manifest: text("manifest", { mode: "json" }).notNull(),
+    /**
+     * The full manifest as JSON text (features, preprocessing, thresholds, metrics, fingerprint,
+     * source). Read as text and parsed where it is used, so a corrupt row makes that one version
+     * unavailable (503) instead of failing every query that touches it.
+     */
+    manifest: text("manifest").notNull(),
     status: text("status", { enum: VERSION_STATUSES }).notNull().default("pending"),
     source: text("source"),
     createdAt: text("created_at").notNull().default(now),

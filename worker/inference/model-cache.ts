@@ -14,6 +14,7 @@ import { decisionRule, type Decision } from "../contract/decision";
 import { type Manifest, manifestSchema } from "../contract/manifest";
 import { buildRowSchema, type RowSchema } from "../contract/row-schema";
 import type { ModelVersionRow } from "../db/schema";
+import { storedJson } from "../db/stored-json";
 import { ApiError } from "../errors";
 import { sha256Hex } from "../registry/sha256";
 import { LruCache } from "./lru-cache";
@@ -107,11 +108,16 @@ export function compileVersion(row: ModelVersionRow): CompiledVersion {
 
 /** A stored manifest that no longer parses is the registry's fault, not the client's: 503, not 422. */
 function storedManifest(row: ModelVersionRow): Manifest {
-  const result = manifestSchema.safeParse(row.manifest);
-  if (result.success) return result.data;
-  const issues = result.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "manifest"}: ${i.message}`);
-  const more = result.error.issues.length > issues.length ? `; and ${result.error.issues.length - issues.length} more` : "";
-  const reason = `its stored manifest does not parse (${issues.join("; ")}${more})`;
+  const json = storedJson(row.manifest);
+  const result = json.ok ? manifestSchema.safeParse(json.value) : null;
+  if (result?.success) return result.data;
+  let reason: string;
+  if (!result) reason = `its stored manifest is not JSON (${json.ok ? "" : json.error})`;
+  else {
+    const issues = result.error.issues.slice(0, 3).map((i) => `${i.path.join(".") || "manifest"}: ${i.message}`);
+    const more = result.error.issues.length > issues.length ? `; and ${result.error.issues.length - issues.length} more` : "";
+    reason = `its stored manifest does not parse (${issues.join("; ")}${more})`;
+  }
   throw new ApiError("MODEL_UNAVAILABLE", `model ${row.modelName} version ${row.version} cannot serve: ${reason}`, {
     model: row.modelName,
     version: row.version,

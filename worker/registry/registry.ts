@@ -6,6 +6,7 @@ import { and, desc, eq, inArray, notExists, sql } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/d1";
 import { type Manifest, parseManifest } from "../contract/manifest";
 import { aliases, aliasHistory, models, modelVersions, type ModelVersionRow } from "../db/schema";
+import { storedJson } from "../db/stored-json";
 import { ApiError } from "../errors";
 import { ALIAS_NAME, type VersionRef } from "./version-ref";
 
@@ -60,7 +61,9 @@ export async function getVersionRow(db: Db, name: string, version: number): Prom
 }
 
 export function describeVersion(row: ModelVersionRow, aliasNames: string[] = []) {
-  const manifest = row.manifest as Manifest;
+  const stored = storedJson(row.manifest);
+  // A corrupt manifest is still shown (as null, with the parse error) so an operator can see it.
+  const manifest = stored.ok ? (stored.value as Manifest) : null;
   return {
     name: row.modelName,
     version: row.version,
@@ -71,8 +74,9 @@ export function describeVersion(row: ModelVersionRow, aliasNames: string[] = [])
     created_at: row.createdAt,
     created_by: row.createdBy,
     source: row.source,
-    metrics: manifest.metrics,
+    metrics: manifest?.metrics ?? null,
     manifest,
+    ...(stored.ok ? {} : { manifest_error: stored.error }),
   };
 }
 
