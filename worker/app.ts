@@ -52,7 +52,7 @@ export function createApp() {
     if (retry) headers["retry-after"] = String(retry);
     // Open Inference Protocol (KServe, Triton): {"error": "<message>"}, and every client error is a
     // 400 except not-found and payload-too-large.
-    if (c.req.path.startsWith("/v2/")) {
+    if (c.req.path === "/v2" || c.req.path.startsWith("/v2/")) {
       const status = error.status >= 400 && error.status < 500 && error.status !== 404 && error.status !== 413 ? 400 : error.status;
       return c.json({ error: oipMessage(error) }, status, headers);
     }

@@ -82,7 +82,7 @@ describe("the document covers the app", () => {
       const failures = statuses.filter((s) => /^[45]/.test(s));
       expect(failures.length, `${where}: no error response`).toBeGreaterThan(0);
       // app.ts's onError answers in the OIP shape under "/v2/" only.
-      const envelope = path.startsWith("/v2/") ? "#/components/schemas/OipError" : "#/components/schemas/Error";
+      const envelope = path === "/v2" || path.startsWith("/v2/") ? "#/components/schemas/OipError" : "#/components/schemas/Error";
       for (const status of failures) expect(op.responses[status]!.content?.["application/json"]?.schema, `${where} ${status}`).toEqual({ $ref: envelope });
     }
     expect([...used].sort()).toEqual(Object.values(TAGS).sort());

@@ -1,5 +1,7 @@
 /** MLflow scoring and Open Inference Protocol v2 request shapes, on real sessions. */
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
 import { type Envelope, failingFields, get, postJson, registerFixture, VALID_ROW } from "./helpers";
 
@@ -136,5 +138,15 @@ describe("Open Inference Protocol v2", () => {
 
     const flatShape = await postJson(`/v2/models/${manifest.name}/infer`, { inputs: [{ ...tensors()[0]!, shape: [rows().length], data: nested[0]!.data }] });
     expect(flatShape.status).toBe(400);
+  });
+});
+
+describe("OIP error shape covers the whole /v2 tree", () => {
+  it("answers GET /v2 on a misconfigured Worker with {error} too, not the service envelope", async () => {
+    const res = await createApp().request("/v2", {}, { ...env, MAX_BATCH_ROWS: "ten" });
+    expect(res.status).toBe(500);
+    const body = (await res.json()) as { error: unknown };
+    expect(typeof body.error).toBe("string");
+    expect(body.error).toContain("MAX_BATCH_ROWS");
   });
 });

@@ -178,8 +178,7 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
       "/models/{name}/versions/{version}/predict": { post: predict("predictByVersion", "Score with one exact version", [nameParam, versionParam]) },
       "/invocations": { post: mlflow("mlflowInvocations", "MLflow scoring with the default model", [aliasParam]) },
       "/models/{name}/invocations": { post: mlflow("mlflowModelInvocations", "MLflow scoring with a model by name and alias", [nameParam, aliasParam]) },
-      // app.ts answers in the OIP shape under "/v2/" only, so /v2 itself keeps the service's envelope.
-      "/v2": { get: oip("oipServerMetadata", "Server metadata: name, version, extensions", "OipServerMetadata", errors("Error", ["500"])) },
+      "/v2": { get: oip("oipServerMetadata", "Server metadata: name, version, extensions", "OipServerMetadata", errors("OipError", ["500"])) },
       "/v2/health/live": { get: oip("oipServerLive", "Server liveness", "OipServerLive", errors("OipError", ["500"])) },
       "/v2/health/ready": {
         get: oip("oipServerReady", "Server readiness: the registry answers", "OipServerReady", errors("OipError", ["500"], { "500": "the registry (D1) did not answer" })),
