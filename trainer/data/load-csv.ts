@@ -3,16 +3,17 @@
  * problem (with counts and example rows) instead of stopping at the first. Numeric cells under the
  * median policy stay NaN: the median must come from the training split only, which is not known yet.
  *
- * Built for millions of rows (~25 MB/s of CPU time on the 59 MB, 1M-row churn file; csv-parse with
- * per-record info objects managed ~7 MB/s): records come from CsvRecordReader, values go straight
- * into growing typed arrays, categories are interned, and duplicate rows are found in a StringSet.
+ * Built for millions of rows (~23 MB/s on the 59 MB, 1M-row churn file): records come from
+ * papaparse, values go straight into growing typed arrays, categories are interned, and duplicate
+ * rows are found in a StringSet.
  */
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
+import { Readable } from "node:stream";
+import Papa from "papaparse";
 import { grow, missingCount, missingMarkers, newColumnState, readCell, type ColumnState } from "./column-cells";
-import { CsvRecordReader, CsvSyntaxError } from "./csv-records";
 import { DataError } from "./data-error";
 import { IssueTally, ROW_NUMBERING, type ColumnReport, type DataReport } from "./data-report";
 import { planColumns, type DatasetSchema, type PlannedColumn } from "./plan-columns";
@@ -58,8 +59,8 @@ export interface LoadCsvOptions {
   progressEvery?: number;
 }
 
-/** Bytes per read: larger reads cost fewer chunk joins and stream callbacks (measured: 64 KiB to
- * 1 MiB changes load time by under 5%, so this only needs to be comfortably above a line). */
+/** Bytes per read. papaparse picks the line end by a vote over the first chunk, so that chunk
+ * should hold a few whole lines; beyond that, 64 KiB to 1 MiB changes load time by under 2%. */
 const READ_CHUNK_BYTES = 256 * 1024;
 
 export async function loadCsv(source: CsvSource, schema: DatasetSchema, options: LoadCsvOptions = {}): Promise<RawDataset> {
@@ -80,7 +81,10 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
   let rowsRead = 0;
   let kept = 0;
   let droppedMissing = 0;
-  let bytes = 0;
+  // Bytes read so far: the file reader adds to this object rather than calling back into this
+  // function, since a callback would keep everything the closures here hold (the duplicate set,
+  // the columns) reachable from the read stream until it has closed, which can be after the fit.
+  const read = { bytes: 0 };
   let totalBytes: number | undefined;
 
   const onRecord = (record: string[], row: number, key: string): void => {
@@ -92,7 +96,7 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
       return;
     }
     rowsRead++;
-    if (options.onProgress && rowsRead % every === 0) options.onProgress({ rows: rowsRead, bytes, totalBytes });
+    if (options.onProgress && rowsRead % every === 0) options.onProgress({ rows: rowsRead, bytes: read.bytes, totalBytes });
 
     if (!seenRecords.add(key)) {
       duplicates.add(row);
@@ -125,25 +129,23 @@ export async function loadCsv(source: CsvSource, schema: DatasetSchema, options:
     kept++;
   };
 
-  const reader = new CsvRecordReader(onRecord);
-  let hash: Hash;
+  const hash = createHash("sha256");
   try {
     if ("text" in source) {
-      hash = createHash("sha256").update(source.text, "utf8");
-      bytes = Buffer.byteLength(source.text);
-      reader.push(source.text);
+      hash.update(source.text, "utf8");
+      read.bytes = Buffer.byteLength(source.text);
+      await readCsvRecords(source.text, onRecord);
     } else {
       totalBytes = await fileSize(source.path, name);
-      hash = await readFile(source.path, reader, (n) => (bytes = n));
+      await readCsvRecords(Readable.from(fileText(source.path, hash, read)), onRecord);
     }
-    reader.end();
   } catch (err) {
     if (err instanceof CsvSyntaxError) throw new DataError(`${name}: ${err.message}`);
     throw err;
   }
   if (!states) throw new DataError(`${name} is empty: no header row`);
   if (rowsRead === 0) throw new DataError(`${name} has a header but no data rows`);
-  if (rowsRead % every !== 0) options.onProgress?.({ rows: rowsRead, bytes, totalBytes });
+  if (rowsRead % every !== 0) options.onProgress?.({ rows: rowsRead, bytes: read.bytes, totalBytes });
 
   const { target_column: targetColumn } = schema.data;
   const classes = resolveClasses(targetColumn, String(schema.data.positive_class).trim(), targetTallies);
@@ -210,19 +212,113 @@ async function fileSize(path: string, name: string): Promise<number> {
   }
 }
 
-/** Streams the file through the reader, hashing the exact bytes; returns the hash. */
-async function readFile(path: string, reader: CsvRecordReader, onBytes: (bytes: number) => void): Promise<Hash> {
-  const hash = createHash("sha256");
+/** The file's text, chunk by chunk, hashing the exact bytes on the way: the parser only sees text. */
+async function* fileText(path: string, hash: Hash, read: { bytes: number }): AsyncGenerator<string> {
   const decoder = new StringDecoder("utf8");
-  let bytes = 0;
   for await (const chunk of createReadStream(path, { highWaterMark: READ_CHUNK_BYTES }) as AsyncIterable<Buffer>) {
     hash.update(chunk);
-    bytes += chunk.length;
-    onBytes(bytes);
-    reader.push(decoder.write(chunk));
+    read.bytes += chunk.length;
+    yield decoder.write(chunk);
   }
-  reader.push(decoder.end());
-  return hash;
+  const rest = decoder.end();
+  if (rest) yield rest;
+}
+
+export class CsvSyntaxError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CsvSyntaxError";
+  }
+}
+
+/**
+ * fields: the record's cells, unquoted; line: the 1-based file line the record starts on;
+ * key: a string equal for two records exactly when their cells are equal (duplicate detection).
+ */
+export type CsvRecordHandler = (fields: string[], line: number, key: string) => void;
+
+/**
+ * Reads CSV records with papaparse and adds what the loader needs and papaparse leaves to its
+ * caller: the file line each record starts on, a duplicate key, one field count for every record,
+ * and a stop at the first malformed or unclosed quote (papaparse reports it and reads on).
+ *
+ * papaparse picks the line end ("\n", "\r\n" or "\r") by a vote over the first chunk, so a stream's
+ * first chunk must hold at least a whole line, better a few (the loader's holds 256 KiB).
+ */
+export function readCsvRecords(input: string | Readable, onRecord: CsvRecordHandler): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let line = 1;
+    let width = -1;
+    // Where the previous record ended, in characters from the start of the input.
+    let end = 0;
+    const step = ({ data: fields, errors, meta }: Papa.ParseStepResult<string[]>): void => {
+      const start = line;
+      const length = meta.cursor - end;
+      end = meta.cursor;
+      if (errors[0]) throw new CsvSyntaxError(describeQuoteError(errors[0], start));
+      const eol = meta.linebreak;
+      // Empty lines are read as one empty cell; skipEmptyLines would drop them without a trace
+      // and the line count with them. A lone "" also gives one empty cell but spans two quotes more.
+      if (length <= eol.length && fields.length === 1 && fields[0] === "") {
+        line++;
+        return;
+      }
+      const joined = fields.join(",");
+      // Text beyond the cells and commas: the line end (none on the last line) and two quotes per
+      // quoted cell. Under two characters, nothing was quoted: no cell holds a "," or a line break.
+      // A "\r\n" line end is two characters too, so those files take the scan on every record.
+      let key = joined;
+      if (length - joined.length < 2) line++;
+      else {
+        const scan = scanCells(joined, fields.length, eol);
+        line += 1 + scan.lineBreaks;
+        // Joined cells that hold commas are ambiguous: `"x,y",z` and `x,"y,z"`. JSON is not, and
+        // has more commas than any joined key of the same width, so the two kinds never meet.
+        if (scan.cellCommas) key = JSON.stringify(fields);
+      }
+      if (width === -1) width = fields.length;
+      else if (fields.length !== width) throw new CsvSyntaxError(`line ${start} has ${fields.length} fields, the header has ${width}`);
+      onRecord(fields, start, key);
+    };
+    const config = {
+      delimiter: ",",
+      step,
+      // Papa.parse drops a string's BOM itself, not a stream's.
+      beforeFirstChunk: (chunk: string) => (chunk.charCodeAt(0) === 0xfeff ? chunk.slice(1) : undefined),
+      complete: () => resolve(),
+      error: (err: Error) => {
+        if (typeof input !== "string") input.destroy();
+        reject(err);
+      },
+    };
+    // A string is parsed synchronously, so what step throws rejects through this executor; a
+    // stream's errors, step's included, arrive through config.error.
+    if (typeof input === "string") Papa.parse(input, config);
+    else Papa.parse(input, config);
+  });
+}
+
+function describeQuoteError(error: Papa.ParseError, line: number): string {
+  if (error.code === "MissingQuotes") return `a quoted field opened on line ${line} is never closed`;
+  if (error.code === "InvalidQuotes")
+    return `line ${line}: a quoted field holds a quote that is neither doubled nor followed by a delimiter or line end`;
+  return `line ${line}: ${error.message}`;
+}
+
+/**
+ * What a possibly quoted record holds inside its cells, read off the joined cells in one pass: line
+ * breaks ("\n" in "\n" and "\r\n" files, "\r" in "\r" files), and commas beyond the separators.
+ */
+function scanCells(joined: string, fieldCount: number, eol: string): { lineBreaks: number; cellCommas: boolean } {
+  const breakCode = eol.endsWith("\n") ? 10 : 13;
+  let lineBreaks = 0;
+  let commas = 0;
+  for (let i = 0; i < joined.length; i++) {
+    const c = joined.charCodeAt(i);
+    if (c === 44) commas++;
+    else if (c === breakCode) lineBreaks++;
+  }
+  return { lineBreaks, cellCommas: commas >= fieldCount };
 }
 
 function describeMissing(s: ColumnState, policy: string): string {
