@@ -11,7 +11,8 @@ import { Readable } from "node:stream";
 import { parse } from "csv-parse/sync";
 import { describe, expect, it } from "vitest";
 import { DataError } from "../../../trainer/data/data-error";
-import { CsvSyntaxError, loadCsv, readCsvRecords } from "../../../trainer/data/load-csv";
+import { loadCsv } from "../../../trainer/data/load-csv";
+import { CsvSyntaxError, readCsvRecords } from "../../../trainer/data/read-csv-records";
 import { testConfig } from "./test-config";
 
 interface Read {
