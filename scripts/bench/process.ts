@@ -41,17 +41,25 @@ export async function buildBundle(root: string, outDir: string, entry?: string):
  * applied here instead. The entry module must come first.
  */
 export function bundleModules(outDir: string): { type: "ESModule" | "CompiledWasm" | "Data" | "Text"; path: string }[] {
-  const typeOf = { ".js": "ESModule", ".mjs": "ESModule", ".wasm": "CompiledWasm", ".bin": "Data", ".txt": "Text", ".html": "Text" } as const;
-  const files = readdirSync(outDir);
+  // The bundle's own scripts and what module rules attached; not source maps or wrangler's README.
+  const files = readdirSync(outDir).filter((f) => ATTACHED.test(f) || f.endsWith(".js") || f.endsWith(".mjs"));
   // wrangler names the entry after the config's main (index.js) or the entry given on the command line.
-  const scripts = files.filter((f) => f.endsWith(".js"));
+  const scripts = files.filter((f) => f.endsWith(".js") && !ATTACHED.test(f));
   const entry = files.includes("index.js") ? "index.js" : scripts.length === 1 ? scripts[0] : undefined;
   if (!entry) throw new Error(`cannot tell the entry module of the bundle in ${outDir}: ${files.join(", ")}`);
-  const modules = files
-    .filter((f) => extname(f) in typeOf)
-    .map((f) => ({ type: typeOf[extname(f) as keyof typeof typeOf], path: join(outDir, f) }));
+  const modules = files.map((f) => ({ type: moduleType(f), path: join(outDir, f) }));
   modules.sort((a, b) => Number(b.path === join(outDir, entry)) - Number(a.path === join(outDir, entry)));
   return modules;
+}
+
+/** Files wrangler attaches beside the bundle by a module rule are named `<sha1>-<original name>`. */
+const ATTACHED = /^[0-9a-f]{40}-/;
+
+/** Attached `.wasm` is CompiledWasm (wrangler's default rule); the rest follow wrangler.toml's Text rules. */
+function moduleType(file: string): "ESModule" | "CompiledWasm" | "Data" | "Text" {
+  const ext = extname(file);
+  if (!ATTACHED.test(file)) return "ESModule";
+  return ext === ".wasm" ? "CompiledWasm" : ext === ".bin" ? "Data" : "Text";
 }
 
 export function freePort(): Promise<number> {
