@@ -11,6 +11,7 @@ import { requestContext } from "./http/request-id";
 import { predictRoutes } from "./predict/routes";
 import { mlflowRoutes } from "./protocols/mlflow";
 import { openInferenceRoutes } from "./protocols/open-inference";
+import { adminRoutes } from "./registry/admin-routes";
 import { registryRoutes } from "./registry/routes";
 import { SettingsError } from "./settings";
 
@@ -23,7 +24,7 @@ export function createApp() {
     "*",
     cors({
       origin: "*",
-      allowHeaders: ["content-type", "x-request-id"],
+      allowHeaders: ["content-type", "x-request-id", "authorization", "x-actor"],
       exposeHeaders: ["x-request-id", "x-model-name", "x-model-version", "x-unknown-categories", "retry-after"],
       maxAge: 86_400,
     }),
@@ -32,6 +33,7 @@ export function createApp() {
   app.route("/", healthRoutes);
   app.route("/", predictRoutes);
   app.route("/", registryRoutes);
+  app.route("/", adminRoutes);
   app.route("/", mlflowRoutes);
   app.route("/", openInferenceRoutes);
   app.route("/", docsRoutes);
@@ -50,6 +52,7 @@ export function createApp() {
     const headers: Record<string, string> = { "x-request-id": requestId };
     const retry = (error.details as { retry_after_seconds?: number } | undefined)?.retry_after_seconds;
     if (retry) headers["retry-after"] = String(retry);
+    if (error.code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="admin"';
     // Open Inference Protocol (KServe, Triton): {"error": "<message>"}, and every client error is a
     // 400 except not-found and payload-too-large.
     if (c.req.path === "/v2" || c.req.path.startsWith("/v2/")) {

@@ -6,12 +6,20 @@
  */
 export const ERROR_STATUS = {
   BAD_REQUEST: 400,
+  /** An admin route called without `Authorization: Bearer <token>`. */
+  UNAUTHORIZED: 401,
+  /** An admin token that is not the configured ADMIN_TOKEN. */
+  FORBIDDEN: 403,
   /** Unknown model, version or alias, and an `archived` version (retired: it no longer serves). */
   NOT_FOUND: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  /** An upload without Content-Length (R2 cannot store a stream of unknown length). */
+  LENGTH_REQUIRED: 411,
   PAYLOAD_TOO_LARGE: 413,
   VALIDATION_FAILED: 422,
+  /** Too many failed admin authentications from one client; retry-after says when to try again. */
+  RATE_LIMITED: 429,
   /**
    * The version cannot serve now: still `pending` (retry-after 1), `failed` registration, an
    * artifact that failed to load or verify (retried after the backoff), or a stored manifest that no
@@ -21,7 +29,7 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   /** The graph answered NaN or Infinity for valid rows: a model defect, never a 200 (logged). */
   NON_FINITE_OUTPUT: 500,
-  /** A Worker var failed validation (see settings.ts); the message names it. */
+  /** A Worker var failed validation (see settings.ts), or ADMIN_TOKEN is unset or too short; the message names it. */
   MISCONFIGURED: 500,
 } as const;
 

@@ -30,6 +30,8 @@ const settingsSchema = z
     RESOLVE_CACHE_TTL_MS: wholeNumber(0).default(5_000),
     /** ONNX sessions one isolate keeps loaded (least recently used are released past it). */
     MAX_CACHED_SESSIONS: wholeNumber(1).default(8),
+    /** Largest admin upload (all multipart parts together), checked against Content-Length before reading. */
+    MAX_UPLOAD_BYTES: wholeNumber(1).default(33_554_432),
   })
   .transform((v) => ({
     defaultModel: v.DEFAULT_MODEL,
@@ -39,6 +41,7 @@ const settingsSchema = z
     backoffMs: v.LOAD_FAILURE_BACKOFF_MS,
     resolveTtlMs: v.RESOLVE_CACHE_TTL_MS,
     maxCachedSessions: v.MAX_CACHED_SESSIONS,
+    maxUploadBytes: v.MAX_UPLOAD_BYTES,
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -4,7 +4,7 @@
  * schemas, and /docs (Swagger UI from the Worker's own origin, the plain page for no JavaScript).
  * test/node/openapi-document.test.ts runs a full OpenAPI 3.1 validator over the same document.
  */
-import { env } from "cloudflare:test";
+import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { createApp } from "../../worker/app";
@@ -30,6 +30,15 @@ interface Doc {
   components: { schemas: Record<string, Record<string, unknown>> };
 }
 
+/** An admin call with the test token (vitest.config.ts). */
+function adminJson(method: string, path: string, body: unknown, token = env.ADMIN_TOKEN) {
+  return SELF.fetch(`https://edge.test${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+}
+
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const ORIGIN = "https://edge.test";
 let manifest: Manifest;
@@ -39,6 +48,8 @@ beforeAll(async () => {
   // The default model, twice, so the alias history has a move from one version to another.
   await registerFixture("forest", { name: env.DEFAULT_MODEL });
   ({ manifest } = await registerFixture("forest", { name: env.DEFAULT_MODEL }));
+  // A third, unaliased, for the archive call.
+  await registerFixture("forest", { name: env.DEFAULT_MODEL, aliases: [] });
   doc = (await (await get("/openapi.json")).json()) as Doc;
 });
 
@@ -178,6 +189,18 @@ describe("real responses match the documented schemas", () => {
     "GET /models/{name}/versions/{version}": () => [get(`/models/${name()}/versions/2`), schemas.versionDetailSchema],
     "GET /health": () => [get("/health"), schemas.healthSchema],
     "GET /ready": () => [get("/ready"), schemas.readySchema],
+    // In this order: staging is created at 1, removed, rolled back to 1; version 3 has no alias.
+    "PUT /admin/models/{name}/aliases/{alias}": () => [
+      adminJson("PUT", `/admin/models/${name()}/aliases/staging`, { version: 1, reason: "try it", evidence: { auc: 0.91 } }),
+      schemas.aliasChangeSchema,
+    ],
+    "DELETE /admin/models/{name}/aliases/{alias}": () => [adminJson("DELETE", `/admin/models/${name()}/aliases/staging`, { reason: "done" }), schemas.aliasChangeSchema],
+    "POST /admin/models/{name}/rollback": () => [adminJson("POST", `/admin/models/${name()}/rollback`, { alias: "staging", reason: "back" }), schemas.aliasChangeSchema],
+    "GET /models/{name}/aliases/{alias}/history": () => [get(`/models/${name()}/aliases/staging/history`), schemas.aliasMovesSchema],
+    "POST /admin/models/{name}/versions/{version}/archive": () => [
+      adminJson("POST", `/admin/models/${name()}/versions/3/archive`, { reason: "never served" }),
+      schemas.archivedVersionSchema,
+    ],
   };
 
   it("has a call for every operation that answers JSON, except the document itself", () => {
@@ -219,6 +242,8 @@ describe("real responses match the documented schemas", () => {
       ["get /models/{name}", get("/models/no-such-model"), 404, schemas.errorEnvelopeSchema],
       ["post /predict", postJson("/predict", { ...VALID_ROW, tenure: -1 }), 422, schemas.errorEnvelopeSchema],
       ["post /invocations", postJson("/invocations", "{nope"), 400, schemas.errorEnvelopeSchema],
+      ["post /admin/models/{name}/rollback", adminJson("POST", `/admin/models/${name()}/rollback`, { reason: "x" }, ""), 401, schemas.errorEnvelopeSchema],
+      ["put /admin/models/{name}/aliases/{alias}", adminJson("PUT", `/admin/models/${name()}/aliases/x`, { version: 0 }), 422, schemas.errorEnvelopeSchema],
       ["get /docs/assets/swagger-ui-dist/{file}", get("/docs/assets/swagger-ui-dist/nope.js"), 404, schemas.errorEnvelopeSchema],
       ["get /v2/models/{name}", get("/v2/models/no-such-model"), 404, schemas.oipErrorSchema],
       ["post /v2/models/{name}/infer", postJson(`/v2/models/${name()}/infer`, { inputs: "none" }), 400, schemas.oipErrorSchema],

@@ -16,6 +16,7 @@ describe("parseSettings", () => {
       backoffMs: 0,
       resolveTtlMs: 0,
       maxCachedSessions: 3,
+      maxUploadBytes: 33_554_432,
     });
     const defaults = parseSettings({ DEFAULT_MODEL: "m", MAX_BATCH_ROWS: "" });
     expect(defaults).toMatchObject({ defaultAlias: "production", maxBatchRows: 1000, maxBodyBytes: 1_048_576, backoffMs: 30_000, resolveTtlMs: 5_000, maxCachedSessions: 8 });

@@ -78,6 +78,8 @@ export const aliasHistory = sqliteTable(
     changedAt: text("changed_at").notNull().default(now),
     changedBy: text("changed_by").notNull(),
     reason: text("reason").notNull().default(""),
+    /** JSON object supporting the move (an evaluation gate's AUCs, rows, data fingerprint, commit); null when none was given. */
+    evidence: text("evidence"),
   },
   (t) => [index("alias_history_model_alias").on(t.modelName, t.alias, t.id)],
 );

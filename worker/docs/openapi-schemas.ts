@@ -142,20 +142,55 @@ export const modelDetailSchema = z.object({
   versions: z.array(versionSummary).describe("newest first"),
 });
 
-export const versionDetailSchema = versionSummary.extend({ manifest: manifestSchema });
+/** Golden inputs are training rows: only the admin token sees them (registry.ts manifestFor). */
+const shownManifest = manifestSchema.extend({
+  golden: z.array(
+    z.object({
+      input: manifestSchema.shape.golden.element.shape.input.optional().describe("only with the admin token"),
+      probability: z.number(),
+    }),
+  ),
+});
+
+export const versionDetailSchema = versionSummary.extend({ manifest: shownManifest });
+
+const aliasMove = z.object({
+  from: z.int().nullable().describe("null when the alias was created"),
+  to: z.int().nullable().describe("null when the alias was removed"),
+  at: z.string(),
+  by: z.string(),
+  reason: z.string(),
+  evidence: z.record(z.string(), z.unknown()).nullable().describe("the JSON object given with the move, if any"),
+});
 
 export const aliasHistorySchema = z.object({
   name: z.string(),
-  history: z.array(
-    z.object({
-      alias: z.string(),
-      from: z.int().nullable().describe("null when the alias was created"),
-      to: z.int().nullable(),
-      at: z.string(),
-      by: z.string(),
-      reason: z.string(),
-    }),
-  ),
+  history: z.array(aliasMove.extend({ alias: z.string() })),
+});
+
+export const aliasMovesSchema = z.object({ name: z.string(), alias: z.string(), history: z.array(aliasMove).describe("oldest first") });
+
+export const publishedVersionSchema = z.object({
+  name: z.string(),
+  version: z.int(),
+  sha256: z.string(),
+  aliases: z.array(z.object({ alias: z.string(), from: z.int().nullable(), to: z.int() })).describe("the aliases moved onto the new version"),
+});
+
+export const aliasChangeSchema = z.object({
+  name: z.string(),
+  alias: z.string(),
+  from: z.int().nullable().describe("the version the alias pointed at before; null when it was created"),
+  to: z.int().nullable().describe("the version it points at now; null when it was removed"),
+});
+
+export const archivedVersionSchema = z.object({
+  name: z.string(),
+  version: z.int(),
+  status: z.literal("archived"),
+  status_changed_at: z.string().nullable(),
+  status_changed_by: z.string().nullable(),
+  status_reason: z.string().nullable(),
 });
 
 export const healthSchema = z.object({ status: z.literal("healthy") });

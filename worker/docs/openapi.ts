@@ -9,6 +9,7 @@ import type { Manifest } from "../contract/manifest";
 import { buildRowSchema, exampleRow } from "../contract/row-schema";
 import { ARTIFACT_FILES } from "../registry/r2-keys";
 import type { Settings } from "../settings";
+import { aliasMoveBodySchema, reasonBodySchema, rollbackBodySchema } from "../registry/admin-schemas";
 import * as shapes from "./openapi-schemas";
 import { SWAGGER_UI_FILES } from "./swagger-ui-files";
 
@@ -17,6 +18,7 @@ export const TAGS = {
   mlflow: "Protocols: MLflow",
   oip: "Protocols: Open Inference",
   registry: "Registry",
+  admin: "Admin",
   health: "Health",
   docs: "Docs",
 } as const;
@@ -31,9 +33,14 @@ const pathParam = (name: string, schema: Schema, description?: string) => ({ nam
 
 const ERROR_DESCRIPTIONS = {
   "400": "malformed JSON, wrong content type or empty body",
+  "401": "no admin token (Authorization: Bearer <ADMIN_TOKEN>)",
+  "403": "the admin token is wrong",
   "404": "unknown model, version or alias, or an archived version",
+  "409": "the registry's state refuses the change; the message says why",
+  "411": "no Content-Length header",
   "413": "body over the size limit",
   "422": "schema violation; details.issues names every failing field",
+  "429": "too many failed admin authentications from this client",
   "500": "internal error, a model answering NaN or Infinity (NON_FINITE_OUTPUT), or a misconfigured Worker var; the request id identifies it in the logs",
   "503": "the version cannot serve now (pending, failed, or its artifact or manifest does not load); other versions keep serving",
 } as const;
@@ -45,7 +52,11 @@ function errors(envelope: "Error" | "OipError", statuses: ErrorStatus[], overrid
   return Object.fromEntries(
     statuses.map((status) => [
       status,
-      { description: overrides[status] ?? ERROR_DESCRIPTIONS[status], ...(status === "503" ? { headers: retryAfter } : {}), content: jsonContent(ref(envelope)) },
+      {
+        description: overrides[status] ?? ERROR_DESCRIPTIONS[status],
+        ...(status === "503" || status === "429" ? { headers: retryAfter } : {}),
+        content: jsonContent(ref(envelope)),
+      },
     ]),
   );
 }
@@ -62,6 +73,7 @@ interface OperationSpec {
   parameters?: unknown[];
   body?: Schema;
   responses: Responses;
+  security?: Record<string, string[]>[];
 }
 
 function operation(spec: OperationSpec) {
@@ -72,6 +84,7 @@ function operation(spec: OperationSpec) {
     ...(spec.description ? { description: spec.description } : {}),
     ...(spec.parameters?.length ? { parameters: spec.parameters } : {}),
     ...(spec.body ? { requestBody: { required: true, content: spec.body } } : {}),
+    ...(spec.security ? { security: spec.security } : {}),
     responses: spec.responses,
   };
 }
@@ -91,6 +104,28 @@ const predictionHeaders = {
   "x-model-version": { schema: { type: "string" } },
   "x-unknown-categories": { description: "open categorical features that carried values unseen in training, as feature=rows", schema: { type: "string" } },
 };
+const aliasPathParam = pathParam("alias", { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_-]{0,62}$" }, "alias name, e.g. production");
+const actorHeader = {
+  name: "x-actor",
+  in: "header",
+  required: false,
+  description: "who makes the change, recorded in the history (1-64 of A-Z a-z 0-9 . _ @ : + -); \"admin\" when absent",
+  schema: { type: "string" },
+};
+/** Public reads that show raw training rows to the admin token only: the token is optional. */
+const optionalAdmin: Record<string, string[]>[] = [{}, { bearerAuth: [] }];
+const adminMisconfigured = { "500": "internal error, or ADMIN_TOKEN is not configured (MISCONFIGURED: the admin API stays closed)" };
+
+function admin(spec: Omit<OperationSpec, "tag" | "security">, failures: ErrorStatus[]) {
+  return operation({
+    ...spec,
+    tag: TAGS.admin,
+    security: [{ bearerAuth: [] }],
+    parameters: [...(spec.parameters ?? []), actorHeader],
+    responses: { ...spec.responses, ...errors("Error", ["401", "403", ...failures, "429", "500"], adminMisconfigured) },
+  });
+}
+
 const html = (description: string) => ok(description, { "text/html": { schema: { type: "string" } } });
 
 export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
@@ -169,6 +204,7 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
       { name: TAGS.mlflow, description: "MLflow's scoring protocol, so MLflow clients work unchanged" },
       { name: TAGS.oip, description: "Open Inference Protocol v2 (KServe, Triton, Seldon REST)" },
       { name: TAGS.registry, description: "Registered models, versions, aliases and artifacts (read-only)" },
+      { name: TAGS.admin, description: "Publish, promote, roll back and archive: needs the ADMIN_TOKEN bearer token" },
       { name: TAGS.health, description: "Liveness and readiness" },
       { name: TAGS.docs, description: "This document and its explorer" },
     ],
@@ -192,13 +228,28 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
       "/models": { get: registry("listModels", "Registered models with their latest version and aliases", "ModelList") },
       "/models/{name}": { get: registry("getModel", "A model, its versions and aliases", "ModelDetail", [nameParam]) },
       "/models/{name}/aliases": { get: registry("getAliasHistory", "Every alias move of a model, oldest first: who, when, why", "AliasHistory", [nameParam]) },
-      "/models/{name}/versions/{version}": { get: registry("getVersion", "A version: manifest, metrics, sha256, created, source", "VersionDetail", [nameParam, versionParam]) },
+      "/models/{name}/aliases/{alias}/history": {
+        get: registry("getAliasMoves", "One alias's moves, oldest first: who, when, from, to, why and the evidence", "AliasMoves", [nameParam, aliasPathParam]),
+      },
+      "/models/{name}/versions/{version}": {
+        get: operation({
+          tag: TAGS.registry,
+          id: "getVersion",
+          summary: "A version: manifest, metrics, sha256, created, source",
+          description: "Without a token the manifest's golden rows carry their probabilities only; with the admin token, their inputs too.",
+          parameters: [nameParam, versionParam],
+          security: optionalAdmin,
+          responses: { ...ok("the version", jsonContent(ref("VersionDetail"))), ...errors("Error", ["401", "403", "404", "429", "500"]) },
+        }),
+      },
       "/models/{name}/versions/{version}/artifacts/{file}": {
         get: operation({
           tag: TAGS.registry,
           id: "getArtifact",
           summary: "Download one artifact of a version",
+          description: "reference.json (sampled training rows) needs the admin token; manifest.json without it has golden rows without their inputs.",
           parameters: [nameParam, versionParam, pathParam("file", { type: "string", enum: [...ARTIFACT_FILES] })],
+          security: optionalAdmin,
           responses: {
             ...ok(
               "the artifact as stored: model.onnx (binary), manifest.json and reference.json (JSON), model-card.md (Markdown)",
@@ -209,10 +260,14 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
               },
               { etag: { schema: { type: "string" } } },
             ),
-            ...errors("Error", ["404", "500"], { "404": "unknown model or version, or an artifact this version does not have" }),
+            ...errors("Error", ["401", "403", "404", "429", "500"], {
+              "401": "reference.json asked for without the admin token",
+              "404": "unknown model or version, or an artifact this version does not have",
+            }),
           },
         }),
       },
+      ...adminPaths(),
       "/health": { get: operation({ tag: TAGS.health, id: "health", summary: "Liveness: the isolate answers", responses: { ...ok("alive", jsonContent(ref("Health"))), ...errors("Error", ["500"]) } }) },
       "/ready": {
         get: operation({
@@ -265,16 +320,92 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
         ModelDetail: shapes.jsonSchema(shapes.modelDetailSchema),
         VersionDetail: shapes.jsonSchema(shapes.versionDetailSchema),
         AliasHistory: shapes.jsonSchema(shapes.aliasHistorySchema),
+        AliasMoves: shapes.jsonSchema(shapes.aliasMovesSchema),
+        PublishedVersion: shapes.jsonSchema(shapes.publishedVersionSchema),
+        AliasChange: shapes.jsonSchema(shapes.aliasChangeSchema),
+        ArchivedVersion: shapes.jsonSchema(shapes.archivedVersionSchema),
+        AliasMoveRequest: shapes.jsonSchema(aliasMoveBodySchema),
+        ReasonRequest: shapes.jsonSchema(reasonBodySchema),
+        RollbackRequest: shapes.jsonSchema(rollbackBodySchema),
         Health: shapes.jsonSchema(shapes.healthSchema),
         Ready: shapes.jsonSchema(shapes.readySchema),
         Error: shapes.jsonSchema(shapes.errorEnvelopeSchema),
         OipError: shapes.jsonSchema(shapes.oipErrorSchema),
+      },
+      securitySchemes: {
+        bearerAuth: { type: "http", scheme: "bearer", description: "the ADMIN_TOKEN secret (wrangler secret put ADMIN_TOKEN)" },
       },
     },
   };
 }
 
 export type OpenApiDocument = ReturnType<typeof buildOpenApi>;
+
+/** The admin API: every route needs the bearer token, and records who (x-actor) and why. */
+function adminPaths() {
+  const file = (description: string, mediaType: string) => ({ type: "string", contentMediaType: mediaType, description });
+  const upload = {
+    "multipart/form-data": {
+      schema: {
+        type: "object",
+        required: ["model.onnx", "manifest.json"],
+        properties: {
+          "model.onnx": file("the ONNX graph", "application/octet-stream"),
+          "manifest.json": file("the trainer's manifest; its name must be the path's {name}", "application/json"),
+          "model-card.md": file("optional model card", "text/markdown"),
+          "reference.json": file("optional drift reference (sampled training rows; served to the admin token only)", "application/json"),
+          aliases: { type: "string", description: "optional comma-separated aliases to point at the new version in the same write" },
+          reason: { type: "string", description: "recorded with those alias moves" },
+        },
+      },
+    },
+  };
+  const change = (description: string) => ok(description, jsonContent(ref("AliasChange")));
+  const adminJson = (id: string, summary: string, parameters: unknown[], request: string, responses: Responses, failures: ErrorStatus[] = ["400", "404", "409", "413", "422"]) =>
+    admin({ id, summary, parameters, body: jsonContent(ref(request)), responses }, failures);
+  return {
+    "/admin/models/{name}/versions": {
+      post: admin(
+        {
+          id: "adminPublishVersion",
+          summary: "Publish a version: checksum, graph against manifest and golden rows are checked in the Worker's own ONNX runtime",
+          description: "Needs Content-Length (411) and at most MAX_UPLOAD_BYTES (413). A failed check answers 422 with details.step and writes nothing.",
+          parameters: [nameParam],
+          body: upload,
+          responses: { "201": { description: "the new version", content: jsonContent(ref("PublishedVersion")) } },
+        },
+        ["400", "411", "413", "422"],
+      ),
+    },
+    "/admin/models/{name}/aliases/{alias}": {
+      put: adminJson(
+        "adminSetAlias",
+        "Point an alias at a ready version (creating it if needed), recorded in the history with the evidence",
+        [nameParam, aliasPathParam],
+        "AliasMoveRequest",
+        change("the move"),
+      ),
+      delete: adminJson("adminRemoveAlias", "Remove an alias, recorded in the history (to: null)", [nameParam, aliasPathParam], "ReasonRequest", change("the removal"), [
+        "400",
+        "404",
+        "413",
+        "422",
+      ]),
+    },
+    "/admin/models/{name}/rollback": {
+      post: adminJson("adminRollback", "Move an alias (default production) back to the version its latest move came from", [nameParam], "RollbackRequest", change("the move back")),
+    },
+    "/admin/models/{name}/versions/{version}/archive": {
+      post: adminJson(
+        "adminArchiveVersion",
+        "Retire a version for good; refused (409) while an alias points at it",
+        [nameParam, versionParam],
+        "ReasonRequest",
+        ok("the archived version", jsonContent(ref("ArchivedVersion"))),
+      ),
+    },
+  };
+}
 
 /** MLflow's four body formats; exactly one key, as the server requires. */
 function mlflowRequest(maxBatchRows: number): Schema {

@@ -60,10 +60,23 @@ export async function getVersionRow(db: Db, name: string, version: number): Prom
   throw new ApiError("NOT_FOUND", `model ${name} has no version ${version}`);
 }
 
-export function describeVersion(row: ModelVersionRow, aliasNames: string[] = []) {
+/**
+ * Who reads a version: golden rows are real training rows, so only the admin token sees their
+ * inputs; everyone else gets the manifest with each golden row's probability alone.
+ */
+export type ManifestView = "public" | "admin";
+
+export function manifestFor<T>(manifest: T, view: ManifestView): T {
+  if (view === "admin" || !manifest || typeof manifest !== "object") return manifest;
+  const golden = (manifest as { golden?: unknown }).golden;
+  if (!Array.isArray(golden)) return manifest;
+  return { ...manifest, golden: golden.map((g: { probability?: unknown }) => ({ probability: g?.probability })) };
+}
+
+export function describeVersion(row: ModelVersionRow, aliasNames: string[] = [], view: ManifestView = "public") {
   const stored = storedJson(row.manifest);
   // A corrupt manifest is still shown (as null, with the parse error) so an operator can see it.
-  const manifest = stored.ok ? (stored.value as Manifest) : null;
+  const manifest = stored.ok ? manifestFor(stored.value as Manifest, view) : null;
   return {
     name: row.modelName,
     version: row.version,
@@ -125,14 +138,14 @@ export async function getModelDetail(db: Db, name: string) {
   };
 }
 
-export async function getVersionDetail(db: Db, name: string, version: number) {
+export async function getVersionDetail(db: Db, name: string, version: number, view: ManifestView = "public") {
   const row = await getVersionRow(db, name, version);
   const aliasRows = await db
     .select()
     .from(aliases)
     .where(and(eq(aliases.modelName, name), eq(aliases.version, version)))
     .all();
-  return describeVersion(row, aliasRows.map((a) => a.alias));
+  return describeVersion(row, aliasRows.map((a) => a.alias), view);
 }
 
 export interface NewVersion {
@@ -199,6 +212,8 @@ export interface AliasMove {
   version: number;
   by: string;
   reason?: string;
+  /** Stored as JSON text with the history row (e.g. the evaluation gate's figures). */
+  evidence?: Record<string, unknown>;
 }
 
 /** Alias names follow the pattern requests use (version-ref.ts), so every alias written can be asked for. */
@@ -220,11 +235,11 @@ export function aliasMoveStatements(d1: D1Database, move: AliasMove): D1Statemen
   return [
     d1
       .prepare(
-        `INSERT INTO alias_history (model_name, alias, from_version, to_version, changed_by, reason)
-         SELECT ?1, ?2, (SELECT version FROM aliases WHERE model_name = ?1 AND alias = ?2), ?3, ?4, ?5
+        `INSERT INTO alias_history (model_name, alias, from_version, to_version, changed_by, reason, evidence)
+         SELECT ?1, ?2, (SELECT version FROM aliases WHERE model_name = ?1 AND alias = ?2), ?3, ?4, ?5, ?6
          RETURNING from_version`,
       )
-      .bind(move.name, move.alias, move.version, move.by, move.reason ?? ""),
+      .bind(move.name, move.alias, move.version, move.by, move.reason ?? "", evidenceText(move.evidence)),
     d1
       .prepare(
         `INSERT INTO aliases (model_name, alias, version)
@@ -233,6 +248,10 @@ export function aliasMoveStatements(d1: D1Database, move: AliasMove): D1Statemen
       )
       .bind(move.name, move.alias, move.version),
   ];
+}
+
+function evidenceText(evidence: Record<string, unknown> | undefined): string | null {
+  return evidence === undefined ? null : JSON.stringify(evidence);
 }
 
 /** from_version as the history statement of aliasMoveStatements() returned it. */
@@ -299,6 +318,7 @@ export async function archiveVersion(db: Db, name: string, version: number, by: 
   throw new ApiError("CONFLICT", `version ${version} of ${name} is what ${names.join(", ")} point${names.length === 1 ? "s" : ""} at: move ${names.length === 1 ? "it" : "them"} first`);
 }
 
-export async function aliasHistoryFor(db: Db, name: string) {
-  return db.select().from(aliasHistory).where(eq(aliasHistory.modelName, name)).orderBy(aliasHistory.id).all();
+export async function aliasHistoryFor(db: Db, name: string, alias?: string) {
+  const where = alias === undefined ? eq(aliasHistory.modelName, name) : and(eq(aliasHistory.modelName, name), eq(aliasHistory.alias, alias));
+  return db.select().from(aliasHistory).where(where).orderBy(aliasHistory.id).all();
 }

@@ -1,0 +1,1 @@
+ALTER TABLE `alias_history` ADD `evidence` text;
