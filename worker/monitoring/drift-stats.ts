@@ -46,8 +46,10 @@ export interface PsiOptions {
 export const KS_EXACT_MAX_SIZE = 10_000;
 
 /**
- * 1e-4, the value Evidently and NannyML put in place of an empty bin's proportion (without
- * renormalising the others), so PSI figures read the same as in those tools.
+ * 1e-4 stands in for an empty bin's proportion, without renormalising the others: Evidently's
+ * default (its get_binned_data). Evidently switches to (smallest non-zero share) / 1e6 when some
+ * share is already below 1e-4; we keep the fixed value so a window's PSI does not depend on how
+ * many values it happened to hold.
  */
 export const PSI_EMPTY_BIN_EPSILON = 1e-4;
 
