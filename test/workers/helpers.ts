@@ -71,6 +71,22 @@ export async function corruptArtifact(name: string, version: number) {
   return { key, restore: () => env.MODELS.put(key, original) };
 }
 
+const TABLES = ["models", "model_versions", "aliases", "alias_history"] as const;
+
+/** Every row of the registry's tables and every R2 key: what "left as it was" is checked against. */
+export async function registryState() {
+  const rows: Record<string, unknown[]> = {};
+  for (const table of TABLES) rows[table] = (await env.DB.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()).results;
+  const keys: string[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await env.MODELS.list({ cursor });
+    keys.push(...page.objects.map((o) => o.key));
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  return { counts: Object.fromEntries(TABLES.map((t) => [t, rows[t]!.length])), rows, keys: keys.sort() };
+}
+
 export function postJson(path: string, body: unknown, headers: Record<string, string> = {}) {
   return SELF.fetch(`https://edge.test${path}`, {
     method: "POST",

@@ -9,23 +9,7 @@ import { PublishError, type PublishInput } from "../../worker/registry/publish-v
 import { ARTIFACT_FILES, artifactKey } from "../../worker/registry/r2-keys";
 import { aliasHistoryFor, archiveVersion, getVersionRow, openDb, setAlias } from "../../worker/registry/registry";
 import { sha256Hex } from "../../worker/registry/sha256";
-import { fixture, freshName, publish, registerFixture } from "./helpers";
-
-const TABLES = ["models", "model_versions", "aliases", "alias_history"] as const;
-
-/** Every row of the registry's tables and every R2 key: what "left as it was" is checked against. */
-async function registryState() {
-  const rows: Record<string, unknown[]> = {};
-  for (const table of TABLES) rows[table] = (await env.DB.prepare(`SELECT * FROM ${table} ORDER BY 1, 2`).all()).results;
-  const keys: string[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await env.MODELS.list({ cursor });
-    keys.push(...page.objects.map((o) => o.key));
-    cursor = page.truncated ? page.cursor : undefined;
-  } while (cursor);
-  return { counts: Object.fromEntries(TABLES.map((t) => [t, rows[t]!.length])), rows, keys: keys.sort() };
-}
+import { fixture, freshName, publish, registerFixture, registryState } from "./helpers";
 
 /** Runs a publish that must fail, and checks it left D1 and R2 untouched. */
 async function refused(input: PublishInput): Promise<PublishError> {
