@@ -9,88 +9,15 @@ import type { Manifest } from "../contract/manifest";
 import { buildRowSchema, exampleRow } from "../contract/row-schema";
 import { ARTIFACT_FILES } from "../registry/r2-keys";
 import type { Settings } from "../settings";
-import { aliasMoveBodySchema, reasonBodySchema, rollbackBodySchema } from "../registry/admin-schemas";
+import { adminComponents, adminPaths, aliasPathParam, optionalAdmin } from "./openapi-admin";
+import { errors, jsonContent, nameParam, ok, operation, type OperationSpec, pathParam, ref, type Responses, type Schema, TAGS, versionParam } from "./openapi-parts";
 import * as shapes from "./openapi-schemas";
 import { SWAGGER_UI_FILES } from "./swagger-ui-files";
 
-export const TAGS = {
-  prediction: "Prediction",
-  mlflow: "Protocols: MLflow",
-  oip: "Protocols: Open Inference",
-  registry: "Registry",
-  admin: "Admin",
-  health: "Health",
-  docs: "Docs",
-} as const;
+export { TAGS };
 
 type DocSettings = Pick<Settings, "defaultModel" | "defaultAlias" | "maxBatchRows">;
-type Schema = Record<string, unknown>;
-type Responses = Record<string, unknown>;
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const jsonContent = (schema: Schema, extra: Schema = {}) => ({ "application/json": { schema, ...extra } });
-const pathParam = (name: string, schema: Schema, description?: string) => ({ name, in: "path", required: true, ...(description ? { description } : {}), schema });
-
-const ERROR_DESCRIPTIONS = {
-  "400": "malformed JSON, wrong content type or empty body",
-  "401": "no admin token (Authorization: Bearer <ADMIN_TOKEN>)",
-  "403": "the admin token is wrong",
-  "404": "unknown model, version or alias, or an archived version",
-  "409": "the registry's state refuses the change; the message says why",
-  "411": "no Content-Length header",
-  "413": "body over the size limit",
-  "422": "schema violation; details.issues names every failing field",
-  "429": "too many failed admin authentications from this client",
-  "500": "internal error, a model answering NaN or Infinity (NON_FINITE_OUTPUT), or a misconfigured Worker var; the request id identifies it in the logs",
-  "503": "the version cannot serve now (pending, failed, or its artifact or manifest does not load); other versions keep serving",
-} as const;
-type ErrorStatus = keyof typeof ERROR_DESCRIPTIONS;
-
-/** Error responses in the service's envelope, or in the Open Inference Protocol's `{error}` shape. */
-function errors(envelope: "Error" | "OipError", statuses: ErrorStatus[], overrides: Partial<Record<ErrorStatus, string>> = {}): Responses {
-  const retryAfter = { "retry-after": { description: "seconds until a retry can succeed", schema: { type: "integer" } } };
-  return Object.fromEntries(
-    statuses.map((status) => [
-      status,
-      {
-        description: overrides[status] ?? ERROR_DESCRIPTIONS[status],
-        ...(status === "503" || status === "429" ? { headers: retryAfter } : {}),
-        content: jsonContent(ref(envelope)),
-      },
-    ]),
-  );
-}
-
-function ok(description: string, content: Schema, headers?: Schema): Responses {
-  return { "200": { description, ...(headers ? { headers } : {}), content } };
-}
-
-interface OperationSpec {
-  tag: string;
-  id: string;
-  summary: string;
-  description?: string;
-  parameters?: unknown[];
-  body?: Schema;
-  responses: Responses;
-  security?: Record<string, string[]>[];
-}
-
-function operation(spec: OperationSpec) {
-  return {
-    tags: [spec.tag],
-    operationId: spec.id,
-    summary: spec.summary,
-    ...(spec.description ? { description: spec.description } : {}),
-    ...(spec.parameters?.length ? { parameters: spec.parameters } : {}),
-    ...(spec.body ? { requestBody: { required: true, content: spec.body } } : {}),
-    ...(spec.security ? { security: spec.security } : {}),
-    responses: spec.responses,
-  };
-}
-
-const nameParam = pathParam("name", { type: "string" }, "registered model name");
-const versionParam = pathParam("version", { type: "integer", minimum: 1, maximum: 999_999_999 }, "version number, as listed by GET /models/{name}");
 const requestIdHeader = {
   name: "x-request-id",
   in: "header",
@@ -104,27 +31,6 @@ const predictionHeaders = {
   "x-model-version": { schema: { type: "string" } },
   "x-unknown-categories": { description: "open categorical features that carried values unseen in training, as feature=rows", schema: { type: "string" } },
 };
-const aliasPathParam = pathParam("alias", { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_-]{0,62}$" }, "alias name, e.g. production");
-const actorHeader = {
-  name: "x-actor",
-  in: "header",
-  required: false,
-  description: "who makes the change, recorded in the history (1-64 of A-Z a-z 0-9 . _ @ : + -); \"admin\" when absent",
-  schema: { type: "string" },
-};
-/** Public reads that show raw training rows to the admin token only: the token is optional. */
-const optionalAdmin: Record<string, string[]>[] = [{}, { bearerAuth: [] }];
-const adminMisconfigured = { "500": "internal error, or ADMIN_TOKEN is not configured (MISCONFIGURED: the admin API stays closed)" };
-
-function admin(spec: Omit<OperationSpec, "tag" | "security">, failures: ErrorStatus[]) {
-  return operation({
-    ...spec,
-    tag: TAGS.admin,
-    security: [{ bearerAuth: [] }],
-    parameters: [...(spec.parameters ?? []), actorHeader],
-    responses: { ...spec.responses, ...errors("Error", ["401", "403", ...failures, "429", "500"], adminMisconfigured) },
-  });
-}
 
 const html = (description: string) => ok(description, { "text/html": { schema: { type: "string" } } });
 
@@ -321,12 +227,7 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
         VersionDetail: shapes.jsonSchema(shapes.versionDetailSchema),
         AliasHistory: shapes.jsonSchema(shapes.aliasHistorySchema),
         AliasMoves: shapes.jsonSchema(shapes.aliasMovesSchema),
-        PublishedVersion: shapes.jsonSchema(shapes.publishedVersionSchema),
-        AliasChange: shapes.jsonSchema(shapes.aliasChangeSchema),
-        ArchivedVersion: shapes.jsonSchema(shapes.archivedVersionSchema),
-        AliasMoveRequest: shapes.jsonSchema(aliasMoveBodySchema),
-        ReasonRequest: shapes.jsonSchema(reasonBodySchema),
-        RollbackRequest: shapes.jsonSchema(rollbackBodySchema),
+        ...adminComponents(),
         Health: shapes.jsonSchema(shapes.healthSchema),
         Ready: shapes.jsonSchema(shapes.readySchema),
         Error: shapes.jsonSchema(shapes.errorEnvelopeSchema),
@@ -340,72 +241,6 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
 }
 
 export type OpenApiDocument = ReturnType<typeof buildOpenApi>;
-
-/** The admin API: every route needs the bearer token, and records who (x-actor) and why. */
-function adminPaths() {
-  const file = (description: string, mediaType: string) => ({ type: "string", contentMediaType: mediaType, description });
-  const upload = {
-    "multipart/form-data": {
-      schema: {
-        type: "object",
-        required: ["model.onnx", "manifest.json"],
-        properties: {
-          "model.onnx": file("the ONNX graph", "application/octet-stream"),
-          "manifest.json": file("the trainer's manifest; its name must be the path's {name}", "application/json"),
-          "model-card.md": file("optional model card", "text/markdown"),
-          "reference.json": file("optional drift reference (sampled training rows; served to the admin token only)", "application/json"),
-          aliases: { type: "string", description: "optional comma-separated aliases to point at the new version in the same write" },
-          reason: { type: "string", description: "recorded with those alias moves" },
-        },
-      },
-    },
-  };
-  const change = (description: string) => ok(description, jsonContent(ref("AliasChange")));
-  const adminJson = (id: string, summary: string, parameters: unknown[], request: string, responses: Responses, failures: ErrorStatus[] = ["400", "404", "409", "413", "422"]) =>
-    admin({ id, summary, parameters, body: jsonContent(ref(request)), responses }, failures);
-  return {
-    "/admin/models/{name}/versions": {
-      post: admin(
-        {
-          id: "adminPublishVersion",
-          summary: "Publish a version: checksum, graph against manifest and golden rows are checked in the Worker's own ONNX runtime",
-          description: "Needs Content-Length (411) and at most MAX_UPLOAD_BYTES (413). A failed check answers 422 with details.step and writes nothing.",
-          parameters: [nameParam],
-          body: upload,
-          responses: { "201": { description: "the new version", content: jsonContent(ref("PublishedVersion")) } },
-        },
-        ["400", "411", "413", "422"],
-      ),
-    },
-    "/admin/models/{name}/aliases/{alias}": {
-      put: adminJson(
-        "adminSetAlias",
-        "Point an alias at a ready version (creating it if needed), recorded in the history with the evidence",
-        [nameParam, aliasPathParam],
-        "AliasMoveRequest",
-        change("the move"),
-      ),
-      delete: adminJson("adminRemoveAlias", "Remove an alias, recorded in the history (to: null)", [nameParam, aliasPathParam], "ReasonRequest", change("the removal"), [
-        "400",
-        "404",
-        "413",
-        "422",
-      ]),
-    },
-    "/admin/models/{name}/rollback": {
-      post: adminJson("adminRollback", "Move an alias (default production) back to the version its latest move came from", [nameParam], "RollbackRequest", change("the move back")),
-    },
-    "/admin/models/{name}/versions/{version}/archive": {
-      post: adminJson(
-        "adminArchiveVersion",
-        "Retire a version for good; refused (409) while an alias points at it",
-        [nameParam, versionParam],
-        "ReasonRequest",
-        ok("the archived version", jsonContent(ref("ArchivedVersion"))),
-      ),
-    },
-  };
-}
 
 /** MLflow's four body formats; exactly one key, as the server requires. */
 function mlflowRequest(maxBatchRows: number): Schema {
