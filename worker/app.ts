@@ -25,7 +25,7 @@ export function createApp() {
     cors({
       origin: "*",
       allowHeaders: ["content-type", "x-request-id", "authorization", "x-actor"],
-      exposeHeaders: ["x-request-id", "x-model-name", "x-model-version", "x-unknown-categories", "retry-after"],
+      exposeHeaders: ["x-request-id", "x-model-name", "x-model-version", "x-unknown-categories", "retry-after", "www-authenticate"],
       maxAge: 86_400,
     }),
   );
