@@ -376,6 +376,7 @@ describe("aliases", () => {
     const name = await twoVersions();
     expect((await historyOf(name, "production")).length).toBe(1);
     expect((await get(`/models/${name}/aliases/canary/history`)).status).toBe(404);
+    expect((await get(`/models/${name}/aliases/not%20an%20alias/history`)).status).toBe(404);
     expect((await get(`/models/no-such-model/aliases/production/history`)).status).toBe(404);
   });
 });

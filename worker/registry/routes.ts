@@ -10,7 +10,7 @@ import type { AppEnv } from "../http/context";
 import { adminOrPublic, verifyAdminRequest } from "./admin-auth";
 import { versionRef } from "./version-ref";
 import { ARTIFACT_FILES, type ArtifactFile, artifactKey } from "./r2-keys";
-import { aliasHistoryFor, assertAliasName, getModelDetail, getModelRow, getVersionDetail, listModels, manifestFor } from "./registry";
+import { aliasHistoryFor, getModelDetail, getModelRow, getVersionDetail, listModels, manifestFor } from "./registry";
 
 export const registryRoutes = new Hono<AppEnv>();
 
@@ -29,7 +29,6 @@ registryRoutes.get("/models/:name/aliases", async (c) => {
 registryRoutes.get("/models/:name/aliases/:alias/history", async (c) => {
   const { db } = c.get("services");
   const { name, alias } = c.req.param();
-  assertAliasName(alias);
   await getModelRow(db, name);
   const history = await aliasHistoryFor(db, name, alias);
   if (!history.length) throw new ApiError("NOT_FOUND", `alias '${alias}' of ${name} has never been set`);
