@@ -452,6 +452,7 @@ describe("privacy of training rows", () => {
     const adminFile = await adminGet(`/models/${name}/versions/1/artifacts/manifest.json`);
     expect(((await adminFile.json()) as Manifest).golden).toEqual(manifest.golden);
     expect(publicFile.headers.get("etag")).not.toBe(adminFile.headers.get("etag"));
+    for (const res of [publicFile, adminFile]) expect(res.headers.get("vary")).toMatch(/authorization/i);
 
     const hidden = await get(`/models/${name}/versions/1/artifacts/reference.json`);
     expect(hidden.status).toBe(401);

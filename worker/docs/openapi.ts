@@ -166,9 +166,10 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
               },
               { etag: { schema: { type: "string" } } },
             ),
-            ...errors("Error", ["401", "403", "404", "429", "500"], {
+            ...errors("Error", ["401", "403", "404", "429", "500", "503"], {
               "401": "reference.json asked for without the admin token",
               "404": "unknown model or version, or an artifact this version does not have",
+              "503": "the stored manifest.json does not parse, so its public view cannot be made",
             }),
           },
         }),

@@ -62,14 +62,15 @@ registryRoutes.get("/models/:name/versions/:version/artifacts/:file", async (c) 
   if (!("version" in ref) || !ARTIFACT_FILES.includes(file)) throw new ApiError("NOT_FOUND", `no artifact ${file}`);
   const { db, models } = c.get("services");
   // reference.json is sampled training rows: admin only, whatever the version.
-  const view = file === "reference.json" ? (await verifyAdminRequest(c), "admin" as const) : await adminOrPublic(c);
+  if (file === "reference.json") await verifyAdminRequest(c);
+  const view = file === "reference.json" ? "admin" : await adminOrPublic(c);
   await getVersionDetail(db, name, ref.version);
   const object = await models.get(artifactKey(name, ref.version, file));
   if (!object) throw new ApiError("NOT_FOUND", `version ${ref.version} of ${name} has no ${file}`);
+  if (file === "manifest.json") c.header("vary", "authorization");
   if (file === "manifest.json" && view === "public") {
     const stored = storedJson(await object.text());
     if (!stored.ok) throw new ApiError("MODEL_UNAVAILABLE", `the stored manifest of version ${ref.version} of ${name} does not parse`);
-    c.header("vary", "authorization");
     // Its own etag: the public view is a different representation from the stored object.
     return c.json(manifestFor(stored.value, "public"), 200, { etag: `"${object.etag}-public"` });
   }
