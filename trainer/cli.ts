@@ -1,13 +1,28 @@
-/** The trainer CLI: `npm run train`, `npm run data`. */
+/** The trainer CLI: `npm run train`, `npm run data`, and the release commands (publish, gate, promote, ...). */
 import { defineCommand, runMain } from "citty";
+import { archiveCommand } from "./commands/archive";
+import { gateCommand } from "./commands/gate";
 import { generateDataCommand } from "./commands/generate-data";
+import { promoteCommand } from "./commands/promote";
+import { publishCommand } from "./commands/publish";
+import { rollbackCommand } from "./commands/rollback";
 import { trainCommand } from "./commands/train";
 import { reportingUserErrors } from "./commands/user-errors";
+import { versionsCommand } from "./commands/versions";
 import { TRAINER_VERSION } from "./pipeline/train-run";
 
 const main = defineCommand({
   meta: { name: "trainer", version: TRAINER_VERSION, description: "Train tabular models and export them to ONNX for the edge" },
-  subCommands: { train: reportingUserErrors(trainCommand), "generate-data": reportingUserErrors(generateDataCommand) },
+  subCommands: {
+    train: reportingUserErrors(trainCommand),
+    "generate-data": reportingUserErrors(generateDataCommand),
+    publish: reportingUserErrors(publishCommand),
+    gate: reportingUserErrors(gateCommand),
+    promote: reportingUserErrors(promoteCommand),
+    rollback: reportingUserErrors(rollbackCommand),
+    archive: reportingUserErrors(archiveCommand),
+    versions: reportingUserErrors(versionsCommand),
+  },
 });
 
 runMain(main);

@@ -142,9 +142,12 @@ export const configSchema = z
         min_roc_auc: z.number().min(0).max(1).optional(),
         max_log_loss: z.number().positive().optional(),
         max_brier: z.number().positive().optional(),
+        /** Release gate (`npm run gate`): a candidate may score at most this much ROC AUC below the
+         * production version on the candidate's validation split. */
+        auc_margin: z.number().min(0).max(1).default(0.005),
       })
       .strict()
-      .default({}),
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -1,0 +1,138 @@
+/**
+ * The release gate run: the candidate (a run directory) and the version an alias (production) points
+ * at, both scored by their own ONNX graphs in ORT on the same rows, the candidate's validation split.
+ * The split is rebuilt from the config and data that trained the run; both are checked against the
+ * manifest first, since a different config or file would give different rows and a meaningless AUC.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { UsageError } from "../commands/user-errors";
+import type { Config } from "../config";
+import { countPositives } from "../metrics/inputs";
+import { rocAuc } from "../metrics/roc-auc";
+import { createSession, runRows } from "../onnx/node-runtime";
+import { prepareData, rawRows } from "../pipeline/prepare";
+import type { Registry } from "../registry-client";
+import { type FeatureRow, type Manifest, manifestSchema } from "../../worker/contract/manifest";
+import { decideReleaseGate, type ReleaseGateCheck } from "./release-gate";
+
+export const GATE_EVIDENCE_FILE = "gate.json";
+
+export interface GateEvidence {
+  passed: boolean;
+  model: string;
+  alias: string;
+  candidate: { run_id: string; onnx_sha256: string; roc_auc: number };
+  /** null: no version had the alias yet (a first model), judged on the minimum alone. */
+  production: { version: number; sha256: string; roc_auc: number } | null;
+  rows: number;
+  positives: number;
+  data: { sha256: string; rows: number; train_rows: number; validation_rows: number };
+  git_commit: string | null;
+  config_sha256: string;
+  policy: { auc_margin: number; min_roc_auc: number | null };
+  checks: ReleaseGateCheck[];
+  registry: string;
+  decided_at: string;
+}
+
+export interface ReleaseGateInput {
+  runDir: string;
+  config: Config;
+  /** The config file's text: its sha256 must be the run's source.config_sha256. */
+  configText: string;
+  configPath: string;
+  /** Directory data.train_path is relative to. */
+  baseDir: string;
+  registry: Registry;
+  alias?: string;
+  now?: Date;
+}
+
+export async function runReleaseGate(input: ReleaseGateInput): Promise<GateEvidence> {
+  const alias = input.alias ?? "production";
+  const { manifest, onnx } = readRun(input.runDir);
+  const configSha = sha256(input.configText);
+  if (configSha !== manifest.source.config_sha256)
+    throw new UsageError(
+      `${input.configPath} (sha256 ${configSha.slice(0, 12)}…) is not the config run ${manifest.source.run_id} was trained with (sha256 ${manifest.source.config_sha256.slice(0, 12)}…): pass that file with --config, so the validation split can be rebuilt`,
+    );
+  const data = await prepareData(input.config, { baseDir: input.baseDir });
+  for (const key of ["sha256", "rows", "train_rows", "validation_rows"] as const)
+    if (data.fingerprint[key] !== manifest.data[key])
+      throw new UsageError(
+        `the data at ${input.config.data.train_path} is not what run ${manifest.source.run_id} was trained on: data.${key} is ${data.fingerprint[key]}, the manifest says ${manifest.data[key]}`,
+      );
+  const rows = rawRows(data.validation.raw);
+  const y = data.validation.y;
+  const candidateAuc = rocAuc(y, await score(onnx, manifest, rows));
+
+  const production = await scoreProduction(input.registry, manifest, alias, rows, y);
+  const policy = { auc_margin: input.config.gate.auc_margin, min_roc_auc: input.config.gate.min_roc_auc ?? null };
+  const decision = decideReleaseGate(candidateAuc, production?.roc_auc ?? null, {
+    aucMargin: policy.auc_margin,
+    minRocAuc: policy.min_roc_auc ?? undefined,
+  });
+  const evidence: GateEvidence = {
+    passed: decision.passed,
+    model: manifest.name,
+    alias,
+    candidate: { run_id: manifest.source.run_id, onnx_sha256: manifest.onnx.sha256, roc_auc: candidateAuc },
+    production,
+    rows: rows.length,
+    positives: countPositives(y),
+    data: { sha256: manifest.data.sha256, rows: manifest.data.rows, train_rows: manifest.data.train_rows, validation_rows: manifest.data.validation_rows },
+    git_commit: manifest.source.git_commit,
+    config_sha256: configSha,
+    policy,
+    checks: decision.checks,
+    registry: input.registry.location,
+    decided_at: (input.now ?? new Date()).toISOString(),
+  };
+  await writeFile(join(input.runDir, GATE_EVIDENCE_FILE), `${JSON.stringify(evidence, null, 2)}\n`);
+  return evidence;
+}
+
+function readRun(dir: string): { manifest: Manifest; onnx: Uint8Array } {
+  let manifest: Manifest;
+  let onnx: Uint8Array;
+  try {
+    manifest = manifestSchema.parse(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")));
+    onnx = new Uint8Array(readFileSync(join(dir, "model.onnx")));
+  } catch (error) {
+    throw new UsageError(`${dir} is not a readable run directory (model.onnx + manifest.json from \`npm run train\`): ${(error as Error).message}`);
+  }
+  if (sha256(onnx) !== manifest.onnx.sha256) throw new UsageError(`${dir}/model.onnx does not match the sha256 in its manifest.json`);
+  return { manifest, onnx };
+}
+
+async function scoreProduction(registry: Registry, candidate: Manifest, alias: string, rows: FeatureRow[], y: Uint8Array) {
+  const model = await registry.model(candidate.name);
+  const version = model?.aliases[alias];
+  if (version === undefined) return null;
+  const detail = await registry.version(candidate.name, version);
+  const manifest = manifestSchema.pick({ features: true, output: true }).parse(detail.manifest);
+  const [negative, positive] = candidate.output.classes;
+  if (manifest.output.classes[0] !== negative || manifest.output.classes[1] !== positive)
+    throw new UsageError(
+      `${alias} (version ${version}) predicts classes [${manifest.output.classes.join(", ")}], the candidate [${negative}, ${positive}]: their AUCs are not comparable`,
+    );
+  const onnx = await registry.modelOnnx(candidate.name, version);
+  if (sha256(onnx) !== detail.sha256) throw new UsageError(`the model.onnx downloaded for version ${version} does not match its registered sha256`);
+  return { version, sha256: detail.sha256, roc_auc: rocAuc(y, await score(onnx, manifest, rows)) };
+}
+
+async function score(onnx: Uint8Array, manifest: Pick<Manifest, "features">, rows: FeatureRow[]): Promise<Float64Array> {
+  const session = await createSession(onnx);
+  try {
+    return Float64Array.from(await runRows(session, manifest.features, rows));
+  } finally {
+    await session.release();
+  }
+}
+
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}

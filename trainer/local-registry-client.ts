@@ -1,0 +1,87 @@
+/**
+ * The Registry of registry-client.ts over the local D1 + R2 state that `wrangler dev` serves, with
+ * no server running: the worker's own registry functions (publishVersion with the Node ORT, setAlias,
+ * rollbackAlias, archiveVersion), so a local release runs the same checks and writes the same
+ * history as one over HTTP. Worker errors keep their messages, as the HTTP client reports them.
+ */
+import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "../scripts/lib/local-registry";
+import { ApiError, ERROR_STATUS } from "../worker/errors";
+import { rollbackAlias } from "../worker/registry/admin-aliases";
+import { PublishError, publishVersion } from "../worker/registry/publish-version";
+import { artifactKey } from "../worker/registry/r2-keys";
+import { archiveVersion, getModelDetail, getVersionDetail, openDb, setAlias } from "../worker/registry/registry";
+import { type ModelDetail, type Registry, RegistryError, type VersionDetail } from "./registry-client";
+
+export interface LocalRegistryOptions {
+  /** wrangler's --persist-to (default .wrangler/state). */
+  persistTo?: string;
+  actor: string;
+  /** The alias rollback moves when none is named: the worker's DEFAULT_ALIAS. */
+  defaultAlias?: string;
+}
+
+/** Runs fn with a Registry on the local state; migrations are applied first, as `npm start` does. */
+export async function withLocalRegistry<T>(options: LocalRegistryOptions, fn: (registry: Registry) => Promise<T>): Promise<T> {
+  applyLocalMigrations(options.persistTo);
+  return withLocalBindings(async (env) => {
+    const db = openDb(env.DB);
+    const location = `local state ${options.persistTo ?? ".wrangler/state"}`;
+    const by = options.actor;
+    const registry: Registry = {
+      location,
+      publish: (files, o) =>
+        publishVersion(localPublishTarget(env), {
+          manifest: parseManifest(files.manifestText),
+          onnx: files.onnx,
+          modelCard: files.modelCard,
+          reference: files.reference,
+          createdBy: by,
+          aliases: o.aliases,
+          reason: o.reason,
+        }),
+      setAlias: async (name, alias, move) => ({ name, alias, ...(await setAlias(db, { name, alias, by, ...move })) }),
+      rollback: async (name, o) => {
+        const alias = o.alias ?? options.defaultAlias ?? env.DEFAULT_ALIAS ?? "production";
+        return { name, alias, ...(await rollbackAlias(db, { name, alias, by, reason: o.reason })) };
+      },
+      archive: async (name, version, reason) => {
+        const row = await archiveVersion(db, name, version, by, reason);
+        return { name, version, status: row.status };
+      },
+      model: async (name) => {
+        try {
+          return (await getModelDetail(db, name)) as ModelDetail;
+        } catch (error) {
+          if (error instanceof ApiError && error.code === "NOT_FOUND") return null;
+          throw error;
+        }
+      },
+      version: async (name, version) => (await getVersionDetail(db, name, version)) as VersionDetail,
+      modelOnnx: async (name, version) => {
+        await getVersionDetail(db, name, version);
+        const object = await env.MODELS.get(artifactKey(name, version, "model.onnx"));
+        if (!object) throw new RegistryError(`${location}: version ${version} of ${name} has no model.onnx`);
+        return new Uint8Array(await object.arrayBuffer());
+      },
+    };
+    try {
+      return await fn(registry);
+    } catch (error) {
+      throw asRegistryError(error, location);
+    }
+  }, options.persistTo);
+}
+
+function parseManifest(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RegistryError(`manifest.json is not JSON: ${(error as Error).message}`);
+  }
+}
+
+function asRegistryError(error: unknown, location: string): unknown {
+  if (error instanceof PublishError) return new RegistryError(`${location} rejected the artifact at step ${error.step}: ${error.message}`, error.status, error.code);
+  if (error instanceof ApiError) return new RegistryError(`${location}: ${error.status} ${error.code}: ${error.message}`, ERROR_STATUS[error.code], error.code);
+  return error;
+}
