@@ -1,0 +1,249 @@
+/**
+ * The release commands against a real `wrangler dev` (admin token set with --var): two runs
+ * trained by the real trainer, published over HTTP, gated in Node ORT against what production
+ * serves, promoted with the gate's evidence, rolled back; then the alias history read back over
+ * HTTP. Error paths name their cause and leave the registry as it was. The command functions run
+ * in-process; the CLI binary is spawned where exit codes are the point.
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { archiveModelVersion } from "../../trainer/commands/archive";
+import { gateRun } from "../../trainer/commands/gate";
+import { promoteVersion } from "../../trainer/commands/promote";
+import { publishRun } from "../../trainer/commands/publish";
+import type { RegistryTarget } from "../../trainer/commands/registry-args";
+import { rollbackAlias } from "../../trainer/commands/rollback";
+import { listVersions } from "../../trainer/commands/versions";
+import { parseConfig } from "../../trainer/config";
+import { generateChurnRows, toCsv } from "../../trainer/data/synthetic";
+import type { GateEvidence } from "../../trainer/gate/run-release-gate";
+import { runTraining } from "../../trainer/pipeline/train-run";
+import { applyLocalMigrations } from "../../scripts/lib/local-registry";
+import { OFFLINE_ENV, PROJECT_ROOT } from "../../scripts/lib/offline-env";
+
+const TOKEN = "release-cli-test-token-0123456789";
+/** The chain test owns NAME from an empty registry; the failure tests use OTHER. */
+const NAME = "churn-release";
+const OTHER = "churn-release-errors";
+
+let dir: string;
+let server: ChildProcess | undefined;
+let base: string;
+let log = "";
+/** Per model name, a weak and a stronger model: same data and split settings, so the same validation rows. */
+type Run = { dir: string; config: string };
+const runs: Record<"weak" | "strong" | "otherWeak" | "otherStrong", Run> = {} as never;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+    srv.on("error", reject);
+  });
+}
+
+function configFor(name: string, model: Record<string, unknown>) {
+  return {
+    mlflow: { experiment_name: "release-cli", model_name: name },
+    data: { train_path: "train.csv", target_column: "churned" },
+    features: {
+      numeric: ["tenure", "monthly_charges", "total_charges", "num_products"],
+      categorical: ["contract_type", "payment_method", "internet_service"],
+      columns: { total_charges: { nullable: true, missing: "median" } },
+    },
+    training: { val_size: 0.25, random_state: 11, golden_rows: 20, reference_sample_size: 50 },
+    model,
+    output: { label: "churn" },
+    gate: { min_roc_auc: 0.6, auc_margin: 0.005 },
+  };
+}
+
+const WEAK = { type: "random_forest", n_estimators: 2, max_depth: 1 };
+const STRONG = { type: "random_forest", n_estimators: 30, max_depth: 6 };
+
+async function train(label: string, name: string, model: Record<string, unknown>): Promise<Run> {
+  const configPath = join(dir, `${label}.yaml`);
+  const text = stringify(configFor(name, model));
+  await writeFile(configPath, text);
+  const result = await runTraining(parseConfig(configFor(name, model)), { configText: text, baseDir: dir, artifactsDir: join(dir, `artifacts-${label}`) });
+  return { dir: result.dir, config: configPath };
+}
+
+const target = (extra: Partial<RegistryTarget> = {}): RegistryTarget => ({ registry: base, by: "e2e-ci", env: { ADMIN_TOKEN: TOKEN }, ...extra });
+
+async function registryState(name: string) {
+  const model = await (await fetch(`${base}/models/${name}`)).json();
+  const history = await fetch(`${base}/models/${name}/aliases/production/history`);
+  return { model, history: history.status === 200 ? await history.json() : history.status };
+}
+
+const execFileAsync = promisify(execFile);
+/** The CLI as a user runs it; resolves with the exit code instead of throwing on a non-zero one. */
+async function cli(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await execFileAsync("npx", ["tsx", "trainer/cli.ts", ...args], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ADMIN_TOKEN: "", REGISTRY_URL: "", ...env },
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "e2e-release-"));
+  await writeFile(join(dir, "train.csv"), toCsv(generateChurnRows({ rows: 1600, seed: 11 })));
+  runs.weak = await train("weak", NAME, WEAK);
+  runs.strong = await train("strong", NAME, STRONG);
+  runs.otherWeak = await train("other-weak", OTHER, WEAK);
+  runs.otherStrong = await train("other-strong", OTHER, STRONG);
+  applyLocalMigrations(join(dir, "state"));
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(
+    "npx",
+    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(dir, "state"), "--var", `ADMIN_TOKEN:${TOKEN}`, "--var", `DEFAULT_MODEL:${NAME}`, "--show-interactive-dev-session=false"],
+    { cwd: PROJECT_ROOT, env: { ...process.env, ...OFFLINE_ENV }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  server.stdout?.on("data", (d) => (log += d));
+  server.stderr?.on("data", (d) => (log += d));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`wrangler dev did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}, 180_000);
+
+afterAll(async () => {
+  if (server?.pid) {
+    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
+      try {
+        process.kill(-server.pid, signal);
+      } catch {
+        // already gone
+      }
+      if (signal === "SIGTERM") await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("release commands against wrangler dev", () => {
+  it("publish, gate, promote with evidence, gate against production, promote, roll back: the history reads back that sequence", async () => {
+    const v1 = await publishRun(runs.weak.dir, { target: target() });
+    const v2 = await publishRun(runs.strong.dir, { reason: "nightly", target: target() });
+    expect([v1.version, v2.version]).toEqual([1, 2]);
+    expect(v1.aliases).toEqual([]);
+
+    const gate1 = await gateRun(runs.weak.dir, { configPath: runs.weak.config, target: target({ env: {} }) });
+    expect(gate1.production).toBeNull();
+    expect(gate1.checks.map((c) => c.rule)).toEqual(["min_roc_auc"]);
+    expect(gate1.passed).toBe(gate1.candidate.roc_auc >= 0.6);
+    expect(gate1.passed).toBe(true);
+    expect(gate1.rows).toBe(400);
+    const stored = JSON.parse(await readFile(join(runs.weak.dir, "gate.json"), "utf8")) as GateEvidence;
+    expect(stored).toEqual(gate1);
+    const m1 = JSON.parse(await readFile(join(runs.weak.dir, "manifest.json"), "utf8"));
+    expect(gate1.data).toEqual({ sha256: m1.data.sha256, rows: 1600, train_rows: 1200, validation_rows: 400 });
+    expect(gate1.git_commit).toBe(m1.source.git_commit);
+    // The same rows the trainer evaluated on, scored by the exported graph: the trainer's AUC.
+    expect(gate1.candidate.roc_auc).toBeCloseTo(m1.metrics.roc_auc, 4);
+
+    const promoted1 = await promoteVersion(NAME, 1, { reason: "first release", evidenceFile: join(runs.weak.dir, "gate.json"), target: target() });
+    expect(promoted1).toMatchObject({ alias: "production", from: null, to: 1 });
+
+    const gate2 = await gateRun(runs.strong.dir, { configPath: runs.strong.config, target: target() });
+    expect(gate2.production?.version).toBe(1);
+    // Production scored by its own graph on the candidate's validation rows: v1's own split, so its trainer AUC.
+    expect(gate2.production?.roc_auc).toBeCloseTo(gate1.candidate.roc_auc, 6);
+    expect(gate2.checks.map((c) => c.rule)).toEqual(["production_minus_margin", "min_roc_auc"]);
+    expect(gate2.candidate.roc_auc).toBeGreaterThan(gate2.production!.roc_auc);
+    expect(gate2.passed).toBe(true);
+
+    // Evidence judged for another file is refused before anything moves.
+    await expect(promoteVersion(NAME, 2, { reason: "wrong evidence", evidenceFile: join(runs.weak.dir, "gate.json"), target: target() })).rejects.toThrow(
+      /judged model\.onnx sha256 .* but version 2/,
+    );
+    await promoteVersion(NAME, 2, { reason: "beats v1", evidenceFile: join(runs.strong.dir, "gate.json"), target: target() });
+    const back = await rollbackAlias(NAME, { reason: "rollback drill", target: target() });
+    expect(back).toMatchObject({ alias: "production", from: 2, to: 1 });
+
+    const history = (await (await fetch(`${base}/models/${NAME}/aliases/production/history`)).json()) as {
+      history: { from: number | null; to: number; by: string; reason: string; evidence: GateEvidence | null }[];
+    };
+    expect(history.history.map((h) => [h.from, h.to, h.by, h.reason])).toEqual([
+      [null, 1, "e2e-ci", "first release"],
+      [1, 2, "e2e-ci", "beats v1"],
+      [2, 1, "e2e-ci", "rollback drill"],
+    ]);
+    expect(history.history[0]!.evidence).toEqual(gate1);
+    expect(history.history[1]!.evidence).toEqual(gate2);
+    expect(history.history[2]!.evidence).toBeNull();
+
+    const listed = await listVersions(NAME, { target: target({ env: {} }) });
+    expect(listed.aliases).toEqual({ production: 1 });
+    expect(listed.versions.map((v) => [v.version, v.status])).toEqual([
+      [2, "ready"],
+      [1, "ready"],
+    ]);
+    await expect(archiveModelVersion(NAME, 1, { reason: "retire", target: target() })).rejects.toThrow(/409 CONFLICT: version 1 .* production points at/);
+    expect(await archiveModelVersion(NAME, 2, { reason: "retire", target: target() })).toMatchObject({ version: 2, status: "archived" });
+  });
+
+  it("the CLI exits 3 on a failed gate and prints the evidence as JSON; 2 on a usage error", async () => {
+    const strong = await publishRun(runs.otherStrong.dir, { aliases: ["production"], reason: "set up the failing gate", target: target() });
+    const failed = await cli(["gate", runs.otherWeak.dir, "--config", runs.otherWeak.config, "--registry", base, "--json"]);
+    expect(failed.code, failed.stderr).toBe(3);
+    const evidence = JSON.parse(failed.stdout) as GateEvidence;
+    expect(evidence.passed).toBe(false);
+    expect(evidence.production?.version).toBe(strong.version);
+    expect(evidence.checks.find((c) => c.rule === "production_minus_margin")?.passed).toBe(false);
+    const promote = await cli(["promote", OTHER, "1", "--reason", "override", "--evidence-file", join(runs.otherWeak.dir, "gate.json"), "--registry", base], { ADMIN_TOKEN: TOKEN });
+    expect(promote.code).toBe(2);
+    expect(promote.stderr).toMatch(/records a failed gate/);
+
+    const wrongConfig = await cli(["gate", runs.otherWeak.dir, "--config", runs.otherStrong.config, "--registry", base]);
+    expect(wrongConfig.code).toBe(2);
+    expect(wrongConfig.stderr).toMatch(/is not the config run .* was trained with/);
+    const noReason = await cli(["rollback", OTHER, "--registry", base], { ADMIN_TOKEN: TOKEN });
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toMatch(/--reason is required/);
+  });
+
+  it("errors name the cause and leave the registry as it was", async () => {
+    await publishRun(runs.otherWeak.dir, { target: target() });
+    const before = await registryState(OTHER);
+    const closed = `http://127.0.0.1:${await freePort()}`;
+    await expect(publishRun(runs.otherWeak.dir, { target: target({ registry: closed }) })).rejects.toThrow(`registry ${closed} unreachable: ECONNREFUSED`);
+    await expect(publishRun(runs.otherWeak.dir, { target: target({ env: {} }) })).rejects.toThrow(/ADMIN_TOKEN is not set/);
+    await expect(promoteVersion(OTHER, 1, { reason: "x", target: target({ env: { ADMIN_TOKEN: "not-the-token-0123456789" } }) })).rejects.toThrow(
+      /refused the admin token \(403 FORBIDDEN\)/,
+    );
+    await expect(promoteVersion(OTHER, 99, { reason: "x", target: target() })).rejects.toThrow(/answered 404 NOT_FOUND: model churn-release-errors has no version 99/);
+    await expect(rollbackAlias(OTHER, { alias: "staging", reason: "x", target: target() })).rejects.toThrow(/409 CONFLICT: alias 'staging'/);
+
+    const tampered = join(dir, "tampered");
+    await cp(runs.otherWeak.dir, tampered, { recursive: true });
+    const manifest = JSON.parse(await readFile(join(tampered, "manifest.json"), "utf8"));
+    manifest.golden[0].probability = Math.min(1, manifest.golden[0].probability + 0.25);
+    await writeFile(join(tampered, "manifest.json"), JSON.stringify(manifest));
+    await expect(publishRun(tampered, { aliases: ["production"], target: target() })).rejects.toThrow(/rejected the artifact at step golden: .*golden/);
+
+    expect(await registryState(OTHER)).toEqual(before);
+  });
+});
