@@ -62,6 +62,9 @@ export default defineConfig(async () => {
                   ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
                   // Small, so the over-limit upload test sends megabytes, not the production 32 MiB.
                   MAX_UPLOAD_BYTES: "2097152",
+                  // Other tests must not write samples behind their backs; sampling.test.ts turns
+                  // it on per request with its own env.
+                  SAMPLE_RATE: "0",
                 },
               },
             }),

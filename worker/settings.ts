@@ -15,6 +15,14 @@ function wholeNumber(min: number) {
     .pipe(z.number().int().min(min, { error: `must be at least ${min}` }).max(Number.MAX_SAFE_INTEGER));
 }
 
+function fraction() {
+  return z
+    .string()
+    .trim()
+    .regex(/^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$/, { error: (issue) => `expected a fraction between 0 and 1, got ${JSON.stringify(issue.input)}` })
+    .transform(Number);
+}
+
 const settingsSchema = z
   .object({
     DEFAULT_MODEL: z.string({ error: "required" }).trim().min(1, { error: "must name a model" }),
@@ -32,6 +40,14 @@ const settingsSchema = z
     MAX_CACHED_SESSIONS: wholeNumber(1).default(8),
     /** Largest admin upload (all multipart parts together), checked against Content-Length before reading. */
     MAX_UPLOAD_BYTES: wholeNumber(1).default(33_554_432),
+    /** Share of prediction requests whose rows are written to request_samples (0 turns sampling off). */
+    SAMPLE_RATE: fraction().default(0.1),
+    /** Rows kept from one sampled batch request, chosen uniformly. */
+    SAMPLE_MAX_ROWS_PER_REQUEST: wholeNumber(1).default(10),
+    /** Rows kept per model version and UTC hour (a uniform reservoir past it). */
+    SAMPLE_WINDOW_CAP: wholeNumber(1).default(10_000),
+    /** Days of samples the cron keeps. */
+    SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),
   })
   .transform((v) => ({
     defaultModel: v.DEFAULT_MODEL,
@@ -42,6 +58,12 @@ const settingsSchema = z
     resolveTtlMs: v.RESOLVE_CACHE_TTL_MS,
     maxCachedSessions: v.MAX_CACHED_SESSIONS,
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
+    sampling: {
+      rate: v.SAMPLE_RATE,
+      maxRowsPerRequest: v.SAMPLE_MAX_ROWS_PER_REQUEST,
+      windowCap: v.SAMPLE_WINDOW_CAP,
+      retentionDays: v.SAMPLE_RETENTION_DAYS,
+    },
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -17,6 +17,7 @@ describe("parseSettings", () => {
       resolveTtlMs: 0,
       maxCachedSessions: 3,
       maxUploadBytes: 33_554_432,
+      sampling: { rate: 0.1, maxRowsPerRequest: 10, windowCap: 10_000, retentionDays: 30 },
     });
     const defaults = parseSettings({ DEFAULT_MODEL: "m", MAX_BATCH_ROWS: "" });
     expect(defaults).toMatchObject({ defaultAlias: "production", maxBatchRows: 1000, maxBodyBytes: 1_048_576, backoffMs: 30_000, resolveTtlMs: 5_000, maxCachedSessions: 8 });
@@ -36,6 +37,17 @@ describe("parseSettings", () => {
     expect(() => parseSettings({ ...base, MAX_BATCH_ROWS: "0" })).toThrow(/MAX_BATCH_ROWS: must be at least 1/);
     expect(() => parseSettings({ ...base, MAX_CACHED_SESSIONS: "0" })).toThrow(/MAX_CACHED_SESSIONS: must be at least 1/);
     expect(() => parseSettings({ ...base, DEFAULT_MODEL: undefined })).toThrow(/DEFAULT_MODEL/);
+    expect(() => parseSettings({ ...base, SAMPLE_RATE: "1.5" })).toThrow(/SAMPLE_RATE: expected a fraction between 0 and 1, got "1.5"/);
+    expect(() => parseSettings({ ...base, SAMPLE_RATE: "10%" })).toThrow(/SAMPLE_RATE/);
+    expect(() => parseSettings({ ...base, SAMPLE_WINDOW_CAP: "0" })).toThrow(/SAMPLE_WINDOW_CAP: must be at least 1/);
+    expect(parseSettings({ ...base, SAMPLE_RATE: "0.25", SAMPLE_MAX_ROWS_PER_REQUEST: "3", SAMPLE_WINDOW_CAP: "50", SAMPLE_RETENTION_DAYS: "7" }).sampling).toEqual({
+      rate: 0.25,
+      maxRowsPerRequest: 3,
+      windowCap: 50,
+      retentionDays: 7,
+    });
+    expect(parseSettings({ ...base, SAMPLE_RATE: "1" }).sampling.rate).toBe(1);
+    expect(parseSettings({ ...base, SAMPLE_RATE: "0" }).sampling.rate).toBe(0);
   });
 
   it("answers a request on a misconfigured Worker with 500 MISCONFIGURED naming the var", async () => {

@@ -4,7 +4,7 @@
  * Monitoring tables (request samples, drift reports, feedback) are added by their own migrations.
  */
 import { sql } from "drizzle-orm";
-import { foreignKey, index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { foreignKey, index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 
@@ -84,7 +84,50 @@ export const aliasHistory = sqliteTable(
   (t) => [index("alias_history_model_alias").on(t.modelName, t.alias, t.id)],
 );
 
+/**
+ * Sampled prediction rows, for drift reports and joins with ground truth. No foreign key to
+ * model_versions: a sample must never make a prediction's write fail, and archived versions keep
+ * their samples until retention removes them.
+ */
+export const requestSamples = sqliteTable(
+  "request_samples",
+  {
+    // A plain rowid key: AUTOINCREMENT would add a sqlite_sequence write to every insert.
+    id: integer("id").primaryKey(),
+    modelName: text("model_name").notNull(),
+    version: integer("version").notNull(),
+    /**
+     * Which traffic arm answered: production, canary or shadow. Until traffic splitting exists it
+     * is the alias asked for ("production" for the default alias), or "version" when the request
+     * named a version explicitly.
+     */
+    arm: text("arm").notNull(),
+    requestId: text("request_id").notNull(),
+    /** Position of the row within its request (batches are sampled by row). */
+    rowIndex: integer("row_index").notNull(),
+    /** The row's manifest features as JSON, as the client sent them (after validation). */
+    features: text("features").notNull(),
+    /** Positive-class probability straight from the graph (float32), not the rounded display value. */
+    probability: real("probability").notNull(),
+    prediction: integer("prediction", { mode: "boolean" }).notNull(),
+    riskTier: text("risk_tier").notNull(),
+    /** Wall time of the whole prediction as workerd sees it (clocks stand still during CPU work). */
+    latencyMs: integer("latency_ms").notNull(),
+    createdAt: text("created_at").notNull(),
+    /** Start of the UTC hour the row belongs to (ISO 8601): the unit of the per-window cap. */
+    window: text("window").notNull(),
+    /** Uniform random key: a window keeps its cap smallest keys, a uniform sample across isolates. */
+    sampleKey: real("sample_key").notNull(),
+  },
+  (t) => [
+    index("request_samples_model_version_created").on(t.modelName, t.version, t.createdAt),
+    // Serves the reservoir's "rank within window" and retention's range on window alike.
+    index("request_samples_window_key").on(t.window, t.modelName, t.version, t.sampleKey),
+  ],
+);
+
 export type ModelRow = typeof models.$inferSelect;
 export type ModelVersionRow = typeof modelVersions.$inferSelect;
 export type AliasRow = typeof aliases.$inferSelect;
 export type AliasHistoryRow = typeof aliasHistory.$inferSelect;
+export type RequestSampleRow = typeof requestSamples.$inferSelect;

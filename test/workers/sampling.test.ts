@@ -1,0 +1,219 @@
+/**
+ * Request sampling into real D1: the rate per request, rows per batch, the per-window reservoir, the
+ * D1 fault path and retention. Requests go through the whole app with sampling vars of their own
+ * (the suite's default SAMPLE_RATE is 0), and waitOnExecutionContext awaits the waitUntil writes.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../../worker/app";
+import { pruneSamples, type SampleRecord, samplingStats, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
+import { openDb } from "../../worker/registry/registry";
+import { freshName, registerFixture, VALID_ROW } from "./helpers";
+
+const app = createApp();
+
+async function send(vars: Record<string, string>, path: string, body: unknown) {
+  const ctx = createExecutionContext();
+  const res = await app.request(
+    `https://edge.test${path}`,
+    { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+    { ...env, ...vars },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+interface StoredSample {
+  model_name: string;
+  version: number;
+  arm: string;
+  request_id: string;
+  row_index: number;
+  features: string;
+  probability: number;
+  prediction: number;
+  risk_tier: string;
+  latency_ms: number;
+  created_at: string;
+  window: string;
+  sample_key: number;
+}
+
+async function samplesOf(name: string): Promise<StoredSample[]> {
+  const { results } = await env.DB.prepare("SELECT * FROM request_samples WHERE model_name = ? ORDER BY id").bind(name).all<StoredSample>();
+  return results;
+}
+
+const ALWAYS = { SAMPLE_RATE: "1" };
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("sampling rate (decided per request)", () => {
+  it("rate 1 stores the row with its features, output, arm, latency, time and request id", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const res = await send(ALWAYS, `/models/${manifest.name}/predict`, VALID_ROW);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, unknown>;
+    const rows = await samplesOf(manifest.name);
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    expect(row).toMatchObject({ version: 1, arm: "production", request_id: body.request_id, row_index: 0 });
+    expect(JSON.parse(row.features)).toEqual(VALID_ROW);
+    expect(row.probability).toBeCloseTo(body.churn_probability as number, 4);
+    expect(row.prediction).toBe(body.churn_prediction ? 1 : 0);
+    expect(row.risk_tier).toBe(body.risk_tier);
+    expect(row.latency_ms).toBeGreaterThanOrEqual(0);
+    expect(row.window).toBe(sampleWindow(Date.parse(row.created_at)));
+    expect(new Date(row.created_at).toISOString()).toBe(row.created_at);
+    expect(row.sample_key).toBeGreaterThanOrEqual(0);
+    expect(row.sample_key).toBeLessThan(1);
+  });
+
+  it("every prediction route samples, with the arm the request asked for", async () => {
+    const { manifest } = await registerFixture("logistic", { aliases: ["production", "canary"] });
+    const name = manifest.name;
+    expect((await send(ALWAYS, `/models/${name}/invocations`, { dataframe_records: [VALID_ROW] })).status).toBe(200);
+    const oip = { inputs: Object.entries(VALID_ROW).map(([k, v]) => ({ name: k, shape: [1], datatype: typeof v === "number" ? "FP32" : "BYTES", data: [v] })) };
+    expect((await send(ALWAYS, `/v2/models/${name}/infer`, oip)).status).toBe(200);
+    expect((await send(ALWAYS, `/models/${name}/predict?alias=canary`, VALID_ROW)).status).toBe(200);
+    expect((await send(ALWAYS, `/models/${name}/versions/1/predict`, VALID_ROW)).status).toBe(200);
+    expect((await samplesOf(name)).map((r) => r.arm)).toEqual(["production", "production", "canary", "version"]);
+  });
+
+  it("rate 0 stores nothing", async () => {
+    const { manifest } = await registerFixture("logistic");
+    for (let i = 0; i < 20; i++) expect((await send({ SAMPLE_RATE: "0" }, `/models/${manifest.name}/predict`, VALID_ROW)).status).toBe(200);
+    expect(await samplesOf(manifest.name)).toHaveLength(0);
+  });
+
+  it("rate 0.1 over 400 requests stays within 4 standard deviations of the binomial mean", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const n = 400;
+    const p = 0.1;
+    for (let i = 0; i < n; i++) expect((await send({ SAMPLE_RATE: "0.1" }, `/models/${manifest.name}/predict`, VALID_ROW)).status).toBe(200);
+    const sampled = new Set((await samplesOf(manifest.name)).map((r) => r.request_id)).size;
+    // mean 40, sd sqrt(400 * 0.1 * 0.9) = 6: accept 16..64 (a false failure about 1 run in 16,000).
+    const sd = Math.sqrt(n * p * (1 - p));
+    expect(sampled).toBeGreaterThanOrEqual(n * p - 4 * sd);
+    expect(sampled).toBeLessThanOrEqual(n * p + 4 * sd);
+  });
+});
+
+describe("rows per sampled batch", () => {
+  const batch = (size: number) => ({ instances: Array.from({ length: size }, (_, i) => ({ ...VALID_ROW, tenure: i })) });
+
+  it("keeps at most SAMPLE_MAX_ROWS_PER_REQUEST distinct rows, each stored with its own features", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const res = await send({ ...ALWAYS, SAMPLE_MAX_ROWS_PER_REQUEST: "3" }, `/models/${manifest.name}/predict`, batch(8));
+    expect(res.status).toBe(200);
+    const { predictions } = (await res.json()) as { predictions: { churn_probability: number; risk_tier: string }[] };
+    const rows = await samplesOf(manifest.name);
+    expect(rows).toHaveLength(3);
+    expect(new Set(rows.map((r) => r.row_index)).size).toBe(3);
+    for (const row of rows) {
+      expect(row.row_index).toBeGreaterThanOrEqual(0);
+      expect(row.row_index).toBeLessThan(8);
+      expect(JSON.parse(row.features).tenure).toBe(row.row_index);
+      expect(row.probability).toBeCloseTo(predictions[row.row_index]!.churn_probability, 4);
+      expect(row.risk_tier).toBe(predictions[row.row_index]!.risk_tier);
+    }
+  });
+
+  it("stores every row of a batch no larger than the limit", async () => {
+    const { manifest } = await registerFixture("logistic");
+    await send({ ...ALWAYS, SAMPLE_MAX_ROWS_PER_REQUEST: "3" }, `/models/${manifest.name}/predict`, batch(2));
+    expect((await samplesOf(manifest.name)).map((r) => r.row_index)).toEqual([0, 1]);
+  });
+
+  it("a window keeps at most SAMPLE_WINDOW_CAP rows per model version, evicting past it", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const before = samplingStats();
+    const vars = { ...ALWAYS, SAMPLE_MAX_ROWS_PER_REQUEST: "3", SAMPLE_WINDOW_CAP: "4" };
+    for (let i = 0; i < 5; i++) expect((await send(vars, `/models/${manifest.name}/predict`, batch(3))).status).toBe(200);
+    const rows = await samplesOf(manifest.name);
+    const perWindow = new Map<string, number>();
+    for (const r of rows) perWindow.set(r.window, (perWindow.get(r.window) ?? 0) + 1);
+    // Normally one window; a run crossing an hour boundary splits the 15 rows over two.
+    for (const count of perWindow.values()) expect(count).toBeLessThanOrEqual(4);
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    const after = samplingStats();
+    expect(after.written - before.written).toBe(15);
+    expect(after.dropped - before.dropped).toBe(15 - rows.length);
+  });
+});
+
+/** A sample written straight to the store, at time `ms`, with a chosen reservoir key. */
+function record(name: string, sampleKey: number, ms: number): SampleRecord {
+  return {
+    modelName: name,
+    version: 1,
+    arm: "production",
+    requestId: `r-${sampleKey}`,
+    rowIndex: 0,
+    features: "{}",
+    probability: 0.5,
+    prediction: true,
+    riskTier: "high",
+    latencyMs: 1,
+    createdAt: new Date(ms).toISOString(),
+    window: sampleWindow(ms),
+    sampleKey,
+  };
+}
+
+describe("writeSamples reservoir (direct, hand-chosen keys)", () => {
+  it("keeps the cap smallest keys of each window, whatever the arrival order", async () => {
+    const db = openDb(env.DB);
+    const name = freshName("reservoir");
+    const w1 = "2026-01-01T10:00:00.000Z";
+    const w2 = "2026-01-01T11:00:00.000Z";
+    const t1 = Date.parse(w1) + 59 * 60_000;
+    const t2 = Date.parse(w2);
+    expect(await writeSamples(db, [record(name, 0.9, t1), record(name, 0.1, t1), record(name, 0.5, t1)], { windowCap: 2 })).toEqual({ written: 3, evicted: 1 });
+    expect(await writeSamples(db, [record(name, 0.05, t1), record(name, 0.95, t2)], { windowCap: 2 })).toEqual({ written: 2, evicted: 1 });
+    const kept = await samplesOf(name);
+    expect(kept.filter((r) => r.window === w1).map((r) => r.sample_key).sort()).toEqual([0.05, 0.1]);
+    expect(kept.filter((r) => r.window === w2).map((r) => r.sample_key)).toEqual([0.95]);
+  });
+});
+
+describe("D1 failure while sampling", () => {
+  it("still answers 200 with the prediction; the failure is counted and logged", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const migration = env.TEST_MIGRATIONS.find((m) => m.name.includes("request_samples"));
+    if (!migration) throw new Error("no request_samples migration among TEST_MIGRATIONS");
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
+    const before = samplingStats();
+    await env.DB.prepare("DROP TABLE request_samples").run();
+    try {
+      const res = await send(ALWAYS, `/models/${manifest.name}/predict`, VALID_ROW);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ model: manifest.name, model_version: "1", risk_tier: expect.any(String) });
+    } finally {
+      for (const query of migration.queries) await env.DB.prepare(query).run();
+    }
+    expect(samplingStats().failed - before.failed).toBe(1);
+    expect(samplingStats().written).toBe(before.written);
+    const entry = logged.mock.calls.map((c) => JSON.parse(String(c[0]))).find((e) => e.where === "request_samples");
+    expect(entry).toMatchObject({ level: "error", model: manifest.name, version: 1, rows: 1 });
+    expect(entry.error).toMatch(/no such table: request_samples/);
+    // The restored table takes samples again.
+    await send(ALWAYS, `/models/${manifest.name}/predict`, VALID_ROW);
+    expect(await samplesOf(manifest.name)).toHaveLength(1);
+  });
+});
+
+describe("pruneSamples", () => {
+  it("deletes rows older than the retention, keeps the rest, and a second run deletes nothing", async () => {
+    const db = openDb(env.DB);
+    const name = freshName("prune");
+    // Older than every other row this file writes, so only this test's rows can fall past the cutoff.
+    const now = Date.parse("2025-03-31T12:30:00.000Z");
+    const cutoff = now - 30 * 86_400_000;
+    await writeSamples(db, [record(name, 0.1, cutoff - 40 * 86_400_000), record(name, 0.2, cutoff - 1), record(name, 0.3, cutoff), record(name, 0.4, now)], { windowCap: 100 });
+    expect(await pruneSamples(db, { retentionDays: 30, now })).toBe(2);
+    expect((await samplesOf(name)).map((r) => r.sample_key)).toEqual([0.3, 0.4]);
+    expect(await pruneSamples(db, { retentionDays: 30, now })).toBe(0);
+  });
+});
