@@ -20,9 +20,17 @@ export interface LocalRegistryOptions {
   defaultAlias?: string;
 }
 
+const migrated = new Set<string>();
+
 /** Runs fn with a Registry on the local state; migrations are applied first, as `npm start` does. */
 export async function withLocalRegistry<T>(options: LocalRegistryOptions, fn: (registry: Registry) => Promise<T>): Promise<T> {
-  applyLocalMigrations(options.persistTo);
+  // Once per state directory and process: each apply spawns wrangler, and in-process callers (tests,
+  // scripts chaining commands) would pay for it on every call.
+  const state = options.persistTo ?? "";
+  if (!migrated.has(state)) {
+    applyLocalMigrations(options.persistTo);
+    migrated.add(state);
+  }
   return withLocalBindings(async (env) => {
     const db = openDb(env.DB);
     const location = `local state ${options.persistTo ?? ".wrangler/state"}`;

@@ -24,7 +24,8 @@ import { parseConfig } from "../../trainer/config";
 import { generateChurnRows, toCsv } from "../../trainer/data/synthetic";
 import type { GateEvidence } from "../../trainer/gate/run-release-gate";
 import { runTraining } from "../../trainer/pipeline/train-run";
-import { applyLocalMigrations } from "../../scripts/lib/local-registry";
+import { applyLocalMigrations, withLocalBindings } from "../../scripts/lib/local-registry";
+import { aliasHistoryFor, openDb } from "../../worker/registry/registry";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../scripts/lib/offline-env";
 
 const TOKEN = "release-cli-test-token-0123456789";
@@ -245,5 +246,28 @@ describe("release commands against wrangler dev", () => {
     await expect(publishRun(tampered, { aliases: ["production"], target: target() })).rejects.toThrow(/rejected the artifact at step golden: .*golden/);
 
     expect(await registryState(OTHER)).toEqual(before);
+  });
+});
+
+describe("--local: the same commands on the local state, no server", () => {
+  it("publishes, gates against the local production and promotes with evidence", async () => {
+    const local = (): RegistryTarget => ({ local: true, persistTo: join(dir, "local-state"), by: "e2e-local", env: {} });
+    const v1 = await publishRun(runs.otherWeak.dir, { aliases: ["production"], reason: "first local release", target: local() });
+    const v2 = await publishRun(runs.otherStrong.dir, { target: local() });
+    expect([v1.version, v2.version]).toEqual([1, 2]);
+    const gate = await gateRun(runs.otherStrong.dir, { configPath: runs.otherStrong.config, target: local() });
+    expect(gate.production?.version).toBe(1);
+    expect(gate.registry).toBe(`local state ${join(dir, "local-state")}`);
+    expect(gate.passed).toBe(true);
+    await promoteVersion(OTHER, 2, { reason: "local promote", evidenceFile: join(runs.otherStrong.dir, "gate.json"), target: local() });
+    const listed = await listVersions(OTHER, { target: local() });
+    expect(listed.aliases).toEqual({ production: 2 });
+    await expect(promoteVersion(OTHER, 7, { reason: "x", target: local() })).rejects.toThrow(/404 NOT_FOUND: model churn-release-errors has no version 7/);
+    const history = await withLocalBindings((env) => aliasHistoryFor(openDb(env.DB), OTHER, "production"), join(dir, "local-state"));
+    expect(history.map((h) => [h.fromVersion, h.toVersion, h.changedBy, h.reason])).toEqual([
+      [null, 1, "e2e-local", "first local release"],
+      [1, 2, "e2e-local", "local promote"],
+    ]);
+    expect(JSON.parse(history[1]!.evidence!)).toEqual(gate);
   });
 });
