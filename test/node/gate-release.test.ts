@@ -1,6 +1,8 @@
 /** The release gate's decision on hand-computed cases (trainer/gate/release-gate.ts). */
 import { describe, expect, it } from "vitest";
+import { parseConfig } from "../../trainer/config";
 import { decideReleaseGate } from "../../trainer/gate/release-gate";
+import { TRAINED_FIXTURE_CONFIG } from "../fixtures/trained-model";
 
 describe("decideReleaseGate", () => {
   it("passes a candidate within the margin below production, and fails one beyond it", () => {
@@ -48,5 +50,14 @@ describe("decideReleaseGate", () => {
     expect(() => decideReleaseGate(Number.NaN, 0.8, { aucMargin: 0.005 })).toThrow(/candidate AUC/);
     expect(() => decideReleaseGate(0.8, 1.2, { aucMargin: 0.005 })).toThrow(/production AUC/);
     expect(() => decideReleaseGate(0.8, 0.8, { aucMargin: -0.1 })).toThrow(/auc_margin/);
+  });
+});
+
+describe("gate.auc_margin in config", () => {
+  it("defaults to 0.005 with or without a gate block, and names the key when out of range", () => {
+    expect(parseConfig(TRAINED_FIXTURE_CONFIG).gate).toEqual({ auc_margin: 0.005 });
+    expect(parseConfig({ ...TRAINED_FIXTURE_CONFIG, gate: { min_roc_auc: 0.7 } }).gate).toEqual({ min_roc_auc: 0.7, auc_margin: 0.005 });
+    expect(parseConfig({ ...TRAINED_FIXTURE_CONFIG, gate: { auc_margin: 0.02 } }).gate.auc_margin).toBe(0.02);
+    expect(() => parseConfig({ ...TRAINED_FIXTURE_CONFIG, gate: { auc_margin: -0.1 } })).toThrow(/gate\.auc_margin/);
   });
 });
