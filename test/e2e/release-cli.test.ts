@@ -207,7 +207,12 @@ describe("release commands against wrangler dev", () => {
   });
 
   it("the CLI exits 3 on a failed gate and prints the evidence as JSON; 2 on a usage error", async () => {
-    const strong = await publishRun(runs.otherStrong.dir, { aliases: ["production"], reason: "set up the failing gate", target: target() });
+    const published = await cli(["publish", runs.otherStrong.dir, "--alias", "production", "--reason", "set up the failing gate", "--registry", base, "--by", "ci", "--json"], {
+      ADMIN_TOKEN: TOKEN,
+    });
+    expect(published.code, published.stderr).toBe(0);
+    const strong = JSON.parse(published.stdout) as { name: string; version: number; aliases: { alias: string }[] };
+    expect(strong).toMatchObject({ name: OTHER, aliases: [{ alias: "production" }] });
     const failed = await cli(["gate", runs.otherWeak.dir, "--config", runs.otherWeak.config, "--registry", base, "--json"]);
     expect(failed.code, failed.stderr).toBe(3);
     const evidence = JSON.parse(failed.stdout) as GateEvidence;
