@@ -196,7 +196,7 @@ export class HttpRegistry implements Registry {
     const { code, message = text.slice(0, 200) || res.statusText, details } = envelope.error ?? {};
     const where = `registry ${this.location}`;
     if (res.status === 401 || res.status === 403)
-      throw new RegistryError(`${where} refused the admin token (${res.status} ${code ?? ""}): ${message}`, res.status, code);
+      throw new RegistryError(`${where} refused the admin token (${res.status}${code ? ` ${code}` : ""}): ${message}`, res.status, code);
     if (details?.step) throw new RegistryError(`${where} rejected the artifact at step ${details.step}: ${message}`, res.status, code);
     throw new RegistryError(`${where} answered ${res.status}${code ? ` ${code}` : ""}: ${message}`, res.status, code);
   }
