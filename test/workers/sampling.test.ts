@@ -136,6 +136,8 @@ describe("rows per sampled batch", () => {
     for (const r of rows) perWindow.set(r.window, (perWindow.get(r.window) ?? 0) + 1);
     // Normally one window; a run crossing an hour boundary splits the 15 rows over two.
     for (const count of perWindow.values()) expect(count).toBeLessThanOrEqual(4);
+    const counts = await env.DB.prepare(`SELECT "window", rows FROM sample_window_counts WHERE model_name = ?`).bind(manifest.name).all<{ window: string; rows: number }>();
+    expect(Object.fromEntries(counts.results.map((c) => [c.window, c.rows]))).toEqual(Object.fromEntries(perWindow));
     expect(rows.length).toBeGreaterThanOrEqual(4);
     const after = samplingStats();
     expect(after.written - before.written).toBe(15);
@@ -175,6 +177,11 @@ describe("writeSamples reservoir (direct, hand-chosen keys)", () => {
     const kept = await samplesOf(name);
     expect(kept.filter((r) => r.window === w1).map((r) => r.sample_key).sort()).toEqual([0.05, 0.1]);
     expect(kept.filter((r) => r.window === w2).map((r) => r.sample_key)).toEqual([0.95]);
+    const counts = await env.DB.prepare(`SELECT "window", rows FROM sample_window_counts WHERE model_name = ? ORDER BY 1`).bind(name).all();
+    expect(counts.results).toEqual([
+      { window: w1, rows: 2 },
+      { window: w2, rows: 1 },
+    ]);
   });
 });
 
@@ -205,15 +212,24 @@ describe("D1 failure while sampling", () => {
 });
 
 describe("pruneSamples", () => {
-  it("deletes rows older than the retention, keeps the rest, and a second run deletes nothing", async () => {
+  it("deletes the windows that ended before the retention cutoff, keeps the rest, and a second run deletes nothing", async () => {
     const db = openDb(env.DB);
     const name = freshName("prune");
     // Older than every other row this file writes, so only this test's rows can fall past the cutoff.
     const now = Date.parse("2025-03-31T12:30:00.000Z");
     const cutoff = now - 30 * 86_400_000;
-    await writeSamples(db, [record(name, 0.1, cutoff - 40 * 86_400_000), record(name, 0.2, cutoff - 1), record(name, 0.3, cutoff), record(name, 0.4, now)], { windowCap: 100 });
+    const minute = 60_000;
+    // 0.1 and 0.2 sit in windows that ended before the cutoff; 0.3 shares the cutoff's hour, so it
+    // stays (whole windows go) although it is older than the cutoff.
+    const rows = [record(name, 0.1, cutoff - 40 * 86_400_000), record(name, 0.2, cutoff - 31 * minute), record(name, 0.3, cutoff - 1), record(name, 0.4, now)];
+    await writeSamples(db, rows, { windowCap: 100 });
     expect(await pruneSamples(db, { retentionDays: 30, now })).toBe(2);
     expect((await samplesOf(name)).map((r) => r.sample_key)).toEqual([0.3, 0.4]);
+    const counts = await env.DB.prepare(`SELECT "window", rows FROM sample_window_counts WHERE model_name = ? ORDER BY 1`).bind(name).all();
+    expect(counts.results).toEqual([
+      { window: sampleWindow(cutoff), rows: 1 },
+      { window: sampleWindow(now), rows: 1 },
+    ]);
     expect(await pruneSamples(db, { retentionDays: 30, now })).toBe(0);
   });
 });

@@ -126,6 +126,22 @@ export const requestSamples = sqliteTable(
   ],
 );
 
+/**
+ * Rows request_samples holds per (window, model, version), kept by the same batch that inserts and
+ * evicts, so the reservoir finds the rows to evict from the top of its index (reading about as many
+ * entries as it deletes) instead of walking the window up to the cap on every write.
+ */
+export const sampleWindowCounts = sqliteTable(
+  "sample_window_counts",
+  {
+    window: text("window").notNull(),
+    modelName: text("model_name").notNull(),
+    version: integer("version").notNull(),
+    rows: integer("rows").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.window, t.modelName, t.version] })],
+);
+
 export type ModelRow = typeof models.$inferSelect;
 export type ModelVersionRow = typeof modelVersions.$inferSelect;
 export type AliasRow = typeof aliases.$inferSelect;

@@ -3,17 +3,22 @@
  * isolate's counters of what happened to sampled rows.
  *
  * The cap must hold across isolates, which share nothing but D1. Every row carries a uniform random
- * key, and each write's batch ends with a DELETE of the rows that rank beyond the cap by key in
- * that (window, model, version). What remains is always the cap smallest keys of every row written
- * in the window: a uniform sample of them (bottom-k sampling), whichever isolate wrote what and in
+ * key, and each write's batch ends by deleting the rows that rank beyond the cap by key in that
+ * (window, model, version). What remains is always the cap smallest keys of every row written in
+ * the window: a uniform sample of them (bottom-k sampling), whichever isolate wrote what and in
  * which order, so an early burst cannot fill the window and shut the rest of the hour out. A hard
  * cap (`INSERT … WHERE count < cap`) would keep only the first rows of the hour.
  *
- * D1 cost per sampled request: one batch (one round trip), k row inserts (k ≤
- * SAMPLE_MAX_ROWS_PER_REQUEST, each also writing two index entries), and one DELETE that reads the
- * window's index entries in key order up to the cap plus k, and deletes at most k rows once the
- * window is full. So rows read grow with the cap (up to SAMPLE_WINDOW_CAP + k per sampled request),
- * rows written stay ≤ 2k. The batch is one D1 transaction: inserts and eviction apply together.
+ * sample_window_counts holds each window's row count, kept in the same batch, so the eviction takes
+ * the (count − cap) largest keys from the top of the index instead of walking the window up to the
+ * cap (up to 10,000 index entries read per write, and D1 runs one query at a time per database).
+ * Only writeSamples and pruneSamples may delete samples, or the counts go stale.
+ *
+ * D1 cost of one sampled request with k rows (k ≤ SAMPLE_MAX_ROWS_PER_REQUEST), one batch = one
+ * round trip and one transaction:
+ *  - rows written: 3k for the inserts (row + 2 index entries) + 1 count upsert; once the window
+ *    is full, also ≤ 3k for the evicted rows and 1 for the count trim: at most 6k + 2;
+ *  - rows read: a few count lookups, plus about k index entries once the window is full.
  */
 import type { Db } from "../registry/registry";
 
@@ -61,9 +66,16 @@ const INSERT_SQL = `INSERT INTO request_samples
   (model_name, version, arm, request_id, row_index, features, probability, prediction, risk_tier, latency_ms, created_at, "window", sample_key)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
+const COUNT_SQL = `INSERT INTO sample_window_counts ("window", model_name, version, rows) VALUES (?1, ?2, ?3, ?4)
+  ON CONFLICT ("window", model_name, version) DO UPDATE SET rows = rows + excluded.rows`;
+
+// max(0, …): a negative LIMIT means no limit in SQLite.
 const EVICT_SQL = `DELETE FROM request_samples WHERE id IN (
   SELECT id FROM request_samples WHERE "window" = ?1 AND model_name = ?2 AND version = ?3
-  ORDER BY sample_key LIMIT -1 OFFSET ?4)`;
+  ORDER BY sample_key DESC
+  LIMIT max(0, coalesce((SELECT rows FROM sample_window_counts WHERE "window" = ?1 AND model_name = ?2 AND version = ?3), 0) - ?4))`;
+
+const TRIM_SQL = `UPDATE sample_window_counts SET rows = ?4 WHERE "window" = ?1 AND model_name = ?2 AND version = ?3 AND rows > ?4`;
 
 /**
  * Writes the records in one D1 batch and trims each window they touch back to `windowCap` rows.
@@ -77,29 +89,45 @@ export async function writeSamples(db: Db, records: readonly SampleRecord[], opt
       .prepare(INSERT_SQL)
       .bind(r.modelName, r.version, r.arm, r.requestId, r.rowIndex, r.features, r.probability, r.prediction ? 1 : 0, r.riskTier, r.latencyMs, r.createdAt, r.window, r.sampleKey),
   );
-  const groups = new Map<string, SampleRecord>();
-  for (const r of records) groups.set(JSON.stringify([r.window, r.modelName, r.version]), r);
-  const evictions = [...groups.values()].map((r) => d1.prepare(EVICT_SQL).bind(r.window, r.modelName, r.version, options.windowCap));
+  const groups = new Map<string, { first: SampleRecord; rows: number }>();
+  for (const r of records) {
+    const key = JSON.stringify([r.window, r.modelName, r.version]);
+    const group = groups.get(key) ?? { first: r, rows: 0 };
+    group.rows++;
+    groups.set(key, group);
+  }
+  const upkeep: D1PreparedStatement[] = [];
+  const evictionAt: number[] = [];
+  for (const { first: r, rows } of groups.values()) {
+    upkeep.push(d1.prepare(COUNT_SQL).bind(r.window, r.modelName, r.version, rows));
+    evictionAt.push(inserts.length + upkeep.length);
+    upkeep.push(d1.prepare(EVICT_SQL).bind(r.window, r.modelName, r.version, options.windowCap));
+    upkeep.push(d1.prepare(TRIM_SQL).bind(r.window, r.modelName, r.version, options.windowCap));
+  }
   let results: D1Result[];
   try {
-    results = await d1.batch([...inserts, ...evictions]);
+    results = await d1.batch([...inserts, ...upkeep]);
   } catch (error) {
     stats.failed += records.length;
     throw error;
   }
-  const evicted = results.slice(inserts.length).reduce((sum, r) => sum + (r.meta.changes ?? 0), 0);
+  const evicted = evictionAt.reduce((sum, i) => sum + (results[i]!.meta.changes ?? 0), 0);
   stats.written += records.length;
   stats.dropped += evicted;
   return { written: records.length, evicted };
 }
 
-/** Deletes samples older than the retention; returns how many. Idempotent, so a cron retry is harmless. */
+/**
+ * Deletes the samples of every window that ended before the retention cutoff (now − retentionDays),
+ * with their counts; returns how many samples. Whole windows go, so the counts stay exact: a row
+ * may outlive the cutoff by up to an hour. Idempotent, so a cron retry is harmless.
+ */
 export async function pruneSamples(db: Db, options: { retentionDays: number; now: number }): Promise<number> {
-  const cutoff = options.now - options.retentionDays * DAY_MS;
-  // The window bound lets the range use the (window, …) index; created_at makes the cut exact.
-  const result = await db.$client
-    .prepare(`DELETE FROM request_samples WHERE "window" <= ?1 AND created_at < ?2`)
-    .bind(sampleWindow(cutoff), new Date(cutoff).toISOString())
-    .run();
-  return result.meta.changes ?? 0;
+  const firstKept = sampleWindow(options.now - options.retentionDays * DAY_MS);
+  const d1 = db.$client;
+  const [samples] = await d1.batch([
+    d1.prepare(`DELETE FROM request_samples WHERE "window" < ?1`).bind(firstKept),
+    d1.prepare(`DELETE FROM sample_window_counts WHERE "window" < ?1`).bind(firstKept),
+  ]);
+  return samples!.meta.changes ?? 0;
 }
