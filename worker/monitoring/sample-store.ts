@@ -15,10 +15,11 @@
  * Only writeSamples and pruneSamples may delete samples, or the counts go stale.
  *
  * D1 cost of one sampled request with k rows (k ≤ SAMPLE_MAX_ROWS_PER_REQUEST), one batch = one
- * round trip and one transaction:
- *  - rows written: 3k for the inserts (row + 2 index entries) + 1 count upsert; once the window
- *    is full, also ≤ 3k for the evicted rows and 1 for the count trim: at most 6k + 2;
- *  - rows read: a few count lookups, plus about k index entries once the window is full.
+ * round trip and one transaction: 3 rows written per insert (the row and its 2 index entries), 1-2
+ * for the count upsert, and once the window is full k deletes and 1 count trim; rows read are a few
+ * count lookups plus a few entries per evicted row once full. Measured in workerd's D1
+ * (meta.rows_read / rows_written) with k = 10: 3-4 read and 31-32 written under the cap, 43 read
+ * and 42 written with a full 10,000-row window.
  */
 import type { Db } from "../registry/registry";
 
