@@ -70,6 +70,14 @@ describe("sampling rate (decided per request)", () => {
     expect(row.sample_key).toBeLessThan(1);
   });
 
+  it("stores the feature values the model saw: manifest features only, categories normalised", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const sent = { ...VALID_ROW, contract_type: "  Month-to-month ", customer_id: "c-42" };
+    expect((await send(ALWAYS, `/models/${manifest.name}/predict`, sent)).status).toBe(200);
+    const rows = await samplesOf(manifest.name);
+    expect(rows.map((r) => JSON.parse(r.features))).toEqual([VALID_ROW]);
+  });
+
   it("every prediction route samples, with the arm the request asked for", async () => {
     const { manifest } = await registerFixture("logistic", { aliases: ["production", "canary"] });
     const name = manifest.name;

@@ -3,6 +3,7 @@
  * rows go to request_samples, and write them after the response (`waitUntil`). Sampling never
  * delays a response and never fails one: a D1 error is counted (samplingStats) and logged.
  */
+import { normalizeCategory } from "../contract/category-value";
 import type { Manifest } from "../contract/manifest";
 import type { PredictResult } from "../predict/predict-rows";
 import type { VersionRef } from "../registry/version-ref";
@@ -89,10 +90,18 @@ function buildRecords(input: PredictionToSample, settings: Settings, now: number
   }));
 }
 
-/** Only the manifest's features, so stray client fields never land in D1; absent ones as null. */
+/**
+ * The values the model saw: only the manifest's features (stray client fields never land in D1),
+ * categories normalised by the serving rule so drift counts " One year" as "One year", absent as null.
+ */
 function featuresOf(manifest: Manifest, row: unknown): Record<string, unknown> {
   const values = row as Record<string, unknown>;
-  return Object.fromEntries(manifest.features.map((f) => [f.name, Object.hasOwn(values, f.name) ? values[f.name] : null]));
+  return Object.fromEntries(
+    manifest.features.map((f) => {
+      const value = Object.hasOwn(values, f.name) ? values[f.name] : null;
+      return [f.name, typeof value === "string" ? normalizeCategory(value) : value];
+    }),
+  );
 }
 
 /** Up to `max` distinct row indices out of `n`, uniformly (partial Fisher–Yates), ascending. */
