@@ -5,9 +5,8 @@
  * HTTP. Error paths name their cause and leave the registry as it was. The command functions run
  * in-process; the CLI binary is spawned where exit codes are the point.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -26,7 +25,8 @@ import type { GateEvidence } from "../../trainer/gate/run-release-gate";
 import { runTraining } from "../../trainer/pipeline/train-run";
 import { applyLocalMigrations, withLocalBindings } from "../../scripts/lib/local-registry";
 import { aliasHistoryFor, openDb } from "../../worker/registry/registry";
-import { OFFLINE_ENV, PROJECT_ROOT } from "../../scripts/lib/offline-env";
+import { PROJECT_ROOT } from "../../scripts/lib/offline-env";
+import { freePort, startWranglerDev, type WranglerDev } from "./wrangler-dev-server";
 
 const TOKEN = "release-cli-test-token-0123456789";
 /** The chain test owns NAME from an empty registry; the failure tests use OTHER. */
@@ -34,22 +34,11 @@ const NAME = "churn-release";
 const OTHER = "churn-release-errors";
 
 let dir: string;
-let server: ChildProcess | undefined;
+let server: WranglerDev | undefined;
 let base: string;
-let log = "";
 /** Per model name, a weak and a stronger model: same data and split settings, so the same validation rows. */
 type Run = { dir: string; config: string };
 const runs: Record<"weak" | "strong" | "otherWeak" | "otherStrong", Run> = {} as never;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 function configFor(name: string, model: Record<string, unknown>) {
   return {
@@ -109,38 +98,12 @@ beforeAll(async () => {
   runs.otherWeak = await train("other-weak", OTHER, WEAK);
   runs.otherStrong = await train("other-strong", OTHER, STRONG);
   applyLocalMigrations(join(dir, "state"));
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(
-    "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", join(dir, "state"), "--var", `ADMIN_TOKEN:${TOKEN}`, "--var", `DEFAULT_MODEL:${NAME}`, "--show-interactive-dev-session=false"],
-    { cwd: PROJECT_ROOT, env: { ...process.env, ...OFFLINE_ENV }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  server.stdout?.on("data", (d) => (log += d));
-  server.stderr?.on("data", (d) => (log += d));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`wrangler dev did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  server = await startWranglerDev(join(dir, "state"), { ADMIN_TOKEN: TOKEN, DEFAULT_MODEL: NAME });
+  base = server.base;
 }, 180_000);
 
 afterAll(async () => {
-  if (server?.pid) {
-    for (const signal of ["SIGTERM", "SIGKILL"] as const) {
-      try {
-        process.kill(-server.pid, signal);
-      } catch {
-        // already gone
-      }
-      if (signal === "SIGTERM") await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+  await server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -3,33 +3,20 @@
  * (migrations applied, a model trained by the real trainer published through the worker's own
  * publishVersion() with the Node ORT), then plain HTTP over loopback, as a client would call it.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishVersion } from "../../worker/registry/publish-version";
 import type { Manifest } from "../../worker/contract/manifest";
 import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "../../scripts/lib/local-registry";
-import { OFFLINE_ENV } from "../../scripts/lib/offline-env";
 import { trainFixtureModel } from "../fixtures/trained-model";
+import { startWranglerDev, type WranglerDev } from "./wrangler-dev-server";
 
 let dir: string;
-let server: ChildProcess | undefined;
+let server: WranglerDev | undefined;
 let base: string;
 let manifest: Manifest;
-let log = "";
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-    srv.on("error", reject);
-  });
-}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "e2e-wrangler-"));
@@ -40,41 +27,12 @@ beforeAll(async () => {
     (env) => publishVersion(localPublishTarget(env), { manifest, onnx: trained.onnx, createdBy: "e2e", aliases: ["production"] }),
     dir,
   );
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  server = spawn(
-    "npx",
-    ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", dir, "--var", `DEFAULT_MODEL:${manifest.name}`, "--show-interactive-dev-session=false"],
-    { env: { ...process.env, ...OFFLINE_ENV }, detached: true, stdio: ["ignore", "pipe", "pipe"] },
-  );
-  server.stdout?.on("data", (d) => (log += d));
-  server.stderr?.on("data", (d) => (log += d));
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > deadline || server.exitCode !== null) throw new Error(`wrangler dev did not start:\n${log}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  server = await startWranglerDev(dir, { DEFAULT_MODEL: manifest.name });
+  base = server.base;
 }, 180_000);
 
 afterAll(async () => {
-  if (server?.pid) {
-    try {
-      process.kill(-server.pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
-    await new Promise((r) => setTimeout(r, 500));
-    try {
-      process.kill(-server.pid, "SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
+  await server?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
