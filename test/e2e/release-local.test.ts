@@ -1,0 +1,83 @@
+/**
+ * `npm run release:local` end to end, as a user runs it: a fresh training run in a temp artifacts
+ * dir, then gate, publish, smoke, promote and smoke against real `wrangler dev` processes. And the
+ * smoke command's failure when nothing listens: exit 1 naming the step and the refused connection.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PROJECT_ROOT } from "../../scripts/lib/offline-env";
+import { runSmoke, SmokeFailure } from "../../scripts/lib/smoke-checks";
+import { freePort } from "./wrangler-dev-server";
+
+const execFileAsync = promisify(execFile);
+
+async function npmRun(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync("npm", ["run", "--silent", ...args], { cwd: PROJECT_ROOT, maxBuffer: 16 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "e2e-release-local-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("npm run release:local", () => {
+  it("trains, gates, publishes to staging, smokes, promotes production with evidence and smokes again", async () => {
+    const artifacts = join(dir, "artifacts");
+    const result = await npmRun(["release:local", "--", "--artifacts-dir", artifacts]);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const out = result.stdout;
+    expect([...out.matchAll(/^== \d+\. (.+)$/gm)].map((m) => m[1])).toEqual([
+      "train",
+      "deploy staging: migrations on a fresh local state, wrangler dev with DEFAULT_ALIAS=staging",
+      "gate against what production serves",
+      "publish to staging",
+      "smoke staging",
+      "deploy production: the same state served with the default alias (production)",
+      "promote production with the gate's evidence",
+      "smoke production",
+    ]);
+    expect(out).toMatch(/gate PASSED: churn-classifier run /);
+    expect(out).toMatch(/production: none yet \(first model/);
+    const published = JSON.parse(out.slice(out.indexOf("{\n"), out.indexOf("\n}\n") + 2)) as { name: string; version: number; aliases: unknown[] };
+    expect(published).toMatchObject({ name: "churn-classifier", version: 1, aliases: [{ alias: "staging", from: null, to: 1 }] });
+    expect(out).toMatch(/✓ ready: churn-classifier version 1 at alias staging/);
+    expect(out).toMatch(/churn-classifier: production -> version 1 \(new alias\)/);
+    expect(out).toMatch(/✓ ready: churn-classifier version 1 at alias production/);
+    expect(out.match(/^smoke passed: /gm)).toHaveLength(2);
+    expect(out).toMatch(/release:local passed: churn-classifier version 1 staged and promoted/);
+    // The run went to the given artifacts dir, and its gate evidence stayed in the temp copy.
+    const runId = (await readFile(join(artifacts, "LATEST"), "utf8")).trim();
+    expect(existsSync(join(artifacts, runId, "model.onnx"))).toBe(true);
+    expect(existsSync(join(artifacts, runId, "gate.json"))).toBe(false);
+  }, 180_000);
+});
+
+describe("smoke", () => {
+  it("names the failed step and the refused connection when nothing listens", async () => {
+    const base = `http://127.0.0.1:${await freePort()}`;
+    await expect(runSmoke(base)).rejects.toThrow(new SmokeFailure("health", `${base}/health unreachable (ECONNREFUSED)`));
+    const cli = await npmRun(["smoke", "--", "--url", base]);
+    expect(cli.code).toBe(1);
+    expect(cli.stderr).toContain(`✗ smoke health failed: ${base}/health unreachable (ECONNREFUSED)`);
+  });
+
+  it("refuses a --expect-version that is not a version as a usage error", async () => {
+    const cli = await npmRun(["smoke", "--", "--url", "http://127.0.0.1:9", "--expect-version", "latest"]);
+    expect(cli.code).toBe(2);
+    expect(cli.stderr).toContain('--expect-version must be a positive integer, got "latest"');
+  });
+});

@@ -1,0 +1,153 @@
+/**
+ * The GitHub workflows, checked offline: each passes @action-validator/cli (the schema GitHub
+ * applies), a broken one is rejected by the same call, every `npm run <script>` they use exists,
+ * secrets appear only as `${{ secrets.NAME }}`, and the release chain runs in the documented order
+ * with production behind its environment.
+ */
+import { execFile } from "node:child_process";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { OFFLINE_ENV, PROJECT_ROOT } from "../../scripts/lib/offline-env";
+
+const execFileAsync = promisify(execFile);
+const WORKFLOWS = join(PROJECT_ROOT, ".github", "workflows");
+const VALIDATOR = join(PROJECT_ROOT, "node_modules", ".bin", "action-validator");
+
+async function validate(file: string): Promise<{ code: number; output: string }> {
+  try {
+    const { stdout, stderr } = await execFileAsync(VALIDATOR, [file], { cwd: PROJECT_ROOT });
+    return { code: 0, output: stdout + stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, output: e.stdout + e.stderr };
+  }
+}
+
+interface Step {
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+}
+interface Job {
+  needs?: string | string[];
+  uses?: string;
+  environment?: string | { name: string };
+  env?: Record<string, string>;
+  outputs?: Record<string, string>;
+  steps?: Step[];
+}
+interface Workflow {
+  on: Record<string, unknown>;
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+
+let files: string[];
+const texts = new Map<string, string>();
+const workflows = new Map<string, Workflow>();
+
+beforeAll(async () => {
+  files = (await readdir(WORKFLOWS)).filter((f) => /\.ya?ml$/.test(f)).sort();
+  for (const f of files) {
+    const text = await readFile(join(WORKFLOWS, f), "utf8");
+    texts.set(f, text);
+    workflows.set(f, parse(text) as Workflow);
+  }
+});
+
+describe("workflow files", () => {
+  it("are the pull-request and release workflows", () => {
+    expect(files).toEqual(["pr.yml", "release.yml"]);
+  });
+
+  it("each passes action-validator", async () => {
+    for (const f of files) {
+      const result = await validate(join(WORKFLOWS, f));
+      expect(result.code, `${f}: ${result.output}`).toBe(0);
+    }
+  });
+
+  describe("action-validator rejects a broken workflow", () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), "workflows-"));
+    });
+    afterAll(async () => {
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it("a step with both uses and run, and a job without runs-on", async () => {
+      const broken = join(dir, "broken.yml");
+      await writeFile(broken, "on: push\njobs:\n  build:\n    steps:\n      - uses: actions/checkout@v4\n        run: echo both\n");
+      const result = await validate(broken);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toMatch(/"path": "\/jobs\/build/);
+    });
+
+    it("the release workflow with its first job's needs misspelled as a key", async () => {
+      const text = texts.get("release.yml")!.replace("  train:\n    needs: test\n", "  train:\n    need: test\n");
+      expect(text).not.toBe(texts.get("release.yml"));
+      const broken = join(dir, "release.yml");
+      await writeFile(broken, text);
+      const result = await validate(broken);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toMatch(/Additional property 'need' is not allowed/);
+    });
+  });
+
+  it("every `npm run <script>` (and `npm test`) they use exists in package.json", async () => {
+    const scripts = (JSON.parse(await readFile(join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    const used = new Set<string>();
+    for (const wf of workflows.values())
+      for (const job of Object.values(wf.jobs))
+        for (const step of job.steps ?? []) for (const m of (step.run ?? "").matchAll(/npm (?:run (?:--silent )?([\w:.-]+)|(test)\b)/g)) used.add((m[1] ?? m[2])!);
+    expect([...used].sort()).toEqual(["data", "gate", "promote", "publish", "smoke", "test", "train", "typecheck"]);
+    expect([...used].filter((s) => !(s in scripts))).toEqual([]);
+  });
+
+  it("set the offline wrangler environment exactly as .env does", () => {
+    for (const [f, wf] of workflows) {
+      const env = Object.fromEntries(Object.entries(wf.env ?? {}).filter(([k]) => k in OFFLINE_ENV));
+      expect(env, f).toEqual(OFFLINE_ENV);
+    }
+  });
+
+  it("refer to secrets by name only", () => {
+    const sensitive = /TOKEN|ACCOUNT_ID/;
+    for (const [f, wf] of workflows)
+      for (const [name, job] of Object.entries(wf.jobs))
+        for (const [key, value] of Object.entries(job.env ?? {}))
+          if (sensitive.test(key)) expect(value, `${f} ${name} env.${key}`).toMatch(/^\$\{\{ secrets\.[A-Z_]+ \}\}$/);
+    for (const [f, text] of texts) expect(text, f).not.toMatch(/--token|Bearer /);
+  });
+});
+
+describe("release.yml", () => {
+  const release = () => workflows.get("release.yml")!;
+  const needs = (job: Job) => (job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs]);
+
+  it("runs on pushes to main, the pull-request checks first", () => {
+    expect(release().on).toEqual({ push: { branches: ["main"] } });
+    expect(release().jobs.test!.uses).toBe("./.github/workflows/pr.yml");
+    expect(workflows.get("pr.yml")!.on).toHaveProperty("workflow_call");
+  });
+
+  it("chains test, train, gate, deploy staging, publish, smoke, promote production, smoke", () => {
+    const order = ["test", "train", "gate", "deploy-staging", "publish", "smoke-staging", "promote-production", "smoke-production"];
+    expect(Object.keys(release().jobs)).toEqual(order);
+    // Each job waits for the one before it (and may need earlier ones for their outputs).
+    order.slice(1).forEach((job, i) => expect(needs(release().jobs[job]!), job).toContain(order[i]));
+  });
+
+  it("promotes only in the production environment, with the published version and the gate's evidence", () => {
+    const promote = release().jobs["promote-production"]!;
+    expect(promote.environment).toBe("production");
+    const run = promote.steps!.map((s) => s.run ?? "").join("\n");
+    expect(run).toMatch(/npm run promote -- "\$MODEL_NAME" "\$\{\{ needs\.publish\.outputs\.version \}\}" .*--evidence-file "\$RUN_DIR\/gate\.json" --registry "\$\{\{ vars\.PRODUCTION_URL \}\}"/);
+    expect(release().jobs.publish!.outputs).toEqual({ version: "${{ steps.publish.outputs.version }}" });
+  });
+});
