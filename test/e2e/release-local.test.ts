@@ -5,7 +5,7 @@
  */
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -63,6 +63,26 @@ describe("npm run release:local", () => {
     const runId = (await readFile(join(artifacts, "LATEST"), "utf8")).trim();
     expect(existsSync(join(artifacts, runId, "model.onnx"))).toBe(true);
     expect(existsSync(join(artifacts, runId, "gate.json"))).toBe(false);
+  }, 180_000);
+
+  it("stops at a failed gate with exit 3 before publishing, and leaves no wrangler dev or state behind", async () => {
+    // The project's config with a minimum no model reaches, and fewer trees so training is quick.
+    const text = (await readFile(join(PROJECT_ROOT, "config.yaml"), "utf8"))
+      .replace("min_roc_auc: 0.75", "min_roc_auc: 0.99")
+      .replace("n_estimators: 200", "n_estimators: 20")
+      .replace("train_path: data/churn_train.csv", `train_path: ${join(PROJECT_ROOT, "data", "churn_train.csv")}`);
+    for (const edit of ["min_roc_auc: 0.99", "n_estimators: 20\n", `train_path: ${PROJECT_ROOT}`]) expect(text).toContain(edit);
+    const config = join(dir, "strict.yaml");
+    await writeFile(config, text);
+    const result = await npmRun(["release:local", "--", "--config", config, "--artifacts-dir", join(dir, "strict-artifacts")]);
+    expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(3);
+    expect(result.stdout).toMatch(/gate FAILED: churn-classifier run [\s\S]*min_roc_auc: 0\.\d{4} >= 0\.9900 FAIL/);
+    expect(result.stderr).toContain("release:local failed at step 3: the gate failed: not releasing");
+    expect(result.stdout).not.toMatch(/^== 4\.|npm run publish/m);
+    const base = /^staging at (http:\/\/127\.0\.0\.1:\d+) \(state (.+)\)$/m.exec(result.stdout);
+    expect(base).not.toBeNull();
+    await expect(fetch(`${base![1]}/health`)).rejects.toThrow();
+    expect(existsSync(base![2]!)).toBe(false);
   }, 180_000);
 });
 
