@@ -16,7 +16,7 @@ import { basename, join } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { GATE_FAILED_EXIT_CODE } from "../trainer/commands/gate";
 import { loadConfig } from "../trainer/config";
-import { startWranglerDev, type WranglerDev } from "../test/e2e/wrangler-dev-server";
+import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
 import { applyLocalMigrations } from "./lib/local-registry";
 import { PROJECT_ROOT } from "./lib/offline-env";
 import { ensureTrainingData, latestRun, startPaths } from "./lib/start-plan";

@@ -26,7 +26,7 @@ import { runTraining } from "../../trainer/pipeline/train-run";
 import { applyLocalMigrations, withLocalBindings } from "../../scripts/lib/local-registry";
 import { aliasHistoryFor, openDb } from "../../worker/registry/registry";
 import { PROJECT_ROOT } from "../../scripts/lib/offline-env";
-import { freePort, startWranglerDev, type WranglerDev } from "./wrangler-dev-server";
+import { freePort, startWranglerDev, type WranglerDev } from "../../scripts/lib/wrangler-dev-server";
 
 const TOKEN = "release-cli-test-token-0123456789";
 /** The chain test owns NAME from an empty registry; the failure tests use OTHER. */

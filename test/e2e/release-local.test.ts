@@ -12,7 +12,7 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../scripts/lib/offline-env";
 import { runSmoke, SmokeFailure } from "../../scripts/lib/smoke-checks";
-import { freePort } from "./wrangler-dev-server";
+import { freePort } from "../../scripts/lib/wrangler-dev-server";
 
 const execFileAsync = promisify(execFile);
 

@@ -11,7 +11,7 @@ import { publishVersion } from "../../worker/registry/publish-version";
 import type { Manifest } from "../../worker/contract/manifest";
 import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "../../scripts/lib/local-registry";
 import { trainFixtureModel } from "../fixtures/trained-model";
-import { startWranglerDev, type WranglerDev } from "./wrangler-dev-server";
+import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wrangler-dev-server";
 
 let dir: string;
 let server: WranglerDev | undefined;
