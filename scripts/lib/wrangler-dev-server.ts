@@ -1,7 +1,7 @@
 /**
- * A real `wrangler dev` for end-to-end tests and `npm run release:local`: on a free loopback port, over a given --persist-to
- * state, in its own process group so stopping it also stops workerd (killing only npx would leave
- * workerd holding the port).
+ * A real `wrangler dev` for end-to-end tests and `npm run release:local`: on a free loopback port,
+ * over a given --persist-to state, in its own process group so stopping it also stops workerd
+ * (killing only npx would leave workerd holding the port).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
