@@ -71,11 +71,13 @@ describe("status gates", () => {
 });
 
 describe("a stored manifest that no longer parses", () => {
+  /** Rewrites a version's stored manifest column with an SQL expression over `manifest`. */
+  const rewriteManifest = (name: string, version: number, expression: string) =>
+    env.DB.prepare(`UPDATE model_versions SET manifest = ${expression} WHERE model_name = ?1 AND version = ?2`).bind(name, version).run();
+
   it("is 503 MODEL_UNAVAILABLE naming the version and the first problems, not a 422", async () => {
     const { manifest, version } = await registerFixture("forest");
-    await env.DB.prepare("UPDATE model_versions SET manifest = json_remove(manifest, '$.features', '$.output.threshold') WHERE model_name = ?1 AND version = ?2")
-      .bind(manifest.name, version)
-      .run();
+    await rewriteManifest(manifest.name, version, "json_remove(manifest, '$.features', '$.output.threshold')");
     const res = await postJson(`/models/${manifest.name}/predict`, VALID_ROW);
     expect(res.status).toBe(503);
     const body = (await res.json()) as Envelope;
@@ -88,9 +90,7 @@ describe("a stored manifest that no longer parses", () => {
   it("is 503 for that version alone when the column is not JSON at all, and the registry still reads", async () => {
     const { manifest, version } = await registerFixture("forest");
     const other = await registerFixture("logistic");
-    await env.DB.prepare("UPDATE model_versions SET manifest = '{\"features\": [' WHERE model_name = ?1 AND version = ?2")
-      .bind(manifest.name, version)
-      .run();
+    await rewriteManifest(manifest.name, version, `'{"features": ['`);
     const res = await postJson(`/models/${manifest.name}/predict`, VALID_ROW);
     expect(res.status).toBe(503);
     const body = (await res.json()) as Envelope;
