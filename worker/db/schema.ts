@@ -1,7 +1,6 @@
 /**
  * The registry's tables (drizzle, SQLite/D1). `drizzle-kit generate` turns this file into the SQL
  * under migrations/; migrations are read before they land and never edited afterwards.
- * Monitoring tables (request samples, drift reports, feedback) are added by their own migrations.
  */
 import { sql } from "drizzle-orm";
 import { foreignKey, index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
@@ -142,8 +141,130 @@ export const sampleWindowCounts = sqliteTable(
   (t) => [primaryKey({ columns: [t.window, t.modelName, t.version] })],
 );
 
+/**
+ * How a model's serving traffic splits. The versions are the model's `canary` and `shadow` aliases
+ * (so every change is in alias_history and an alias in use blocks archiving); this row holds the
+ * rest. Canary: `canary_percent` of requests that resolve to the serving alias go to the canary
+ * version, sticky by a hash of `entity_field` (or the x-entity-id header) when the row names one.
+ * Shadow: the shadow version also scores requests after the response, and `shadow_sample_rate` of
+ * them store their paired outputs in shadow_pairs.
+ */
+export const trafficPolicies = sqliteTable("traffic_policies", {
+  modelName: text("model_name")
+    .primaryKey()
+    .references(() => models.name),
+  canaryPercent: real("canary_percent").notNull().default(0),
+  shadowSampleRate: real("shadow_sample_rate").notNull().default(0),
+  /** Request field whose value keeps an entity on one arm (e.g. customer_id); null: x-entity-id header only. */
+  entityField: text("entity_field"),
+  updatedAt: text("updated_at").notNull().default(now),
+  updatedBy: text("updated_by").notNull(),
+  reason: text("reason").notNull().default(""),
+});
+
+/**
+ * Shadow scoring's paired outputs: the version that answered and the shadow version, on the same
+ * row. Bounded by the policy's sample rate and the cron's retention, like request_samples.
+ */
+export const shadowPairs = sqliteTable(
+  "shadow_pairs",
+  {
+    id: integer("id").primaryKey(),
+    modelName: text("model_name").notNull(),
+    requestId: text("request_id").notNull(),
+    rowIndex: integer("row_index").notNull(),
+    primaryVersion: integer("primary_version").notNull(),
+    shadowVersion: integer("shadow_version").notNull(),
+    primaryProbability: real("primary_probability").notNull(),
+    shadowProbability: real("shadow_probability").notNull(),
+    primaryPrediction: integer("primary_prediction", { mode: "boolean" }).notNull(),
+    shadowPrediction: integer("shadow_prediction", { mode: "boolean" }).notNull(),
+    /** Both versions reached the same decision (each by its own manifest's threshold). */
+    agree: integer("agree", { mode: "boolean" }).notNull(),
+    createdAt: text("created_at").notNull(),
+  },
+  (t) => [
+    index("shadow_pairs_model_shadow_created").on(t.modelName, t.shadowVersion, t.createdAt),
+    index("shadow_pairs_created").on(t.createdAt),
+  ],
+);
+
+/**
+ * One drift report per (model version, window), upserted so a cron retry rewrites the same row.
+ * `report` is the full JSON (per-feature test, statistic, p-value, PSI, sizes, flag; predictions;
+ * realized metrics); `status` repeats its overall verdict for listing without parsing.
+ */
+export const driftReports = sqliteTable(
+  "drift_reports",
+  {
+    modelName: text("model_name").notNull(),
+    version: integer("version").notNull(),
+    /** Window bounds, ISO 8601 UTC, start inclusive and end exclusive. */
+    windowStart: text("window_start").notNull(),
+    windowEnd: text("window_end").notNull(),
+    /** ok | drift | insufficient_data | no_samples | no_reference */
+    status: text("status").notNull(),
+    report: text("report").notNull(),
+    /** JSON: the alert's delivery (attempts, last status or error), null when none was due. */
+    alert: text("alert"),
+    createdAt: text("created_at").notNull().default(now),
+    updatedAt: text("updated_at").notNull().default(now),
+  },
+  (t) => [
+    primaryKey({ columns: [t.modelName, t.version, t.windowStart] }),
+    index("drift_reports_model_window").on(t.modelName, t.windowStart),
+  ],
+);
+
+/**
+ * Prometheus counters and histogram buckets, summed across isolates: each isolate buffers its
+ * increments and upserts them into the current UTC minute's rows. A scrape sums every minute.
+ * `labels` is the series' canonical label set (sorted `k="v"` pairs, as in the exposition format).
+ */
+export const metricBuckets = sqliteTable(
+  "metric_buckets",
+  {
+    minute: text("minute").notNull(),
+    name: text("name").notNull(),
+    labels: text("labels").notNull(),
+    value: real("value").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.minute, t.name, t.labels] })],
+);
+
+/**
+ * Ground truth: a label joined to the prediction it judges, either through a sampled row
+ * (request_samples) or through the signed prediction token the response carried.
+ */
+export const predictionLabels = sqliteTable(
+  "prediction_labels",
+  {
+    requestId: text("request_id").notNull(),
+    rowIndex: integer("row_index").notNull(),
+    modelName: text("model_name").notNull(),
+    version: integer("version").notNull(),
+    label: integer("label").notNull(),
+    /** The positive-class probability the version gave (float32 from the graph). */
+    probability: real("probability").notNull(),
+    predictedAt: text("predicted_at").notNull(),
+    observedAt: text("observed_at"),
+    receivedAt: text("received_at").notNull().default(now),
+    /** How the prediction was found: "sample" or "token". */
+    joinedBy: text("joined_by").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.requestId, t.rowIndex] }),
+    index("prediction_labels_model_version_predicted").on(t.modelName, t.version, t.predictedAt),
+  ],
+);
+
 export type ModelRow = typeof models.$inferSelect;
 export type ModelVersionRow = typeof modelVersions.$inferSelect;
 export type AliasRow = typeof aliases.$inferSelect;
 export type AliasHistoryRow = typeof aliasHistory.$inferSelect;
 export type RequestSampleRow = typeof requestSamples.$inferSelect;
+export type TrafficPolicyRow = typeof trafficPolicies.$inferSelect;
+export type ShadowPairRow = typeof shadowPairs.$inferSelect;
+export type DriftReportRow = typeof driftReports.$inferSelect;
+export type MetricBucketRow = typeof metricBuckets.$inferSelect;
+export type PredictionLabelRow = typeof predictionLabels.$inferSelect;

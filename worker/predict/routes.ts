@@ -12,7 +12,7 @@ import { readJsonBody } from "../http/json-body";
 import { type FieldPath, predictRows } from "./predict-rows";
 import { labelled, setPredictionHeaders } from "./response";
 import { versionRef } from "../registry/version-ref";
-import { recordSample } from "../monitoring/sample-requests";
+import { armOf, recordSample } from "../monitoring/sample-requests";
 
 export const predictRoutes = new Hono<AppEnv>();
 
@@ -35,6 +35,7 @@ async function handlePredict(c: Context<AppEnv>, name: string, version?: string)
   const startedAt = Date.now();
   const result = await predictRows(services, { name, ref }, rows, { path });
   recordSample(services, { requestId: c.get("requestId"), ref, rows, result, startedAt });
+  c.set("served", { result, arm: armOf(ref, services.settings.defaultAlias), startedAt });
   setPredictionHeaders(c, result);
   const label = result.manifest.output.label;
   const common = { model: result.name, model_version: String(result.version), request_id: c.get("requestId") };

@@ -10,7 +10,7 @@ import { readJsonBody } from "../http/json-body";
 import { type FieldPath, predictRows } from "../predict/predict-rows";
 import { labelled, setPredictionHeaders } from "../predict/response";
 import { versionRef } from "../registry/version-ref";
-import { recordSample } from "../monitoring/sample-requests";
+import { armOf, recordSample } from "../monitoring/sample-requests";
 
 export const mlflowRoutes = new Hono<AppEnv>();
 
@@ -27,6 +27,7 @@ async function invoke(c: Context<AppEnv>, name: string) {
   const startedAt = Date.now();
   const result = await predictRows(services, { name, ref }, rows, { path });
   recordSample(services, { requestId: c.get("requestId"), ref, rows, result, startedAt });
+  c.set("served", { result, arm: armOf(ref, services.settings.defaultAlias), startedAt });
   setPredictionHeaders(c, result);
   const label = result.manifest.output.label;
   return c.json({ predictions: result.predictions.map((p) => labelled(label, p)) });

@@ -10,7 +10,7 @@ import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
 import { compileVersion, getSession } from "../inference/model-cache";
 import { predictRows } from "../predict/predict-rows";
-import { recordSample } from "../monitoring/sample-requests";
+import { armOf, recordSample } from "../monitoring/sample-requests";
 import { setPredictionHeaders } from "../predict/response";
 import { versionRef } from "../registry/version-ref";
 import { resolveVersion } from "../registry/registry";
@@ -83,6 +83,7 @@ async function infer(c: Context<AppEnv>) {
     path: (i, f) => (f ? `inputs[${f}].data[${i}]` : `inputs[*].data[${i}]`),
   });
   recordSample(services, { requestId: c.get("requestId"), ref, rows, result, startedAt });
+  c.set("served", { result, arm: armOf(ref, services.settings.defaultAlias), startedAt });
   setPredictionHeaders(c, result);
   const n = result.predictions.length;
   const label = result.manifest.output.label;
