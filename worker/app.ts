@@ -5,9 +5,14 @@ import { HTTPException } from "hono/http-exception";
 import { z } from "zod";
 import { docsRoutes } from "./docs/routes";
 import { ApiError, errorEnvelope, type FieldIssue } from "./errors";
+import { feedbackRoutes } from "./feedback/routes";
 import { healthRoutes } from "./health/routes";
 import type { AppEnv } from "./http/context";
 import { requestContext } from "./http/request-id";
+import { observeMetrics } from "./metrics/observe";
+import { metricsRoutes } from "./metrics/routes";
+import { dashboardRoutes } from "./monitoring/dashboard";
+import { monitoringRoutes } from "./monitoring/routes";
 import { predictRoutes } from "./predict/routes";
 import { mlflowRoutes } from "./protocols/mlflow";
 import { openInferenceRoutes } from "./protocols/open-inference";
@@ -30,6 +35,8 @@ export function createApp() {
     }),
   );
 
+  app.use("*", observeMetrics);
+
   app.route("/", healthRoutes);
   app.route("/", predictRoutes);
   app.route("/", registryRoutes);
@@ -37,6 +44,10 @@ export function createApp() {
   app.route("/", mlflowRoutes);
   app.route("/", openInferenceRoutes);
   app.route("/", docsRoutes);
+  app.route("/", monitoringRoutes);
+  app.route("/", dashboardRoutes);
+  app.route("/", metricsRoutes);
+  app.route("/", feedbackRoutes);
 
   app.notFound((c) => {
     throw new ApiError("NOT_FOUND", `no route for ${c.req.method} ${c.req.path}`);
