@@ -29,8 +29,8 @@ export function createApp() {
     "*",
     cors({
       origin: "*",
-      allowHeaders: ["content-type", "x-request-id", "authorization", "x-actor"],
-      exposeHeaders: ["x-request-id", "x-model-name", "x-model-version", "x-unknown-categories", "retry-after", "www-authenticate"],
+      allowHeaders: ["content-type", "x-request-id", "authorization", "x-actor", "x-entity-id"],
+      exposeHeaders: ["x-request-id", "x-model-name", "x-model-version", "x-model-arm", "x-unknown-categories", "retry-after", "www-authenticate"],
       maxAge: 86_400,
     }),
   );
