@@ -19,18 +19,18 @@
  * Everything started here (Miniflare instances, the wrangler dev process group, temp dirs) is
  * stopped and removed at the end, on failure and on Ctrl-C.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
-import { unstable_readConfig } from "wrangler";
 import { BENCH_MODEL_DEFAULTS, buildBenchModel } from "./bench/bench-model";
 import { installCleanupHandlers, makeTempDir, runCleanups } from "./bench/cleanup";
 import { HEALTH_FLOOR, type LoadFigures, type Payload, payloads, runLoad, verifyPredict } from "./bench/load";
 import { measureInNode } from "./bench/node-reference";
 import { measureInference, type ProbeResult } from "./bench/probe-timing";
 import { buildBundle } from "./bench/process";
-import { type BenchModel, prepareRegistry, readBenchModel, type RegistryConfig } from "./bench/registry-state";
+import { type BenchModel, prepareRegistry, readBenchModel } from "./bench/registry-state";
+import { packageVersion, readRegistryConfig } from "./bench/wrangler-config";
 import { type BenchReport, checkTargets, formatReport, type PathRun } from "./bench/report";
 import { type RunningServer, startDirect, startWranglerDev } from "./bench/servers";
 
@@ -43,28 +43,6 @@ function positive(name: string, value: string, integer = true): number {
     throw new Error(`--${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
   }
   return n;
-}
-
-function readRegistryConfig(): RegistryConfig {
-  const config = unstable_readConfig({ config: join(ROOT, "wrangler.toml") }, { hideWarnings: true });
-  type D1Entry = { binding: string; database_id?: string; preview_database_id?: string };
-  type R2Entry = { binding: string; bucket_name?: string };
-  const d1 = (config.d1_databases as D1Entry[]).find((d) => d.binding === "DB");
-  const r2 = (config.r2_buckets as R2Entry[]).find((b) => b.binding === "MODELS");
-  const d1DatabaseId = d1?.preview_database_id ?? d1?.database_id;
-  if (!d1DatabaseId || !r2?.bucket_name) throw new Error("wrangler.toml must declare the DB (D1) and MODELS (R2) bindings");
-  const vars = Object.fromEntries(
-    Object.entries(config.vars).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])),
-  );
-  return { d1DatabaseId, r2BucketName: r2.bucket_name, vars };
-}
-
-function packageVersion(name: string): string {
-  try {
-    return (JSON.parse(readFileSync(join(ROOT, "node_modules", name, "package.json"), "utf8")) as { version: string }).version;
-  } catch {
-    return "?";
-  }
 }
 
 async function benchPath(
@@ -150,7 +128,7 @@ const command = defineCommand({
 
     try {
       const model = readBenchModel(modelDir);
-      const config = readRegistryConfig();
+      const config = readRegistryConfig(ROOT);
       const maxRows = Math.max(1000, ...rowCounts);
       const vars = { DEFAULT_MODEL: model.manifest.name, DEFAULT_ALIAS: "production", MAX_BATCH_ROWS: String(maxRows) };
       const tmp = makeTempDir("bench-predict-");
@@ -162,8 +140,8 @@ const command = defineCommand({
         node: process.version,
         cpus: cpus().length,
         loadAvg: loadavg().map((l) => l.toFixed(2)).join(" "),
-        wrangler: packageVersion("wrangler"),
-        miniflare: packageVersion("miniflare"),
+        wrangler: packageVersion(ROOT, "wrangler"),
+        miniflare: packageVersion(ROOT, "miniflare"),
         model: model.manifest.name,
         modelDescription: model.manifest.description,
         modelBytes: model.onnx.byteLength,

@@ -97,3 +97,64 @@ export function cpuMs(pids: readonly number[]): number {
   }
   return read ? (ticks * 1000) / clockTicks() : Number.NaN;
 }
+
+/**
+ * A fine-grained CPU snapshot of processes: each live thread's run time from
+ * /proc/<pid>/task/<tid>/schedstat (nanoseconds), beside the tick-resolution total from
+ * /proc/<pid>/stat. The thread sum resolves a single request; the tick total also keeps the time of
+ * threads that have exited, which the thread sum loses, so cpuSpanMs checks one against the other.
+ * In workerd, JavaScript and wasm run on the process's main thread (tid = pid, named "workerd");
+ * the other threads are V8's background workers (compilation, GC) and tokio's I/O runtime.
+ */
+export interface CpuSnapshot {
+  at: number;
+  ticksMs: number;
+  threadsNs: Map<string, number>;
+}
+
+export function cpuSnapshot(pids: readonly number[]): CpuSnapshot {
+  const threadsNs = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        if (Number.isFinite(ns)) threadsNs.set(`${pid}/${tid}`, ns);
+      } catch {
+        // the thread exited between the listing and the read
+      }
+    }
+  }
+  return { at: performance.now(), ticksMs: cpuMs(pids), threadsNs };
+}
+
+export interface CpuSpan {
+  /** All threads of the processes. */
+  ms: number;
+  /** Main threads only (where workerd runs JavaScript and wasm). */
+  mainMs: number;
+  wallMs: number;
+  /** A thread present at the start was gone at the end: `ms` is the tick total (10 ms resolution). */
+  coarse: boolean;
+}
+
+/** CPU spent between two snapshots, in ms (threads born in between count from zero). */
+export function cpuSpanMs(start: CpuSnapshot, end: CpuSnapshot): CpuSpan {
+  let ns = 0;
+  let mainNs = 0;
+  let lost = false;
+  for (const tid of start.threadsNs.keys()) if (!end.threadsNs.has(tid)) lost = true;
+  for (const [key, after] of end.threadsNs) {
+    const spent = after - (start.threadsNs.get(key) ?? 0);
+    ns += spent;
+    const [pid, tid] = key.split("/");
+    if (pid === tid) mainNs += spent;
+  }
+  const wallMs = end.at - start.at;
+  return { ms: lost ? end.ticksMs - start.ticksMs : ns / 1e6, mainMs: mainNs / 1e6, wallMs, coarse: lost };
+}

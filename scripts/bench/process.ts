@@ -26,11 +26,12 @@ export function run(command: string, args: string[], options: { cwd: string; env
 /**
  * Bundles a worker the way `wrangler deploy` would, without deploying: index.js plus the ORT wasm
  * beside it (imported as `./<hash>-ort-wasm-simd-threaded.wasm`). `entry` overrides the config's main.
+ * Returns what wrangler printed (its "Total Upload: … / gzip: …" line among it).
  */
-export async function buildBundle(root: string, outDir: string, entry?: string): Promise<void> {
+export async function buildBundle(root: string, outDir: string, entry?: string): Promise<string> {
   const args = ["wrangler", "deploy", "--dry-run", "--outdir", outDir];
   if (entry) args.splice(2, 0, entry);
-  await run("npx", args, { cwd: root, env: { ...OFFLINE_ENV, CI: "1" } });
+  return run("npx", args, { cwd: root, env: { ...OFFLINE_ENV, CI: "1" } });
 }
 
 /**

@@ -3,7 +3,7 @@
  * wrangler lays out `--persist-to`: `<dir>/v3/d1` and `<dir>/v3/r2`. The same state then serves the
  * direct Miniflare path and `wrangler dev --persist-to <dir>`.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Miniflare } from "miniflare";
 import { type Manifest, parseManifest } from "../../worker/contract/manifest";
@@ -27,12 +27,16 @@ export function persistPaths(stateDir: string) {
 export interface BenchModel {
   manifest: Manifest;
   onnx: Uint8Array;
+  /** reference.json as written by the trainer, when the artifact dir has one (drift reports need it). */
+  reference?: string;
 }
 
 export function readBenchModel(dir: string): BenchModel {
+  const referencePath = join(dir, "reference.json");
   return {
     manifest: parseManifest(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))),
     onnx: new Uint8Array(readFileSync(join(dir, "model.onnx"))),
+    ...(existsSync(referencePath) ? { reference: readFileSync(referencePath, "utf8") } : {}),
   };
 }
 
@@ -46,17 +50,22 @@ export function migrationStatements(migrationsDir: string): string[] {
     .filter(Boolean);
 }
 
+export interface PublishSpec {
+  model: BenchModel;
+  aliases: string[];
+}
+
 /**
- * Applies the migrations and publishes the model through the worker's own publishVersion() (with
- * the Node ORT as opener), into a bindings-only Miniflare whose D1/R2 proxies are the bindings.
- * Returns the published version.
+ * Applies the migrations, then publishes each spec in order through the worker's own
+ * publishVersion() (with the Node ORT as opener), into a bindings-only Miniflare whose D1/R2 proxies
+ * are the bindings. Publishing one artifact twice gives two versions. Returns what was published.
  */
-export async function prepareRegistry(
+export async function publishModels(
   stateDir: string,
   config: RegistryConfig,
   migrationsDir: string,
-  model: BenchModel,
-): Promise<{ name: string; version: number; sha256: string }> {
+  specs: readonly PublishSpec[],
+): Promise<{ name: string; version: number; sha256: string }[]> {
   const mf = new Miniflare({
     modules: true,
     script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
@@ -69,17 +78,35 @@ export async function prepareRegistry(
     const DB = (await mf.getD1Database("DB")) as unknown as D1Database;
     const MODELS = (await mf.getR2Bucket("MODELS")) as unknown as R2Bucket;
     for (const sql of migrationStatements(migrationsDir)) await DB.prepare(sql).run();
-    return await publishVersion(
-      { db: openDb(DB), models: MODELS, openSession: openNodeSession },
-      {
-        manifest: model.manifest,
-        onnx: model.onnx,
-        createdBy: "bench-predict",
-        aliases: ["production"],
-        reason: "benchmark",
-      },
-    );
+    const published = [];
+    for (const spec of specs) {
+      published.push(
+        await publishVersion(
+          { db: openDb(DB), models: MODELS, openSession: openNodeSession },
+          {
+            manifest: spec.model.manifest,
+            onnx: spec.model.onnx,
+            ...(spec.model.reference === undefined ? {} : { reference: spec.model.reference }),
+            createdBy: "bench",
+            aliases: spec.aliases,
+            reason: "benchmark",
+          },
+        ),
+      );
+    }
+    return published;
   } finally {
     await mf.dispose();
   }
+}
+
+/** The bench model published once, alias production. */
+export async function prepareRegistry(
+  stateDir: string,
+  config: RegistryConfig,
+  migrationsDir: string,
+  model: BenchModel,
+): Promise<{ name: string; version: number; sha256: string }> {
+  const [published] = await publishModels(stateDir, config, migrationsDir, [{ model, aliases: ["production"] }]);
+  return published!;
 }
