@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { normalizeCategory } from "../worker/contract/category-value";
-import { isReservedFeatureName } from "../worker/contract/manifest";
+import { isReservedFeatureName, monitoringSchema } from "../worker/contract/manifest";
 
 /**
  * pandas' read_csv default na_values (pandas/_libs/parsers.pyx STR_NA_VALUES): what R's write.csv
@@ -148,6 +148,8 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Drift monitoring of the served version, copied into the manifest (defaults in worker/contract/manifest.ts). */
+    monitoring: monitoringSchema.strict().prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

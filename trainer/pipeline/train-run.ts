@@ -123,6 +123,7 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       created_at: now.toISOString(),
       seed: config.training.random_state,
     },
+    monitoring: config.monitoring,
     golden: validationRows.slice(0, config.training.golden_rows).map((input, i) => ({ input, probability: pValidation[i]! })),
   } satisfies Manifest);
 

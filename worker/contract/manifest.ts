@@ -61,6 +61,32 @@ export type CategoricalFeatureSpec = z.infer<typeof categoricalFeature>;
 
 export const riskTierSchema = z.object({ name: z.string().min(1), min: z.number().min(0).max(1) });
 
+/**
+ * How the monitoring cron watches a version (config.yaml `monitoring:`, copied into the manifest so
+ * each version carries its own). Every key has a default, so a partial block, or none at all in a
+ * manifest written before monitoring existed, still yields complete settings (monitoringOf). Unknown
+ * keys are dropped here (a newer trainer's manifest stays servable); the trainer's config is strict.
+ */
+export const monitoringSchema = z
+  .object({
+    /** Share of prediction requests sampled into D1; absent: the Worker's SAMPLE_RATE. */
+    sample_rate: z.number().min(0).max(1).optional(),
+    /** Report window length; the cron reports on the last complete window (aligned to the epoch, UTC). */
+    window_hours: z.number().int().min(1).max(168).default(24),
+    /** Fewer values than this (current or reference) reads insufficient_data, never ok. */
+    min_samples: z.number().int().min(1).default(100),
+    /** A feature drifts when its p-value is below alpha ... */
+    alpha: z.number().gt(0).lt(1).default(0.05),
+    /** ... and its PSI reaches this (statistically significant and material). */
+    psi_threshold: z.number().min(0).default(0.1),
+    /** Multiple-testing correction across the features' p-values. */
+    correction: z.enum(["none", "benjamini-hochberg"]).default("benjamini-hochberg"),
+    /** Post drift verdicts to ALERT_WEBHOOK_URL (when that secret is set). */
+    alert: z.boolean().default(true),
+  });
+
+export type MonitoringSettings = z.output<typeof monitoringSchema>;
+
 export const manifestSchema = z.object({
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
   name: z.string().min(1),
@@ -114,6 +140,8 @@ export const manifestSchema = z.object({
     created_at: z.string(),
     seed: z.number().int(),
   }),
+  /** Absent in manifests written before monitoring existed: monitoringOf supplies the defaults. */
+  monitoring: monitoringSchema.optional(),
   /** Rows with the probabilities the trainer computed, replayed at registration and in tests. */
   golden: z.array(
     z.object({
@@ -129,6 +157,11 @@ export type FeatureRow = Record<string, FeatureValue>;
 
 export function parseManifest(json: unknown): Manifest {
   return manifestSchema.parse(json);
+}
+
+/** The version's effective monitoring settings: its manifest's block with defaults filled in. */
+export function monitoringOf(manifest: Pick<Manifest, "monitoring">): MonitoringSettings {
+  return monitoringSchema.parse(manifest.monitoring ?? {});
 }
 
 /** Highest tier whose lower bound the probability reaches, by the one rule in decision.ts. */
