@@ -13,7 +13,8 @@ import { type SampleRecord, sampleWindow, writeSamples } from "./sample-store";
 
 export interface PredictionToSample {
   requestId: string;
-  ref: VersionRef;
+  /** Which traffic arm answered (armOf): production, canary, shadow, version or another alias. */
+  arm: string;
   /** The request's rows as sent (they passed validation, or there would be no result). */
   rows: readonly unknown[];
   result: PredictResult;
@@ -30,26 +31,38 @@ export function sampleRateFor(settings: Settings, _manifest: Manifest): number {
 }
 
 /**
- * Until traffic splitting exists, the arm is what the request asked for: "production" for the
- * default alias, the alias name for another alias, "version" for an explicit version.
+ * The arm a request is recorded under: an explicit version is "version", another alias its name;
+ * a request through the default alias is "production", or "canary" when the traffic split sent it
+ * to the canary version (the shadow's own scores are recorded as "shadow", see worker/traffic).
  */
-export function armOf(ref: VersionRef, defaultAlias: string): string {
+export function armOf(ref: VersionRef, defaultAlias: string, routed: "primary" | "canary" | null = null): string {
   if ("version" in ref) return "version";
-  return ref.alias === defaultAlias ? "production" : ref.alias;
+  if (ref.alias !== defaultAlias) return ref.alias;
+  return routed === "canary" ? "canary" : "production";
 }
 
 /**
- * Call right after predictRows. Latency is Date.now() wall time around the prediction; workerd
- * stands its clocks still during CPU work, so it covers I/O (D1, R2) and not inference compute.
+ * Call right after predictRows: decides once per request whether its rows are sampled, and if so
+ * writes them after the response. Returns the sampled row indices (so a shadow scoring the same
+ * request records the same rows), or null when the request was not sampled.
+ * Latency is Date.now() wall time around the prediction; workerd stands its clocks still during
+ * CPU work, so it covers I/O (D1, R2) and not inference compute.
  */
-export function recordSample(services: Pick<Services, "db" | "settings" | "waitUntil">, input: PredictionToSample): void {
-  const now = Date.now();
+export function recordSample(services: Pick<Services, "db" | "settings" | "waitUntil">, input: PredictionToSample): number[] | null {
   const { settings } = services;
   const rate = sampleRateFor(settings, input.result.manifest);
-  if (rate <= 0 || randomUnits(1)[0]! >= rate) return;
-  const records = buildRecords(input, settings, now);
-  services.waitUntil(
-    writeSamples(services.db, records, { windowCap: settings.sampling.windowCap }).catch((error: unknown) => {
+  if (rate <= 0 || randomUnits(1)[0]! >= rate) return null;
+  const chosen = chooseRows(input.result.predictions.length, settings.sampling.maxRowsPerRequest);
+  services.waitUntil(writeSampledRows(services, input, chosen));
+  return chosen;
+}
+
+/** Writes the chosen rows of one prediction to request_samples; never rejects (a failure is counted and logged). */
+export function writeSampledRows(services: Pick<Services, "db" | "settings">, input: PredictionToSample, chosen: readonly number[]): Promise<void> {
+  const records = buildRecords(input, chosen, Date.now());
+  return writeSamples(services.db, records, { windowCap: services.settings.sampling.windowCap }).then(
+    () => undefined,
+    (error: unknown) => {
       console.error(
         JSON.stringify({
           level: "error",
@@ -57,26 +70,25 @@ export function recordSample(services: Pick<Services, "db" | "settings" | "waitU
           request_id: input.requestId,
           model: input.result.name,
           version: input.result.version,
+          arm: input.arm,
           rows: records.length,
           error: String(error),
         }),
       );
-    }),
+    },
   );
 }
 
-function buildRecords(input: PredictionToSample, settings: Settings, now: number): SampleRecord[] {
+function buildRecords(input: PredictionToSample, chosen: readonly number[], now: number): SampleRecord[] {
   const { result } = input;
-  const chosen = chooseRows(result.predictions.length, settings.sampling.maxRowsPerRequest);
   const keys = randomUnits(chosen.length);
-  const arm = armOf(input.ref, settings.defaultAlias);
   const createdAt = new Date(now).toISOString();
   const window = sampleWindow(now);
   const latencyMs = Math.max(0, now - input.startedAt);
   return chosen.map((i, k) => ({
     modelName: result.name,
     version: result.version,
-    arm,
+    arm: input.arm,
     requestId: input.requestId,
     rowIndex: i,
     features: JSON.stringify(featuresOf(result.manifest, input.rows[i])),

@@ -8,10 +8,14 @@ export function labelled(label: string, p: RowPrediction) {
   return { [`${label}_probability`]: p.probability, [`${label}_prediction`]: p.prediction, risk_tier: p.risk_tier };
 }
 
-/** Model identity, and which open features carried unseen categories (feature=rows). */
-export function setPredictionHeaders(c: Context<AppEnv>, result: PredictResult): void {
+/**
+ * Model identity, the traffic arm of a routed request (primary or canary; none for a request that
+ * named its version or alias), and which open features carried unseen categories (feature=rows).
+ */
+export function setPredictionHeaders(c: Context<AppEnv>, result: PredictResult, arm: "primary" | "canary" | null): void {
   c.header("x-model-name", result.name);
   c.header("x-model-version", String(result.version));
+  if (arm) c.header("x-model-arm", arm);
   const unknown = Object.entries(result.unknownCategories);
   if (unknown.length) c.header("x-unknown-categories", unknown.map(([f, n]) => `${f}=${n}`).join(","));
 }

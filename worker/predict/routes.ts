@@ -9,10 +9,10 @@ import { type Context, Hono } from "hono";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
-import { type FieldPath, predictRows } from "./predict-rows";
-import { labelled, setPredictionHeaders } from "./response";
+import type { FieldPath } from "./predict-rows";
+import { labelled } from "./response";
+import { servePrediction } from "./serve-prediction";
 import { versionRef } from "../registry/version-ref";
-import { armOf, recordSample } from "../monitoring/sample-requests";
 
 export const predictRoutes = new Hono<AppEnv>();
 
@@ -32,11 +32,7 @@ async function handlePredict(c: Context<AppEnv>, name: string, version?: string)
   }
   const rows = batch ? (body.instances as unknown[]) : [body];
   const path: FieldPath = batch ? (i, f) => `instances[${i}]${f ? `.${f}` : ""}` : (_i, f) => f ?? "body";
-  const startedAt = Date.now();
-  const result = await predictRows(services, { name, ref }, rows, { path });
-  recordSample(services, { requestId: c.get("requestId"), ref, rows, result, startedAt });
-  c.set("served", { result, arm: armOf(ref, services.settings.defaultAlias), startedAt });
-  setPredictionHeaders(c, result);
+  const result = await servePrediction(c, { name, ref, rows, path });
   const label = result.manifest.output.label;
   const common = { model: result.name, model_version: String(result.version), request_id: c.get("requestId") };
   if (batch) return c.json({ predictions: result.predictions.map((p) => labelled(label, p)), ...common });

@@ -7,10 +7,10 @@ import { type Context, Hono } from "hono";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
-import { type FieldPath, predictRows } from "../predict/predict-rows";
-import { labelled, setPredictionHeaders } from "../predict/response";
+import type { FieldPath } from "../predict/predict-rows";
+import { labelled } from "../predict/response";
+import { servePrediction } from "../predict/serve-prediction";
 import { versionRef } from "../registry/version-ref";
-import { armOf, recordSample } from "../monitoring/sample-requests";
 
 export const mlflowRoutes = new Hono<AppEnv>();
 
@@ -24,11 +24,7 @@ async function invoke(c: Context<AppEnv>, name: string) {
   const ref = versionRef({ alias: c.req.query("alias") }, services.settings.defaultAlias);
   const body = await readJsonBody(c);
   const { rows, path } = toRecords(body);
-  const startedAt = Date.now();
-  const result = await predictRows(services, { name, ref }, rows, { path });
-  recordSample(services, { requestId: c.get("requestId"), ref, rows, result, startedAt });
-  c.set("served", { result, arm: armOf(ref, services.settings.defaultAlias), startedAt });
-  setPredictionHeaders(c, result);
+  const result = await servePrediction(c, { name, ref, rows, path });
   const label = result.manifest.output.label;
   return c.json({ predictions: result.predictions.map((p) => labelled(label, p)) });
 }

@@ -9,9 +9,7 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
 import { compileVersion, getSession } from "../inference/model-cache";
-import { predictRows } from "../predict/predict-rows";
-import { armOf, recordSample } from "../monitoring/sample-requests";
-import { setPredictionHeaders } from "../predict/response";
+import { servePrediction } from "../predict/serve-prediction";
 import { versionRef } from "../registry/version-ref";
 import { resolveVersion } from "../registry/registry";
 
@@ -78,13 +76,12 @@ async function infer(c: Context<AppEnv>) {
   }
   const rows = tensorsToRows(body.inputs as InferInput[]);
   const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, services.settings.defaultAlias);
-  const startedAt = Date.now();
-  const result = await predictRows(services, { name: c.req.param("name")!, ref }, rows, {
+  const result = await servePrediction(c, {
+    name: c.req.param("name")!,
+    ref,
+    rows,
     path: (i, f) => (f ? `inputs[${f}].data[${i}]` : `inputs[*].data[${i}]`),
   });
-  recordSample(services, { requestId: c.get("requestId"), ref, rows, result, startedAt });
-  c.set("served", { result, arm: armOf(ref, services.settings.defaultAlias), startedAt });
-  setPredictionHeaders(c, result);
   const n = result.predictions.length;
   const label = result.manifest.output.label;
   const all = [

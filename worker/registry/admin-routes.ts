@@ -1,6 +1,7 @@
 /**
  * The admin API, every route behind the ADMIN_TOKEN bearer check: publish a version, move, remove
- * and roll back aliases (each recorded in alias_history), archive a version.
+ * and roll back aliases (each recorded in alias_history), archive a version, and the traffic
+ * policy (admin-traffic.ts).
  */
 import { type Context, Hono } from "hono";
 import { z } from "zod";
@@ -10,9 +11,11 @@ import { readJsonBody } from "../http/json-body";
 import { removeAlias, rollbackAlias } from "./admin-aliases";
 import { requireAdmin } from "./admin-auth";
 import { actorSchema, aliasMoveBodySchema, reasonBodySchema, rollbackBodySchema } from "./admin-schemas";
+import { mountTrafficRoutes } from "./admin-traffic";
 import { readUpload } from "./admin-upload";
 import { publishVersion } from "./publish-version";
 import { archiveVersion, setAlias } from "./registry";
+import { forgetModel } from "./resolve-cache";
 import { versionRef } from "./version-ref";
 
 export const adminRoutes = new Hono<AppEnv>();
@@ -42,13 +45,17 @@ adminRoutes.put("/admin/models/:name/aliases/:alias", requireAdmin, async (c) =>
   const { name, alias } = c.req.param();
   const body = aliasMoveBodySchema.parse(await readJsonBody(c));
   const moved = await setAlias(c.get("services").db, { name, alias, version: body.version, by: actor(c), reason: body.reason, evidence: body.evidence });
+  // This isolate serves the move at once; others within RESOLVE_CACHE_TTL_MS.
+  forgetModel(name);
   return c.json({ name, alias, ...moved });
 });
 
 adminRoutes.delete("/admin/models/:name/aliases/:alias", requireAdmin, async (c) => {
   const { name, alias } = c.req.param();
   const { reason } = reasonBodySchema.parse(await readJsonBody(c));
-  return c.json({ name, alias, ...(await removeAlias(c.get("services").db, { name, alias, by: actor(c), reason })) });
+  const removed = await removeAlias(c.get("services").db, { name, alias, by: actor(c), reason });
+  forgetModel(name);
+  return c.json({ name, alias, ...removed });
 });
 
 adminRoutes.post("/admin/models/:name/rollback", requireAdmin, async (c) => {
@@ -56,7 +63,9 @@ adminRoutes.post("/admin/models/:name/rollback", requireAdmin, async (c) => {
   const { db, settings } = c.get("services");
   const body = rollbackBodySchema.parse(await readJsonBody(c));
   const alias = body.alias ?? settings.defaultAlias;
-  return c.json({ name, alias, ...(await rollbackAlias(db, { name, alias, by: actor(c), reason: body.reason })) });
+  const moved = await rollbackAlias(db, { name, alias, by: actor(c), reason: body.reason });
+  forgetModel(name);
+  return c.json({ name, alias, ...moved });
 });
 
 adminRoutes.post("/admin/models/:name/versions/:version/archive", requireAdmin, async (c) => {
@@ -73,3 +82,5 @@ adminRoutes.post("/admin/models/:name/versions/:version/archive", requireAdmin, 
     status_reason: row.statusReason,
   });
 });
+
+mountTrafficRoutes(adminRoutes, actor);

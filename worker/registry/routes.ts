@@ -1,6 +1,7 @@
 /**
  * Read-only registry API: models, versions (manifest, metrics, sha256, created, source), artifacts,
- * alias history. Raw training rows (golden inputs, reference.json) are shown only to the admin token.
+ * alias history, traffic policy. Raw training rows (golden inputs, reference.json) are shown only
+ * to the admin token.
  */
 import { Hono } from "hono";
 import type { AliasHistoryRow } from "../db/schema";
@@ -11,6 +12,8 @@ import { adminOrPublic, verifyAdminRequest } from "./admin-auth";
 import { versionRef } from "./version-ref";
 import { ARTIFACT_FILES, type ArtifactFile, artifactKey } from "./r2-keys";
 import { aliasHistoryFor, getModelDetail, getModelRow, getVersionDetail, listModels, manifestFor } from "./registry";
+import { readPolicy } from "../traffic/policy";
+import { trafficView } from "./admin-traffic";
 
 export const registryRoutes = new Hono<AppEnv>();
 
@@ -33,6 +36,14 @@ registryRoutes.get("/models/:name/aliases/:alias/history", async (c) => {
   const history = await aliasHistoryFor(db, name, alias);
   if (!history.length) throw new ApiError("NOT_FOUND", `alias '${alias}' of ${name} has never been set`);
   return c.json({ name, alias, history: history.map(describeMove) });
+});
+
+/** The traffic policy as requests see it now (read from D1, not from this isolate's cache). */
+registryRoutes.get("/models/:name/traffic", async (c) => {
+  const { db, settings } = c.get("services");
+  const name = c.req.param("name");
+  await getModelRow(db, name);
+  return c.json(await trafficView(db, await readPolicy(db, name), settings.defaultAlias));
 });
 
 function describeMove(h: AliasHistoryRow) {

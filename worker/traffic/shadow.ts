@@ -1,0 +1,165 @@
+/**
+ * Shadow scoring: after the response, the shadow version scores the same rows (inside waitUntil, so
+ * it never delays or changes the answer, and its failures are only logged). With probability
+ * shadow_sample_rate a request's paired outputs go to shadow_pairs (at most
+ * SAMPLE_MAX_ROWS_PER_REQUEST rows of a batch); when the request was sampled for monitoring, the
+ * shadow's scores of the same rows go to request_samples under arm "shadow". A request whose
+ * shadow output would be recorded nowhere is not scored at all, so the sample rate bounds the
+ * shadow's CPU as well as its storage.
+ */
+import { and, desc, eq, sql } from "drizzle-orm";
+import { shadowPairs } from "../db/schema";
+import { chooseRows, writeSampledRows } from "../monitoring/sample-requests";
+import { type FieldPath, type PredictResult, predictRows } from "../predict/predict-rows";
+import type { Db } from "../registry/registry";
+import type { Services } from "../services";
+import { randomUnit } from "./split";
+
+export interface ShadowRequest {
+  requestId: string;
+  name: string;
+  shadow: { version: number; sampleRate: number };
+  rows: readonly unknown[];
+  path: FieldPath;
+  /** What answered the client. */
+  primary: PredictResult;
+  /** The rows recordSample sampled from this request, or null. */
+  sampledRows: readonly number[] | null;
+}
+
+/** Starts the shadow's scoring after the response, when its output will be recorded somewhere. */
+export function startShadow(services: Services, request: ShadowRequest): void {
+  if (request.primary.version === request.shadow.version) return;
+  const storePairs = request.shadow.sampleRate > 0 && randomUnit() < request.shadow.sampleRate;
+  if (!storePairs && request.sampledRows === null) return;
+  services.waitUntil(scoreShadow(services, request, storePairs));
+}
+
+async function scoreShadow(services: Services, request: ShadowRequest, storePairs: boolean): Promise<void> {
+  // Yield first, so the response leaves before the shadow's validation and inference take the CPU.
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const { primary } = request;
+  try {
+    const startedAt = Date.now();
+    const shadow = await predictRows(services, { name: request.name, ref: { version: request.shadow.version } }, request.rows, { path: request.path });
+    const writes: Promise<unknown>[] = [];
+    if (storePairs) {
+      const chosen = chooseRows(primary.predictions.length, services.settings.sampling.maxRowsPerRequest);
+      writes.push(writeShadowPairs(services.db, pairsOf(request.requestId, primary, shadow, chosen, new Date().toISOString())));
+    }
+    if (request.sampledRows) {
+      const sample = { requestId: request.requestId, arm: "shadow", rows: request.rows, result: shadow, startedAt };
+      writes.push(writeSampledRows(services, sample, request.sampledRows));
+    }
+    await Promise.all(writes);
+  } catch (error) {
+    console.error(
+      JSON.stringify({
+        level: "error",
+        where: "shadow",
+        request_id: request.requestId,
+        model: request.name,
+        primary_version: primary.version,
+        shadow_version: request.shadow.version,
+        error: String(error),
+      }),
+    );
+  }
+}
+
+export interface ShadowPair {
+  modelName: string;
+  requestId: string;
+  rowIndex: number;
+  primaryVersion: number;
+  shadowVersion: number;
+  primaryProbability: number;
+  shadowProbability: number;
+  primaryPrediction: boolean;
+  shadowPrediction: boolean;
+  agree: boolean;
+  createdAt: string;
+}
+
+/** Each version's probability and its decision by its own manifest's threshold. */
+export function pairsOf(requestId: string, primary: PredictResult, shadow: PredictResult, rows: readonly number[], createdAt: string): ShadowPair[] {
+  return rows.map((i) => {
+    const primaryPrediction = primary.predictions[i]!.prediction;
+    const shadowPrediction = shadow.predictions[i]!.prediction;
+    return {
+      modelName: primary.name,
+      requestId,
+      rowIndex: i,
+      primaryVersion: primary.version,
+      shadowVersion: shadow.version,
+      primaryProbability: primary.probabilities[i * 2 + 1]!,
+      shadowProbability: shadow.probabilities[i * 2 + 1]!,
+      primaryPrediction,
+      shadowPrediction,
+      agree: primaryPrediction === shadowPrediction,
+      createdAt,
+    };
+  });
+}
+
+/** One statement per pair in one batch: D1 binds at most 100 parameters per statement. */
+export async function writeShadowPairs(db: Db, pairs: readonly ShadowPair[]): Promise<void> {
+  if (!pairs.length) return;
+  await db.batch(pairs.map((pair) => db.insert(shadowPairs).values(pair)) as [never, ...never[]]);
+}
+
+const DAY_MS = 86_400_000;
+
+/** Deletes pairs older than the retention window (for the cron); returns how many went. */
+export async function pruneShadowPairs(db: Db, options: { retentionDays: number; now: number }): Promise<number> {
+  const cutoff = new Date(options.now - options.retentionDays * DAY_MS).toISOString();
+  const result = await db.$client.prepare("DELETE FROM shadow_pairs WHERE created_at < ?1").bind(cutoff).run();
+  return result.meta.changes ?? 0;
+}
+
+export interface ShadowQuery {
+  limit: number;
+  version?: number;
+}
+
+/** The latest pairs and a summary over every stored pair (of one shadow version, if given). */
+export async function readShadowPairs(db: Db, name: string, query: ShadowQuery) {
+  const where = query.version === undefined ? eq(shadowPairs.modelName, name) : and(eq(shadowPairs.modelName, name), eq(shadowPairs.shadowVersion, query.version));
+  const [summary, pairs] = await Promise.all([
+    db
+      .select({
+        count: sql<number>`count(*)`,
+        agreement: sql<number | null>`avg(${shadowPairs.agree})`,
+        meanAbsDelta: sql<number | null>`avg(abs(${shadowPairs.primaryProbability} - ${shadowPairs.shadowProbability}))`,
+        first: sql<string | null>`min(${shadowPairs.createdAt})`,
+        last: sql<string | null>`max(${shadowPairs.createdAt})`,
+      })
+      .from(shadowPairs)
+      .where(where)
+      .get(),
+    db.select().from(shadowPairs).where(where).orderBy(desc(shadowPairs.createdAt), desc(shadowPairs.id)).limit(query.limit).all(),
+  ]);
+  return {
+    name,
+    shadow_version: query.version ?? null,
+    summary: {
+      count: summary?.count ?? 0,
+      agreement_rate: summary?.agreement ?? null,
+      mean_abs_delta: summary?.meanAbsDelta ?? null,
+      first_at: summary?.first ?? null,
+      last_at: summary?.last ?? null,
+    },
+    pairs: pairs.map((p) => ({
+      request_id: p.requestId,
+      row_index: p.rowIndex,
+      primary_version: p.primaryVersion,
+      shadow_version: p.shadowVersion,
+      primary_probability: p.primaryProbability,
+      shadow_probability: p.shadowProbability,
+      primary_prediction: p.primaryPrediction,
+      shadow_prediction: p.shadowPrediction,
+      agree: p.agree,
+      created_at: p.createdAt,
+    })),
+  };
+}
