@@ -1,0 +1,118 @@
+/**
+ * The drift report's ground-truth section for one model version and window: realized ROC AUC,
+ * precision and recall on the labels joined so far, and the label-free estimate (realized-metrics.ts)
+ * on the window's sampled predictions that have no label yet.
+ *
+ * Labels belong to the window their prediction was made in (predicted_at), not the one they
+ * arrived in, so a window's realized metrics fill in as late labels come. Below `minLabels` labels,
+ * or without both classes, the realized part reads "insufficient_labels" rather than a number no
+ * one should act on.
+ */
+import type { Manifest } from "../contract/manifest";
+import type { Db } from "../registry/registry";
+import { type Confusion, type ExpectedMetrics, expectedMetrics, rocAuc, thresholdMetrics } from "./realized-metrics";
+
+export const DEFAULT_MIN_LABELS = 100;
+
+export interface GroundTruthOptions {
+  model: string;
+  version: number;
+  /** ISO 8601, start inclusive, end exclusive (as drift_reports' window). */
+  windowStart: string;
+  windowEnd: string;
+  manifest: Pick<Manifest, "output">;
+  minLabels?: number;
+}
+
+export type RealizedMetrics =
+  | {
+      status: "ok";
+      roc_auc: number | null;
+      precision: number | null;
+      recall: number | null;
+      predicted_positive_rate: number | null;
+      /** Share of labels that are positive. */
+      observed_positive_rate: number;
+      /** Mean score of the labelled rows: beside observed_positive_rate, a calibration check. */
+      expected_positive_rate: number;
+      confusion: Confusion;
+    }
+  | { status: "insufficient_labels"; reason: string };
+
+export interface GroundTruthSection {
+  window: { start: string; end: string };
+  threshold: number;
+  min_labels: number;
+  labels: { count: number; positives: number; negatives: number; joined_by: { token: number; sample: number } };
+  realized: RealizedMetrics;
+  /** From calibrated scores, on the window's sampled predictions that have no label. */
+  expected: ExpectedMetrics & { basis: "unlabelled sampled predictions"; count: number };
+}
+
+const LABELLED_SQL = `SELECT label, probability, joined_by FROM prediction_labels
+  WHERE model_name = ?1 AND version = ?2 AND predicted_at >= ?3 AND predicted_at < ?4`;
+
+const UNLABELLED_SQL = `SELECT s.probability FROM request_samples s
+  WHERE s.model_name = ?1 AND s.version = ?2 AND s.created_at >= ?3 AND s.created_at < ?4
+    AND NOT EXISTS (SELECT 1 FROM prediction_labels l WHERE l.request_id = s.request_id AND l.row_index = s.row_index)`;
+
+/** Reads the window's labels and unlabelled samples in one D1 batch (one round trip) and computes the section. */
+export async function groundTruthSection(db: Db, options: GroundTruthOptions): Promise<GroundTruthSection> {
+  const d1 = db.$client;
+  const args = [options.model, options.version, options.windowStart, options.windowEnd];
+  const [labelled, unlabelled] = await d1.batch<Record<string, unknown>>([d1.prepare(LABELLED_SQL).bind(...args), d1.prepare(UNLABELLED_SQL).bind(...args)]);
+  const rows = labelled!.results as { label: number; probability: number; joined_by: string }[];
+  const scores = new Float64Array(rows.length);
+  const labels = new Uint8Array(rows.length);
+  let byToken = 0;
+  rows.forEach((r, i) => {
+    scores[i] = r.probability;
+    labels[i] = r.label === 1 ? 1 : 0;
+    if (r.joined_by === "token") byToken++;
+  });
+  const pending = Float64Array.from(unlabelled!.results as { probability: number }[], (r) => r.probability);
+  return buildGroundTruthSection({ ...options, scores, labels, byToken, unlabelled: pending });
+}
+
+/** The section from scores and labels already in memory (what groundTruthSection reads from D1). */
+export function buildGroundTruthSection(
+  input: GroundTruthOptions & { scores: ArrayLike<number>; labels: ArrayLike<number>; byToken?: number; unlabelled: ArrayLike<number> },
+): GroundTruthSection {
+  const minLabels = input.minLabels ?? DEFAULT_MIN_LABELS;
+  const threshold = input.manifest.output.threshold;
+  const n = input.scores.length;
+  let positives = 0;
+  let scoreSum = 0;
+  for (let i = 0; i < n; i++) {
+    positives += input.labels[i] === 1 ? 1 : 0;
+    scoreSum += input.scores[i]!;
+  }
+  const negatives = n - positives;
+  let realized: RealizedMetrics;
+  if (n < minLabels) {
+    realized = { status: "insufficient_labels", reason: `${n} label${n === 1 ? "" : "s"} in the window, ${minLabels} needed` };
+  } else if (positives === 0 || negatives === 0) {
+    realized = { status: "insufficient_labels", reason: `all ${n} labels are ${positives ? "positive" : "negative"}: AUC needs both classes` };
+  } else {
+    const atThreshold = thresholdMetrics(input.scores, input.labels, threshold);
+    realized = {
+      status: "ok",
+      roc_auc: rocAuc(input.scores, input.labels),
+      precision: atThreshold.precision,
+      recall: atThreshold.recall,
+      predicted_positive_rate: atThreshold.predicted_positive_rate,
+      observed_positive_rate: positives / n,
+      expected_positive_rate: scoreSum / n,
+      confusion: atThreshold.confusion,
+    };
+  }
+  const byToken = input.byToken ?? 0;
+  return {
+    window: { start: input.windowStart, end: input.windowEnd },
+    threshold,
+    min_labels: minLabels,
+    labels: { count: n, positives, negatives, joined_by: { token: byToken, sample: n - byToken } },
+    realized,
+    expected: { basis: "unlabelled sampled predictions", count: input.unlabelled.length, ...expectedMetrics(input.unlabelled, threshold) },
+  };
+}
