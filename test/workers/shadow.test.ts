@@ -1,0 +1,235 @@
+/**
+ * Shadow scoring on real D1, R2 and workerd's ORT: paired outputs carry both versions' exact
+ * probabilities (checked against each version scored directly) and decisions; the client's answer
+ * is the same with the shadow on or off; a shadow whose artifact is broken never touches the
+ * response; the pair sample rate and retention bound storage; the shadow's scores are sampled under
+ * arm "shadow"; and the admin read summarises agreement.
+ */
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { createApp } from "../../worker/app";
+import { openDb } from "../../worker/registry/registry";
+import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow";
+import { corruptArtifact, registerFixture, VALID_ROW } from "./helpers";
+
+const app = createApp();
+const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
+
+async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, vars: Record<string, string> = {}) {
+  const ctx = createExecutionContext();
+  const res = await app.request(
+    `https://edge.test${path}`,
+    { method, headers: { "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) },
+    { ...env, ...vars },
+    ctx,
+  );
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+async function twoVersions() {
+  const first = await registerFixture("forest");
+  const name = first.manifest.name;
+  await registerFixture("logistic", { name, aliases: [] });
+  return name;
+}
+
+async function setShadow(name: string, shadow: unknown) {
+  const res = await call("PUT", `/admin/models/${name}/traffic`, { shadow, reason: "test" }, AUTH);
+  expect(res.status, await res.clone().text()).toBe(200);
+}
+
+interface StoredPair {
+  request_id: string;
+  row_index: number;
+  primary_version: number;
+  shadow_version: number;
+  primary_probability: number;
+  shadow_probability: number;
+  primary_prediction: number;
+  shadow_prediction: number;
+  agree: number;
+}
+
+async function pairsOf(name: string): Promise<StoredPair[]> {
+  return (await env.DB.prepare("SELECT * FROM shadow_pairs WHERE model_name = ? ORDER BY request_id, row_index").bind(name).all<StoredPair>()).results;
+}
+
+const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ ...VALID_ROW, tenure: 2 + i * 9, monthly_charges: 30 + i * 11 }));
+
+/** Raw positive-class probabilities of one version, from the OIP tensor output (float32, unrounded). */
+async function directProbabilities(name: string, version: number, batch: Record<string, unknown>[]) {
+  const inputs = Object.keys(VALID_ROW).map((k) => ({
+    name: k,
+    shape: [batch.length],
+    datatype: typeof VALID_ROW[k as keyof typeof VALID_ROW] === "number" ? "FP32" : "BYTES",
+    data: batch.map((r) => r[k]),
+  }));
+  const res = await call("POST", `/v2/models/${name}/versions/${version}/infer`, { inputs });
+  const body = (await res.json()) as { outputs: { name: string; data: (number | boolean)[] }[] };
+  const tensor = body.outputs.find((o) => o.name === "probabilities")!.data as number[];
+  const decisions = body.outputs.find((o) => o.name === "churn_prediction")!.data as boolean[];
+  return { p: batch.map((_, i) => tensor[i * 2 + 1]!), decisions };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe("shadow scoring", () => {
+  it("stores paired outputs with each version's exact probability and decision, and the client's answer is unchanged", async () => {
+    const name = await twoVersions();
+    const batch = rows(6);
+    const off = await call("POST", `/models/${name}/predict`, { instances: batch });
+    await setShadow(name, { version: 2, sample_rate: 1 });
+    const on = await call("POST", `/models/${name}/predict`, { instances: batch });
+    expect(on.status).toBe(200);
+    const strip = (body: Record<string, unknown>) => ({ ...body, request_id: undefined });
+    const onBody = (await on.json()) as Record<string, unknown>;
+    expect(strip(onBody)).toEqual(strip((await off.json()) as Record<string, unknown>));
+    for (const h of ["x-model-version", "x-model-arm", "x-model-name"]) expect(on.headers.get(h)).toBe(off.headers.get(h));
+
+    const stored = await pairsOf(name);
+    expect(stored.map((p) => p.row_index)).toEqual([0, 1, 2, 3, 4, 5]);
+    const v1 = await directProbabilities(name, 1, batch);
+    const v2 = await directProbabilities(name, 2, batch);
+    stored.forEach((pair, i) => {
+      expect(pair).toMatchObject({ request_id: onBody.request_id, primary_version: 1, shadow_version: 2 });
+      // float32 outputs stored as REAL: equal to the tensor values, not just close.
+      expect(pair.primary_probability).toBe(v1.p[i]);
+      expect(pair.shadow_probability).toBe(v2.p[i]);
+      expect(Boolean(pair.primary_prediction)).toBe(v1.decisions[i]);
+      expect(Boolean(pair.shadow_prediction)).toBe(v2.decisions[i]);
+      expect(Boolean(pair.agree)).toBe(v1.decisions[i] === v2.decisions[i]);
+    });
+    // The two fixtures disagree somewhere on these rows, so agreement is really computed.
+    expect(new Set(stored.map((p) => p.primary_probability === p.shadow_probability))).toEqual(new Set([false]));
+  });
+
+  it("a shadow whose artifact is broken leaves every response 200 and logs the failure as JSON", async () => {
+    const name = await twoVersions();
+    await setShadow(name, { version: 2, sample_rate: 1 });
+    const broken = await corruptArtifact(name, 2);
+    const logged: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await call("POST", `/models/${name}/predict`, VALID_ROW);
+        expect([res.status, res.headers.get("x-model-version")]).toEqual([200, "1"]);
+      }
+    } finally {
+      await broken.restore();
+    }
+    expect(await pairsOf(name)).toEqual([]);
+    const shadowLogs = logged.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.where === "shadow");
+    expect(shadowLogs).toHaveLength(5);
+    expect(shadowLogs[0]).toMatchObject({ level: "error", model: name, primary_version: 1, shadow_version: 2 });
+  });
+
+  it("sample_rate bounds the stored pairs: 0 stores none, 0.25 over 400 requests is binomial (4.5 sigma)", async () => {
+    const name = await twoVersions();
+    await setShadow(name, { version: 2, sample_rate: 0 });
+    for (let i = 0; i < 20; i++) await call("POST", `/models/${name}/predict`, VALID_ROW);
+    expect(await pairsOf(name)).toEqual([]);
+    await setShadow(name, { version: 2, sample_rate: 0.25 });
+    for (let start = 0; start < 400; start += 25) {
+      await Promise.all(Array.from({ length: 25 }, () => call("POST", `/models/${name}/predict`, VALID_ROW)));
+    }
+    const stored = (await pairsOf(name)).length;
+    const sd = Math.sqrt(400 * 0.25 * 0.75);
+    expect(Math.abs(stored - 100)).toBeLessThanOrEqual(4.5 * sd);
+  });
+
+  it("a batch stores at most SAMPLE_MAX_ROWS_PER_REQUEST pairs", async () => {
+    const name = await twoVersions();
+    await setShadow(name, { version: 2, sample_rate: 1 });
+    await call("POST", `/models/${name}/predict`, { instances: rows(12) }, {}, { SAMPLE_MAX_ROWS_PER_REQUEST: "4" });
+    const stored = await pairsOf(name);
+    expect(stored).toHaveLength(4);
+    expect(new Set(stored.map((p) => p.row_index)).size).toBe(4);
+  });
+
+  it("when the request is sampled, the shadow's scores of the same rows go to request_samples as arm shadow", async () => {
+    const name = await twoVersions();
+    await setShadow(name, { version: 2, sample_rate: 0 });
+    await call("POST", `/models/${name}/predict`, { instances: rows(3) }, {}, { SAMPLE_RATE: "1" });
+    const { results } = await env.DB.prepare("SELECT arm, version, row_index, probability FROM request_samples WHERE model_name = ? ORDER BY arm, row_index")
+      .bind(name)
+      .all<{ arm: string; version: number; row_index: number; probability: number }>();
+    expect(results.map((r) => [r.arm, r.version, r.row_index])).toEqual([
+      ["production", 1, 0],
+      ["production", 1, 1],
+      ["production", 1, 2],
+      ["shadow", 2, 0],
+      ["shadow", 2, 1],
+      ["shadow", 2, 2],
+    ]);
+    const v2 = await directProbabilities(name, 2, rows(3));
+    expect(results.slice(3).map((r) => r.probability)).toEqual(v2.p);
+  });
+
+  it("explicit requests and requests the canary answered with the shadow's own version are not shadowed", async () => {
+    const name = await twoVersions();
+    await setShadow(name, { version: 2, sample_rate: 1 });
+    await call("POST", `/models/${name}/versions/1/predict`, VALID_ROW);
+    await call("POST", `/models/${name}/predict?alias=production`, VALID_ROW);
+    const canary = await call("PUT", `/admin/models/${name}/traffic`, { canary: { version: 2, percent: 100 }, reason: "test" }, AUTH);
+    expect(canary.status).toBe(200);
+    expect((await call("POST", `/models/${name}/predict`, VALID_ROW)).headers.get("x-model-arm")).toBe("canary");
+    expect(await pairsOf(name)).toEqual([]);
+  });
+});
+
+describe("reading and pruning pairs", () => {
+  const pair = (name: string, i: number, createdAt: string, agree: boolean, shadowVersion = 2): ShadowPair => ({
+    modelName: name,
+    requestId: `r-${i}`,
+    rowIndex: 0,
+    primaryVersion: 1,
+    shadowVersion,
+    primaryProbability: 0.2 + i / 100,
+    shadowProbability: 0.25 + i / 100,
+    primaryPrediction: false,
+    shadowPrediction: !agree,
+    agree,
+    createdAt,
+  });
+
+  it("GET /admin/models/:name/shadow: latest pairs first, with count, agreement rate and mean |Δp|; admin only", async () => {
+    const name = await twoVersions();
+    const db = openDb(env.DB);
+    await writeShadowPairs(db, [
+      pair(name, 0, "2026-01-01T00:00:00.000Z", true),
+      pair(name, 1, "2026-01-01T00:00:01.000Z", false),
+      pair(name, 2, "2026-01-01T00:00:02.000Z", true),
+      pair(name, 3, "2026-01-01T00:00:03.000Z", true),
+      pair(name, 4, "2026-01-01T00:00:04.000Z", true, 3),
+    ]);
+    const res = await call("GET", `/admin/models/${name}/shadow?limit=2&version=2`, undefined, AUTH);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { summary: Record<string, number>; pairs: { request_id: string; agree: boolean }[] };
+    expect(body.summary.count).toBe(4);
+    expect(body.summary.agreement_rate).toBe(0.75);
+    expect(body.summary.mean_abs_delta).toBeCloseTo(0.05, 12);
+    expect(body.pairs.map((p) => p.request_id)).toEqual(["r-3", "r-2"]);
+    expect(body.pairs[0]).toMatchObject({ primary_version: 1, shadow_version: 2, primary_prediction: false, shadow_prediction: false, agree: true });
+    const all = (await (await call("GET", `/admin/models/${name}/shadow`, undefined, AUTH)).json()) as { summary: { count: number } };
+    expect(all.summary.count).toBe(5);
+    expect((await call("GET", `/admin/models/${name}/shadow`)).status).toBe(401);
+    expect((await call("GET", `/admin/models/${name}/shadow?limit=0`, undefined, AUTH)).status).toBe(422);
+    expect((await call("GET", `/admin/models/unknown-${Date.now()}/shadow`, undefined, AUTH)).status).toBe(404);
+  });
+
+  it("pruneShadowPairs removes pairs older than the retention window and keeps the rest", async () => {
+    const name = await twoVersions();
+    const db = openDb(env.DB);
+    const now = Date.parse("2026-03-31T12:00:00.000Z");
+    await writeShadowPairs(db, [
+      pair(name, 0, "2026-03-01T11:59:59.999Z", true),
+      pair(name, 1, "2026-03-01T12:00:00.000Z", true),
+      pair(name, 2, "2026-03-31T11:00:00.000Z", true),
+    ]);
+    const before = (await env.DB.prepare("SELECT count(*) AS n FROM shadow_pairs").first<{ n: number }>())!.n;
+    expect(await pruneShadowPairs(db, { retentionDays: 30, now })).toBeGreaterThanOrEqual(1);
+    expect((await pairsOf(name)).map((p) => p.request_id)).toEqual(["r-1", "r-2"]);
+    expect((await env.DB.prepare("SELECT count(*) AS n FROM shadow_pairs").first<{ n: number }>())!.n).toBeLessThan(before);
+  });
+});
