@@ -1,0 +1,225 @@
+/**
+ * The monitoring cron in workerd with real D1 and R2: the served trained model, a reference.json from
+ * the trainer's builder, sampled rows in request_samples, and the Worker's own `scheduled` handler.
+ */
+import { env } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { sortTiers } from "../../worker/contract/decision";
+import type { Manifest } from "../../worker/contract/manifest";
+import { runDriftCron } from "../../worker/monitoring/cron";
+import type { DriftReport } from "../../worker/monitoring/drift-report-types";
+import { benjaminiHochberg } from "../../worker/monitoring/drift-stats";
+import { sampleWindow } from "../../worker/monitoring/sample-store";
+import { artifactKey } from "../../worker/registry/r2-keys";
+import { createServices } from "../../worker/services";
+import { customers, DAY_MS, fireCron, putReference, reportsOf, SCHEDULED, WINDOW_END, WINDOW_START, writeWindowSamples } from "./drift-setup";
+import { registerFixture } from "./helpers";
+
+const FEATURES = ["tenure", "monthly_charges", "total_charges", "num_products", "contract_type", "payment_method", "internet_service"];
+
+/** The trained model under a fresh name, serving production, with a reference from 1,000 generated customers. */
+async function servedModel(options: { patch?: (m: Manifest) => void; reference?: boolean } = {}) {
+  const { manifest } = await registerFixture("trained", { patch: options.patch });
+  if (options.reference !== false) await putReference(manifest.name, 1, manifest, customers(manifest, { rows: 1000, seed: "reference" }));
+  return manifest;
+}
+
+/** 600 customers: monthly_charges +15 after the fact (total_charges untouched), Mailed check five times as likely. */
+function driftedCustomers(manifest: Manifest, seed = "drifted") {
+  return customers(manifest, {
+    rows: 600,
+    seed,
+    drift: { payment_method: { reweight: { "Mailed check": 5 } } },
+    edit: (row) => (row.monthly_charges = Number(row.monthly_charges) + 15),
+  });
+}
+
+function parsed(row: { report: string }): DriftReport {
+  return JSON.parse(row.report) as DriftReport;
+}
+
+describe("drift reports from the cron", () => {
+  let drifted: Manifest;
+  let steady: Manifest;
+
+  beforeAll(async () => {
+    drifted = await servedModel();
+    await writeWindowSamples(drifted.name, 1, drifted, driftedCustomers(drifted));
+    steady = await servedModel();
+    await writeWindowSamples(steady.name, 1, steady, customers(steady, { rows: 600, seed: "steady" }));
+    await fireCron();
+  });
+
+  it("flags exactly the shifted numeric feature and the re-mixed categorical one", async () => {
+    const [row] = await reportsOf(drifted.name);
+    expect(row).toMatchObject({ version: 1, window_start: WINDOW_START, window_end: WINDOW_END, status: "drift" });
+    const report = parsed(row!);
+    expect(report.drifted_features).toEqual(["monthly_charges", "payment_method"]);
+    expect(report.features.map((f) => f.name)).toEqual(FEATURES);
+    for (const f of report.features) {
+      expect(f.status, f.name).toBe(f.name === "monthly_charges" || f.name === "payment_method" ? "drift" : "ok");
+      expect(f.current_n).toBe(600);
+    }
+    const monthly = report.features.find((f) => f.name === "monthly_charges")!;
+    expect(monthly).toMatchObject({ kind: "numeric", test: "ks", method: "exact", reference_n: 1000 });
+    expect(monthly.p_value!).toBeLessThan(1e-6);
+    expect(monthly.psi!).toBeGreaterThan(0.1);
+    if (monthly.kind !== "numeric") throw new Error("numeric expected");
+    expect(monthly.bins.reference_shares).toHaveLength(monthly.bins.edges.length + 1);
+    expect(monthly.bins.current_shares.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 12);
+    expect(monthly.current_mean! - monthly.reference_mean!).toBeCloseTo(15, 0);
+    const payment = report.features.find((f) => f.name === "payment_method")!;
+    if (payment.kind !== "categorical") throw new Error("categorical expected");
+    const mailed = payment.categories.find((c) => c.value === "Mailed check")!;
+    expect(mailed.current_share).toBeGreaterThan(mailed.reference_share * 1.8);
+    expect(payment.categories.at(-1)!.value).toBe("__other__");
+    expect(report.samples).toEqual({ total: 600, by_arm: { production: 600 } });
+    expect(report.settings).toEqual({ alpha: 0.05, psi_threshold: 0.1, min_samples: 100, correction: "benjamini-hochberg", window_hours: 24, alert: true });
+  });
+
+  it("reads ok for traffic from the reference's distribution, with every section filled", async () => {
+    const [row] = await reportsOf(steady.name);
+    const report = parsed(row!);
+    expect(report.status).toBe("ok");
+    expect(report.drifted_features).toEqual([]);
+    expect(report.features.every((f) => f.status === "ok" && f.p_value !== null && f.psi !== null)).toBe(true);
+    const predictions = report.predictions!;
+    expect(predictions.status).toBe("ok");
+    expect(predictions).toMatchObject({ current_n: 600, reference_n: 1000 });
+    expect(predictions.ks!.p_value).toBeGreaterThan(0.05);
+    expect(predictions.histogram.edges).toHaveLength(9);
+    expect(predictions.positive_rate.reference).not.toBeNull();
+    expect(predictions.risk_tiers.tiers.map((t) => t.name)).toEqual(sortTiers(steady.output.risk_tiers).map((t) => t.name));
+    expect(predictions.risk_tiers.tiers.reduce((s, t) => s + t.current_count, 0)).toBe(600);
+  });
+
+  it("Benjamini–Hochberg adjusts the features' p-values together", async () => {
+    const report = parsed((await reportsOf(steady.name))[0]!);
+    const raw = report.features.map((f) => f.p_value!);
+    expect(report.features.map((f) => f.p_value_adjusted)).toEqual(benjaminiHochberg(raw));
+  });
+
+  it("is idempotent: a second run leaves the same row, and a forced recomputation writes the same report", async () => {
+    const before = await reportsOf(drifted.name);
+    await fireCron();
+    expect(await reportsOf(drifted.name)).toEqual(before);
+    const summary = await runDriftCron(createServices(env, undefined), { scheduledTime: SCHEDULED, force: true, model: drifted.name });
+    expect(summary.versions).toEqual([{ model: drifted.name, version: 1, windowStart: WINDOW_START, status: "drift", skipped: false, alert: null }]);
+    const after = await reportsOf(drifted.name);
+    expect(after).toHaveLength(1);
+    expect(after[0]!.report).toBe(before[0]!.report);
+    expect(after[0]!.created_at).toBe(before[0]!.created_at);
+  });
+});
+
+describe("what a report says when it cannot test", () => {
+  it("below min_samples every feature reads insufficient_data, never ok", async () => {
+    const manifest = await servedModel();
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 40, seed: "few" }));
+    await fireCron();
+    const report = parsed((await reportsOf(manifest.name))[0]!);
+    expect(report.status).toBe("insufficient_data");
+    expect(report.features.map((f) => f.status)).toEqual(FEATURES.map(() => "insufficient_data"));
+    expect(report.features[0]!.note).toMatch(/40 current values, fewer than min_samples 100/);
+    // The statistics are still shown, only not decided on.
+    expect(report.features.every((f) => f.p_value !== null)).toBe(true);
+    expect(report.predictions!.status).toBe("insufficient_data");
+  });
+
+  it("a feature drifts only where it has enough values: a large shift on a few rows is still insufficient", async () => {
+    const manifest = await servedModel({ patch: (m) => (m.monitoring = { min_samples: 500 }) });
+    await writeWindowSamples(manifest.name, 1, manifest, driftedCustomers(manifest).slice(0, 400));
+    await fireCron();
+    const report = parsed((await reportsOf(manifest.name))[0]!);
+    const monthly = report.features.find((f) => f.name === "monthly_charges")!;
+    expect(monthly.p_value!).toBeLessThan(1e-6);
+    expect(monthly.status).toBe("insufficient_data");
+    expect(report.status).toBe("insufficient_data");
+    expect(report.settings.min_samples).toBe(500);
+  });
+
+  it("no samples in the window: a no_samples report", async () => {
+    const manifest = await servedModel();
+    // A sample outside the window (the day before) does not count.
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 5, seed: "early" }), { startMs: Date.parse(WINDOW_START) - DAY_MS });
+    await fireCron();
+    const [row] = await reportsOf(manifest.name);
+    expect(row).toMatchObject({ status: "no_samples", window_start: WINDOW_START });
+    const report = parsed(row!);
+    expect(report).toMatchObject({ status: "no_samples", samples: { total: 0 }, features: [], predictions: null });
+    expect(report.reason).toMatch(/no sampled requests/);
+  });
+
+  it("no reference.json: a no_reference report naming the key", async () => {
+    const manifest = await servedModel({ reference: false });
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 5, seed: "x" }));
+    await fireCron();
+    const report = parsed((await reportsOf(manifest.name))[0]!);
+    expect(report.status).toBe("no_reference");
+    expect(report.reason).toContain(artifactKey(manifest.name, 1, "reference.json"));
+    expect(report.samples.total).toBe(0);
+  });
+
+  it("a reference that does not parse, or does not match the schema: no_reference saying why", async () => {
+    const broken = await servedModel({ reference: false });
+    await env.MODELS.put(artifactKey(broken.name, 1, "reference.json"), "{ not json");
+    const wrong = await servedModel({ reference: false });
+    await env.MODELS.put(artifactKey(wrong.name, 1, "reference.json"), JSON.stringify({ schema_version: 1, rows: 3 }));
+    await fireCron();
+    expect(parsed((await reportsOf(broken.name))[0]!).reason).toMatch(/reference.json is not valid JSON/);
+    expect(parsed((await reportsOf(wrong.name))[0]!).reason).toMatch(/does not match the drift reference schema/);
+  });
+
+  it("a version whose manifest no longer parses gets an error report; the others still run", async () => {
+    const corrupt = await servedModel();
+    await env.DB.prepare("UPDATE model_versions SET manifest = '{' WHERE model_name = ?").bind(corrupt.name).run();
+    const healthy = await servedModel();
+    await writeWindowSamples(healthy.name, 1, healthy, customers(healthy, { rows: 150, seed: "healthy" }));
+    await fireCron();
+    const [failed] = await reportsOf(corrupt.name);
+    expect(failed).toMatchObject({ status: "error", window_start: WINDOW_START });
+    expect(parsed(failed!).reason).toMatch(/JSON/);
+    expect((await reportsOf(healthy.name))[0]!.status).toBe("ok");
+  });
+});
+
+describe("which versions, which windows", () => {
+  it("reports on the production version and on one serving canary and shadow, each with its own window, counting every arm", async () => {
+    const manifest = await servedModel();
+    const { publish, fixture } = await import("./helpers");
+    const second = fixture("trained");
+    second.manifest.name = manifest.name;
+    second.manifest.monitoring = { window_hours: 6 };
+    await publish({ manifest: second.manifest, onnx: second.onnx, createdBy: "test", aliases: ["canary", "shadow"], reason: "canary" });
+    await putReference(manifest.name, 2, second.manifest, customers(manifest, { rows: 1000, seed: "reference" }));
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 200, seed: "v1" }));
+    // Version 2's last complete 6-hour window before 00:05 is 18:00-24:00 on 9 Jan.
+    await writeWindowSamples(manifest.name, 2, second.manifest, customers(manifest, { rows: 150, seed: "v2" }), {
+      startMs: Date.parse("2026-01-09T18:00:00Z"),
+      spanMs: 6 * 3_600_000,
+      arm: "canary",
+    });
+    await writeWindowSamples(manifest.name, 2, second.manifest, customers(manifest, { rows: 50, seed: "v2s" }), {
+      startMs: Date.parse("2026-01-09T18:00:00Z"),
+      spanMs: 6 * 3_600_000,
+      arm: "version",
+    });
+    await fireCron();
+    const rows = await reportsOf(manifest.name);
+    expect(rows.map((r) => [r.version, r.window_start, r.window_end, r.status])).toEqual([
+      [1, WINDOW_START, WINDOW_END, "ok"],
+      [2, "2026-01-09T18:00:00.000Z", WINDOW_END, "ok"],
+    ]);
+    expect(parsed(rows[1]!).samples).toEqual({ total: 200, by_arm: { canary: 150, version: 50 } });
+  });
+
+  it("prunes samples past retention after reporting", async () => {
+    const manifest = await servedModel();
+    const old = SCHEDULED - 40 * DAY_MS;
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 3, seed: "old" }), { startMs: old, spanMs: 1000 });
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 3, seed: "new" }), { startMs: SCHEDULED - DAY_MS, spanMs: 1000 });
+    await fireCron(SCHEDULED, { SAMPLE_RETENTION_DAYS: "30" });
+    const { results } = await env.DB.prepare("SELECT \"window\" FROM request_samples WHERE model_name = ?").bind(manifest.name).all<{ window: string }>();
+    expect(results.map((r) => r.window)).toEqual([sampleWindow(SCHEDULED - DAY_MS), sampleWindow(SCHEDULED - DAY_MS), sampleWindow(SCHEDULED - DAY_MS)]);
+  });
+});
