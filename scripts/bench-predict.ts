@@ -29,7 +29,9 @@ import { HEALTH_FLOOR, type LoadFigures, type Payload, payloads, runLoad, verify
 import { measureInNode } from "./bench/node-reference";
 import { measureInference, type ProbeResult } from "./bench/probe-timing";
 import { buildBundle } from "./bench/process";
-import { type BenchModel, prepareRegistry, readBenchModel } from "./bench/registry-state";
+import { type ComparisonResult, runComparison } from "./bench/compare";
+import { BENCH_ADMIN_TOKEN, COMPARISONS, type ComparisonName, comparison } from "./bench/comparisons";
+import { type BenchModel, prepareRegistry, publishModels, readBenchModel } from "./bench/registry-state";
 import { packageVersion, readRegistryConfig } from "./bench/wrangler-config";
 import { type BenchReport, checkTargets, formatReport, type PathRun } from "./bench/report";
 import { type RunningServer, startDirect, startWranglerDev } from "./bench/servers";
@@ -104,6 +106,15 @@ const command = defineCommand({
       description: "seconds of inference before the warm figures (time for V8 to tier the wasm up); 0 = cold only",
       default: "30",
     },
+    compare: {
+      type: "string",
+      description: "A/B rows to run on the direct path, comma-separated: sampling,canary,shadow (none: empty)",
+      default: "sampling,canary,shadow",
+    },
+    "compare-rounds": { type: "string", description: "alternating A/B rounds per comparison", default: "5" },
+    "compare-duration": { type: "string", description: "seconds per A or B run in a round", default: "5" },
+    "compare-rows": { type: "string", description: "rows per request in the A/B rows", default: "1" },
+    "shadow-rate": { type: "string", description: "requests per second for the shadow latency row (below capacity)", default: "300" },
     "wrangler-log-level": { type: "string", description: "wrangler dev --log-level (default: wrangler's own, which logs every request)" },
     json: { type: "boolean", description: "print the figures as JSON on stdout (progress stays on stderr)", default: false },
   },
@@ -117,6 +128,14 @@ const command = defineCommand({
     const probeSamples = positive("probe-samples", args["probe-samples"]);
     const probeTargetMs = positive("probe-target-ms", args["probe-target-ms"], false);
     const probeWarmupS = args["probe-warmup"] === "0" ? 0 : positive("probe-warmup", args["probe-warmup"], false);
+    const compareNames = args.compare.split(",").map((c) => c.trim()).filter(Boolean);
+    for (const name of compareNames) {
+      if (!(COMPARISONS as readonly string[]).includes(name)) throw new Error(`--compare: unknown row ${name}; expected ${COMPARISONS.join(", ")}`);
+    }
+    const compareRounds = positive("compare-rounds", args["compare-rounds"]);
+    const compareDurationS = positive("compare-duration", args["compare-duration"], false);
+    const compareRows = positive("compare-rows", args["compare-rows"]);
+    const shadowRate = positive("shadow-rate", args["shadow-rate"]);
     const modelDir = resolve(ROOT, args.model);
     if (!existsSync(join(modelDir, "model.onnx")) || !existsSync(join(modelDir, "manifest.json"))) {
       const { trees, depth, seed } = BENCH_MODEL_DEFAULTS;
@@ -191,7 +210,40 @@ const command = defineCommand({
         }
       }
 
-      const report: BenchReport = { meta, paths, inference, targets: checkTargets(paths, inference) };
+      const comparisons: ComparisonResult[] = [];
+      if (compareNames.length) {
+        log(`A/B rows (${compareNames.join(", ")}): the registry again with a second version of the model...`);
+        const template = join(tmp, "compare-state");
+        const [, candidate] = await publishModels(template, config, join(ROOT, "migrations"), [
+          { model, aliases: ["production"] },
+          { model, aliases: [] },
+        ]);
+        const [payload] = payloads(model.manifest, [compareRows]);
+        const [oneRow] = payloads(model.manifest, [1]);
+        for (const name of compareNames) {
+          const c = comparison(name as ComparisonName, { modelName: model.manifest.name, config, candidateVersion: candidate!.version }, oneRow!.body!);
+          log(`${c.name}: A = ${c.a.label}, B = ${c.b.label}; ${compareRounds} rounds of ${compareDurationS} s each${c.mode === "latency" ? ` at ${shadowRate} req/s` : ""}...`);
+          comparisons.push(
+            await runComparison(c, {
+              bundleDir,
+              stateTemplate: template,
+              workDir: tmp,
+              config,
+              baseVars: { ...config.vars, ...vars, ADMIN_TOKEN: BENCH_ADMIN_TOKEN },
+              model,
+              payload: payload!,
+              rounds: compareRounds,
+              durationS: compareDurationS,
+              warmupS,
+              connections,
+              rate: shadowRate,
+              log,
+            }),
+          );
+        }
+      }
+
+      const report: BenchReport = { meta, paths, inference, comparisons, targets: checkTargets(paths, inference, comparisons) };
       if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`\n${formatReport(report)}\n`);
     } finally {

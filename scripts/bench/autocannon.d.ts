@@ -22,6 +22,8 @@ declare module "autocannon" {
     amount?: number;
     timeout?: number;
     pipelining?: number;
+    /** Requests per second across all connections (open-loop-ish pacing); unset = as fast as possible. */
+    overallRate?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string | Buffer;

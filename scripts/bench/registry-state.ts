@@ -110,3 +110,20 @@ export async function prepareRegistry(
   const [published] = await publishModels(stateDir, config, migrationsDir, [{ model, aliases: ["production"] }]);
   return published!;
 }
+
+/** Runs one read-only query on a persisted state's D1 (no server running on it), e.g. to count what a run wrote. */
+export async function queryState<T>(stateDir: string, config: RegistryConfig, sql: string): Promise<T[]> {
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
+    compatibilityDate: COMPATIBILITY_DATE,
+    d1Databases: { DB: config.d1DatabaseId },
+    ...persistPaths(stateDir),
+  });
+  try {
+    const DB = (await mf.getD1Database("DB")) as unknown as D1Database;
+    return (await DB.prepare(sql).all<T>()).results;
+  } finally {
+    await mf.dispose();
+  }
+}

@@ -1,4 +1,5 @@
 /** The benchmark's printed table and target checks. */
+import type { ComparisonResult } from "./compare";
 import type { InferenceFigure, ProbeResult } from "./probe-timing";
 import type { LoadFigures } from "./load";
 
@@ -21,13 +22,26 @@ export interface BenchReport {
   meta: Record<string, unknown>;
   paths: PathRun[];
   inference: ProbeResult | null;
+  /** A/B rows (sampling, canary, shadow), when run. */
+  comparisons?: ComparisonResult[];
   targets: TargetCheck[];
 }
 
 const TARGETS = { perRowMs: 0.2, per1000RowsMs: 5, directRps: 2000, directP99Ms: 25 };
 
-export function checkTargets(paths: PathRun[], inference: ProbeResult | null): TargetCheck[] {
+export function checkTargets(paths: PathRun[], inference: ProbeResult | null, comparisons: ComparisonResult[] = []): TargetCheck[] {
   const checks: TargetCheck[] = [];
+  for (const c of comparisons) {
+    checks.push({
+      name: `${c.name}: ${c.b.label} vs ${c.a.label}`,
+      target: c.target,
+      value:
+        c.mode === "throughput"
+          ? `${(100 * c.throughputRatio).toFixed(1)}% of throughput kept (median of ${c.rounds} paired rounds)`
+          : `p50 ${c.p50DeltaMs >= 0 ? "+" : ""}${c.p50DeltaMs.toFixed(2)} ms, p99 ${c.p99DeltaMs >= 0 ? "+" : ""}${c.p99DeltaMs.toFixed(2)} ms (median of ${c.rounds} paired rounds at ${c.rate} req/s)`,
+      pass: c.pass,
+    });
+  }
   const one = inference?.figures.find((f) => f.rows === 1);
   const coldNote = (rows: number, pick: (f: InferenceFigure) => number, digits: number) => {
     const cold = inference && inference.warmupS > 0 ? inference.cold.find((f) => f.rows === rows) : undefined;
@@ -172,6 +186,38 @@ export function formatReport(report: BenchReport): string {
     out.push("CPU columns: workerd CPU time (/proc) of a block of reps=R requests minus a block of reps=0 requests.");
     if (node.length) {
       out.push("Node columns: the same wasm, 1 thread, same session options and rows, timed in Node (wall and process CPU; reference only).");
+    }
+    out.push("");
+  }
+  if (report.comparisons?.length) {
+    out.push("A/B rows on the direct path: A and B are two servers over copies of one registry, load alternating A/B round by round;");
+    out.push("figures are medians over rounds; B/A and the deltas are medians of the per-round pairs. Throughput rows run closed-loop, latency rows at a fixed rate.");
+    const rows: string[][] = [];
+    for (const c of report.comparisons) {
+      for (const [side, v] of [["A", c.a], ["B", c.b]] as const) {
+        rows.push([
+          side === "A" ? c.name : "",
+          `${side} ${v.label}`,
+          side === "A" ? (c.rate === undefined ? "closed" : `${c.rate}/s`) : "",
+          fmt(v.reqPerSec, 0),
+          fmt(v.p50),
+          fmt(v.p99),
+          fmt(v.cpuMsPerRequest, 3),
+          side === "B" ? `${(100 * c.throughputRatio).toFixed(1)}%` : "",
+          side === "B" ? `${c.p50DeltaMs >= 0 ? "+" : ""}${fmt(c.p50DeltaMs)}` : "",
+          side === "B" ? `${c.p99DeltaMs >= 0 ? "+" : ""}${fmt(c.p99DeltaMs)}` : "",
+        ]);
+      }
+    }
+    out.push(
+      table(
+        ["row", "variant", "load", "req/s", "p50", "p99", "srv CPU ms/req", "B/A req/s", "Δp50", "Δp99"],
+        rows,
+        new Set([3, 4, 5, 6, 7, 8, 9]),
+      ),
+    );
+    for (const c of report.comparisons) {
+      for (const v of [c.a, c.b]) for (const line of v.checks) out.push(`  ${c.name}, ${v.label}: ${line}`);
     }
     out.push("");
   }

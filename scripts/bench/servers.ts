@@ -24,6 +24,7 @@ export interface RunningServer {
 
 export async function startDirect(bundleDir: string, stateDir: string, config: RegistryConfig, vars: Record<string, string>): Promise<RunningServer> {
   const port = await freePort();
+  const streams: Readable[] = [];
   const mf = new Miniflare({
     modules: bundleModules(bundleDir),
     modulesRoot: bundleDir,
@@ -38,6 +39,7 @@ export async function startDirect(bundleDir: string, stateDir: string, config: R
     logRequests: false,
     // Worker console output goes to stderr, keeping stdout clean for --json.
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
+      streams.push(stdout, stderr);
       stdout.pipe(process.stderr, { end: false });
       stderr.pipe(process.stderr, { end: false });
     },
@@ -47,6 +49,8 @@ export async function startDirect(bundleDir: string, stateDir: string, config: R
     if (stopped) return;
     stopped = true;
     await mf.dispose();
+    // Each server's pipes add listeners to process.stderr: remove them, or a script that starts many trips Node's leak warning.
+    for (const stream of streams) stream.unpipe(process.stderr);
   };
   const unregister = onCleanup("dispose direct Miniflare", stop);
   const before = new Set(ownWorkerdPids());

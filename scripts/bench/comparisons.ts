@@ -1,0 +1,100 @@
+/**
+ * The benchmark's A/B rows, each asked for by an issue:
+ *  - sampling: SAMPLE_RATE 0 vs 0.1; 10% sampling keeps >= 95% of /predict throughput (issue 8);
+ *  - canary:   no traffic policy vs 20% of traffic to a canary version; routing costs <= 5% (issue 7);
+ *  - shadow:   no shadow vs every request also scored by a shadow version in waitUntil; no
+ *              client-visible latency (issue 7): p50/p99 at a fixed rate below capacity.
+ * The canary and shadow point at version 2, the same artifact published again, so the rows measure
+ * routing and shadow work, not a different model's cost. Canary and shadow rows run with sampling
+ * off on both sides so that only the policy differs.
+ */
+import type { Comparison, Variant } from "./compare";
+import { queryState, type RegistryConfig } from "./registry-state";
+
+export const COMPARISONS = ["sampling", "canary", "shadow"] as const;
+export type ComparisonName = (typeof COMPARISONS)[number];
+
+export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+
+interface Context {
+  modelName: string;
+  config: RegistryConfig;
+  /** The version the canary and shadow point at (published beside production). */
+  candidateVersion: number;
+}
+
+async function count(stateDir: string, config: RegistryConfig, table: string): Promise<number> {
+  const [row] = await queryState<{ n: number }>(stateDir, config, `SELECT COUNT(*) AS n FROM ${table}`);
+  return row?.n ?? 0;
+}
+
+async function putTraffic(url: string, modelName: string, policy: { canary: unknown; shadow: unknown }): Promise<void> {
+  const res = await fetch(`${url}/admin/models/${encodeURIComponent(modelName)}/traffic`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${BENCH_ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ ...policy, entity_field: null, reason: "bench" }),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`PUT /admin/models/${modelName}/traffic answered ${res.status}: ${text.slice(0, 400)}`);
+}
+
+/** Sends `n` one-row requests and counts the x-model-arm header values. */
+async function armCounts(url: string, modelName: string, body: string, n: number): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`${url}/models/${encodeURIComponent(modelName)}/predict`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    await res.arrayBuffer();
+    const arm = `${res.headers.get("x-model-arm") ?? "?"} v${res.headers.get("x-model-version") ?? "?"}`;
+    counts[arm] = (counts[arm] ?? 0) + 1;
+  }
+  return counts;
+}
+
+export function comparison(name: ComparisonName, ctx: Context, oneRowBody: string): Comparison {
+  const samples: Variant["inspect"] = async (stateDir) => `request_samples rows: ${await count(stateDir, ctx.config, "request_samples")}`;
+  const arms = (n: number): Variant["probe"] => async (url) => `arms over ${n} requests: ${JSON.stringify(await armCounts(url, ctx.modelName, oneRowBody, n))}`;
+  const candidate = ctx.candidateVersion;
+  switch (name) {
+    case "sampling":
+      return {
+        name: "sampling",
+        target: "10% sampling keeps >= 95% of throughput (issue 8)",
+        mode: "throughput",
+        a: { label: "SAMPLE_RATE=0", vars: { SAMPLE_RATE: "0" }, inspect: samples },
+        b: { label: "SAMPLE_RATE=0.1", vars: { SAMPLE_RATE: "0.1" }, inspect: samples },
+        pass: (r) => r.throughputRatio >= 0.95,
+      };
+    case "canary":
+      return {
+        name: "canary",
+        target: "a 20% canary costs <= 5% of throughput (issue 7)",
+        mode: "throughput",
+        a: { label: "no traffic policy", vars: { SAMPLE_RATE: "0" }, probe: arms(400) },
+        b: {
+          label: `canary 20% -> v${candidate}`,
+          vars: { SAMPLE_RATE: "0" },
+          setup: (url) => putTraffic(url, ctx.modelName, { canary: { version: candidate, percent: 20 }, shadow: null }),
+          probe: arms(400),
+        },
+        pass: (r) => r.throughputRatio >= 0.95,
+      };
+    case "shadow":
+      return {
+        name: "shadow",
+        target: "shadow on adds no client-visible latency (issue 7): p50 within +0.5 ms at a fixed rate",
+        mode: "latency",
+        a: { label: "no shadow", vars: { SAMPLE_RATE: "0" }, inspect: async (s) => `shadow_pairs rows: ${await count(s, ctx.config, "shadow_pairs")}` },
+        b: {
+          label: `shadow v${candidate}, sample_rate 1`,
+          vars: { SAMPLE_RATE: "0" },
+          setup: (url) => putTraffic(url, ctx.modelName, { canary: null, shadow: { version: candidate, sample_rate: 1 } }),
+          inspect: async (s) => `shadow_pairs rows: ${await count(s, ctx.config, "shadow_pairs")}`,
+        },
+        pass: (r) => r.p50DeltaMs <= 0.5,
+      };
+  }
+}
