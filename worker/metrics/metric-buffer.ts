@@ -1,0 +1,145 @@
+/**
+ * One isolate's counters since its last flush to D1.
+ *
+ * Write bound: a request flushes only when `flushIntervalMs` (10 s) has passed since the last
+ * attempt, so an isolate writes at most 6 batches a minute from traffic, plus one per /metrics
+ * scrape it answers (a scrape flushes its own isolate first, so it sees everything it counted).
+ * A batch upserts one row per series touched since the last flush (at most `maxSeries`, 32 rows per
+ * statement). With the churn model behind /predict alone that is about 20 series (predictions,
+ * high-risk, latency buckets and sum, the sampling counters): ≤ 6 batches and ≤ 120 row upserts per
+ * isolate per minute, whatever the request rate, where a write per request would be thousands.
+ *
+ * The price: counts reach D1 up to 10 s late, and only when a later request (or a scrape) comes to
+ * this isolate; an isolate evicted in between loses what it had not flushed. Deltas are stamped with
+ * the minute of the flush that writes them, not of the request (at most one interval apart).
+ *
+ * A failed flush keeps its deltas for the next one (nothing of a D1 batch applies on error). The
+ * buffer holds at most `maxSeries` distinct series; increments to new series beyond that are
+ * dropped and counted in `droppedIncrements`, so a long D1 outage cannot grow memory unbounded.
+ */
+import type { SamplingStats } from "../monitoring/sample-store";
+import { canonicalLabels, type Labels } from "./exposition";
+import { FAMILIES } from "./families";
+import { addToMinute, minuteOf, type SeriesDelta } from "./metric-store";
+
+export interface MetricBufferOptions {
+  flushIntervalMs?: number;
+  maxSeries?: number;
+  /** The isolate's cumulative sampling counters; the buffer flushes their growth. */
+  samplingStats?: () => SamplingStats;
+  now?: () => number;
+}
+
+export interface FlushOutcome {
+  series: number;
+  minute: string;
+  rowsWritten: number;
+}
+
+export const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
+export const DEFAULT_MAX_SERIES = 1_000;
+
+const NO_SAMPLING: SamplingStats = { written: 0, dropped: 0, failed: 0 };
+
+export class MetricBuffer {
+  readonly flushIntervalMs: number;
+  readonly maxSeries: number;
+  /** Increments lost because the buffer was full (logged at the next flush). */
+  droppedIncrements = 0;
+  private pending = new Map<string, SeriesDelta>();
+  private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private inFlight: Promise<FlushOutcome | null> | null = null;
+  private samplingSeen: SamplingStats = { ...NO_SAMPLING };
+  private readonly sampling: () => SamplingStats;
+  private readonly now: () => number;
+
+  constructor(options: MetricBufferOptions = {}) {
+    this.flushIntervalMs = options.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.maxSeries = options.maxSeries ?? DEFAULT_MAX_SERIES;
+    this.sampling = options.samplingStats ?? (() => NO_SAMPLING);
+    this.now = options.now ?? Date.now;
+    this.samplingSeen = { ...this.sampling() };
+  }
+
+  add(name: string, labels: Labels | string, delta: number): void {
+    if (delta === 0 || !Number.isFinite(delta)) return;
+    this.addDelta({ name, labels: typeof labels === "string" ? labels : canonicalLabels(labels), value: delta });
+  }
+
+  /** What would be flushed now: the buffered deltas (for tests and logs). */
+  snapshot(): SeriesDelta[] {
+    return [...this.pending.values()].map((d) => ({ ...d }));
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Whether a request should start a flush: something to write and the interval has passed. */
+  due(at: number = this.now()): boolean {
+    if (this.inFlight || at - this.lastAttemptAt < this.flushIntervalMs) return false;
+    return this.pending.size > 0 || this.samplingChanged();
+  }
+
+  /**
+   * Writes everything buffered (and the sampling counters' growth) to the current minute in one
+   * batch. Concurrent calls wait for the flush in flight and then write what is left, so a scrape
+   * that awaits flush() sees every count this isolate made before it. Throws the D1 error after
+   * putting the deltas back.
+   */
+  async flush(db: D1Database): Promise<FlushOutcome | null> {
+    while (this.inFlight) await this.inFlight.catch(() => null);
+    const attempt = this.write(db);
+    this.inFlight = attempt;
+    try {
+      return await attempt;
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  private async write(db: D1Database): Promise<FlushOutcome | null> {
+    const at = this.now();
+    this.lastAttemptAt = at;
+    this.takeSampling();
+    if (this.pending.size === 0) return null;
+    const taken = this.pending;
+    this.pending = new Map();
+    const deltas = [...taken.values()];
+    const minute = minuteOf(at);
+    if (this.droppedIncrements > 0) {
+      console.error(JSON.stringify({ level: "warn", where: "metrics", dropped_increments: this.droppedIncrements, max_series: this.maxSeries }));
+    }
+    try {
+      const results = await addToMinute(db, minute, deltas);
+      const rowsWritten = results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0);
+      return { series: deltas.length, minute, rowsWritten };
+    } catch (error) {
+      for (const delta of deltas) this.addDelta(delta);
+      throw error;
+    }
+  }
+
+  private addDelta(delta: SeriesDelta): void {
+    const key = `${delta.name}\u0000${delta.labels}`;
+    const held = this.pending.get(key);
+    if (held) held.value += delta.value;
+    else if (this.pending.size < this.maxSeries) this.pending.set(key, { ...delta });
+    else this.droppedIncrements++;
+  }
+
+  private samplingChanged(): boolean {
+    const now = this.sampling();
+    return now.written !== this.samplingSeen.written || now.dropped !== this.samplingSeen.dropped || now.failed !== this.samplingSeen.failed;
+  }
+
+  /** Moves the sampling counters' growth since the last flush into the buffer. */
+  private takeSampling(): void {
+    const current = { ...this.sampling() };
+    const seen = this.samplingSeen;
+    this.samplingSeen = current;
+    this.add(FAMILIES.samplesWritten.name, "", current.written - seen.written);
+    this.add(FAMILIES.samplesDropped.name, { reason: "reservoir" }, current.dropped - seen.dropped);
+    this.add(FAMILIES.samplesDropped.name, { reason: "write_failed" }, current.failed - seen.failed);
+  }
+}
