@@ -13,7 +13,7 @@ import { sampleWindow } from "../../worker/monitoring/sample-store";
 import { artifactKey } from "../../worker/registry/r2-keys";
 import { createServices } from "../../worker/services";
 import { customers, DAY_MS, fireCron, putReference, reportsOf, SCHEDULED, WINDOW_END, WINDOW_START, writeWindowSamples } from "./drift-setup";
-import { registerFixture } from "./helpers";
+import { type Envelope, failingFields, get, registerFixture } from "./helpers";
 
 const FEATURES = ["tenure", "monthly_charges", "total_charges", "num_products", "contract_type", "payment_method", "internet_service"];
 
@@ -109,6 +109,47 @@ describe("drift reports from the cron", () => {
     expect(after).toHaveLength(1);
     expect(after[0]!.report).toBe(before[0]!.report);
     expect(after[0]!.created_at).toBe(before[0]!.created_at);
+  });
+});
+
+describe("GET /monitoring/models/:name/drift", () => {
+  it("answers the latest report of each serving version and the history, newest first", async () => {
+    const manifest = await servedModel();
+    await writeWindowSamples(manifest.name, 1, manifest, driftedCustomers(manifest));
+    // Two windows: 9 Jan (drift) and 10 Jan (no samples).
+    await fireCron();
+    await fireCron(SCHEDULED + DAY_MS);
+    const res = await get(`/monitoring/models/${manifest.name}/drift`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as {
+      model: string;
+      latest: { version: number; arms: string[]; report: { window_start: string; status: string; report: DriftReport; alert: unknown } }[];
+      history: { version: number; window_start: string; window_end: string; status: string; report: DriftReport }[];
+    };
+    expect(body.model).toBe(manifest.name);
+    expect(body.latest.map((l) => [l.version, l.arms, l.report.window_start, l.report.status])).toEqual([[1, ["production"], WINDOW_END, "no_samples"]]);
+    expect(body.history.map((h) => [h.window_start, h.status])).toEqual([
+      [WINDOW_END, "no_samples"],
+      [WINDOW_START, "drift"],
+    ]);
+    expect(body.history[1]!.report.drifted_features).toEqual(["monthly_charges", "payment_method"]);
+    // Aggregates only: no sampled row or request id leaves through this route.
+    expect(JSON.stringify(body)).not.toMatch(/req-|request_id|Electronic check","monthly/);
+
+    const limited = (await (await get(`/monitoring/models/${manifest.name}/drift?limit=1&version=1`)).json()) as typeof body;
+    expect(limited.history.map((h) => h.window_start)).toEqual([WINDOW_END]);
+    const other = (await (await get(`/monitoring/models/${manifest.name}/drift?version=7`)).json()) as typeof body;
+    expect(other).toEqual({ model: manifest.name, latest: [], history: [] });
+  });
+
+  it("404 for an unknown model, 422 naming each bad query parameter", async () => {
+    const missing = await get("/monitoring/models/no-such-model/drift");
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as Envelope).error.code).toBe("NOT_FOUND");
+    const manifest = await servedModel({ reference: false });
+    const bad = await get(`/monitoring/models/${manifest.name}/drift?limit=0&version=abc`);
+    expect(bad.status).toBe(422);
+    expect(failingFields((await bad.json()) as Envelope)).toEqual(["limit", "version"]);
   });
 });
 
