@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { DASHBOARD_LIMITS } from "../../worker/monitoring/dashboard-data";
 import type { CategoricalFeatureDrift, DriftReport, NumericFeatureDrift } from "../../worker/monitoring/drift-report-types";
 import { openDb, setAlias } from "../../worker/registry/registry";
+import { customers, fireCron, putReference, writeWindowSamples } from "./drift-setup";
 import { type Envelope, get, registerFixture } from "./helpers";
 
 const HOUR = 3_600_000;
@@ -188,6 +189,28 @@ describe("GET /monitoring with drift reports", () => {
     const tenure = pChart.slice(pChart.indexOf('data-feature="tenure"'));
     expect(tenure.slice(0, tenure.indexOf("</g>")).match(/<circle /g)).toHaveLength(DASHBOARD_LIMITS.reports);
     expect(body).toContain(`${DASHBOARD_LIMITS.reports} reports`);
+  });
+});
+
+describe("GET /monitoring over the cron's own report", () => {
+  it("shows what the cron wrote: every feature's chart, the flagged ones, scores and p-values", async () => {
+    const { manifest } = await registerFixture("trained");
+    await putReference(manifest.name, 1, manifest, customers(manifest, { rows: 1000, seed: "dash-reference" }));
+    const drifted = customers(manifest, { rows: 400, seed: "dash-drifted", edit: (row) => (row.monthly_charges = Number(row.monthly_charges) + 15) });
+    await writeWindowSamples(manifest.name, 1, manifest, drifted);
+    await fireCron();
+    const stored = await env.DB.prepare("SELECT report FROM drift_reports WHERE model_name = ?").bind(manifest.name).first<{ report: string }>();
+    const report = JSON.parse(stored!.report) as DriftReport;
+    expect(report.drifted_features).toContain("monthly_charges");
+
+    const { res, body } = await page(`?model=${manifest.name}`);
+    expect(res.status).toBe(200);
+    const flagged = [...body.matchAll(/<tr class="feature drift" data-feature="([^"]+)">/g)].map((m) => m[1]);
+    expect(flagged).toEqual(report.drifted_features);
+    const charts = svgs(body);
+    expect(charts.filter((c) => c.kind === "distribution")).toHaveLength(manifest.features.length);
+    expect(charts.map((c) => c.kind)).toEqual(expect.arrayContaining(["score-histogram", "risk-tiers", "p-values"]));
+    expect(body).toContain(`<strong>${report.samples.total}</strong> sampled rows`);
   });
 });
 

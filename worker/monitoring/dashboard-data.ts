@@ -6,14 +6,15 @@
  * No Hono here: the page module renders what this returns.
  */
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import { aliases, aliasHistory, driftReports, models, modelVersions } from "../db/schema";
-import { storedJson } from "../db/stored-json";
+import { aliases, aliasHistory, models, modelVersions } from "../db/schema";
 import { ApiError } from "../errors";
 import type { Db } from "../registry/registry";
+import { listReports, servingVersions } from "./drift-report-store";
 import type { DriftReport } from "./drift-report-types";
 
-/** The arms the cron reports on, in the order the page shows them. */
-export const SERVING_ALIASES = ["production", "canary", "shadow"] as const;
+/** The arms the cron reports on (production is the default alias), in the order the page shows them. */
+const ARM_ORDER = ["production", "canary", "shadow"];
+const armRank = (arm: string) => (ARM_ORDER.indexOf(arm) + 1 || ARM_ORDER.length + 1);
 
 export const DASHBOARD_LIMITS = {
   /** Models on one page without ?model= (the rest are listed by name). */
@@ -92,27 +93,29 @@ export interface DashboardData {
   omitted: number;
 }
 
-/** The dashboard's data; `only` (from ?model=) must name a registered model, or NOT_FOUND. */
-export async function loadDashboard(db: Db, only?: string): Promise<DashboardData> {
+/**
+ * The dashboard's data; `only` (from ?model=) must name a registered model, or NOT_FOUND. The
+ * serving versions are the cron's (drift-report-store.ts): the default alias, canary and shadow.
+ */
+export async function loadDashboard(db: Db, defaultAlias: string, only?: string): Promise<DashboardData> {
   const rows = await db.select({ name: models.name, description: models.description }).from(models).orderBy(models.name).all();
   if (only !== undefined && !rows.some((r) => r.name === only)) throw new ApiError("NOT_FOUND", `model ${only} is not registered`);
   const chosen = only !== undefined ? rows.filter((r) => r.name === only) : rows.slice(0, DASHBOARD_LIMITS.models);
   const loaded: ModelDashboard[] = [];
-  for (const model of chosen) loaded.push(await loadModel(db, model.name, model.description));
+  for (const model of chosen) loaded.push(await loadModel(db, defaultAlias, model.name, model.description));
   return { models: loaded, allModels: rows.map((r) => r.name), omitted: rows.length - chosen.length };
 }
 
-async function loadModel(db: Db, name: string, description: string): Promise<ModelDashboard> {
-  const [aliasRows, counted, moveRows] = await Promise.all([
+async function loadModel(db: Db, defaultAlias: string, name: string, description: string): Promise<ModelDashboard> {
+  const [aliasRows, counted, moveRows, servingRows] = await Promise.all([
     db.select({ alias: aliases.alias, version: aliases.version }).from(aliases).where(eq(aliases.modelName, name)).orderBy(aliases.alias).all(),
     db.select({ n: sql<number>`count(*)` }).from(modelVersions).where(eq(modelVersions.modelName, name)).get(),
     db.select().from(aliasHistory).where(eq(aliasHistory.modelName, name)).orderBy(desc(aliasHistory.id)).limit(DASHBOARD_LIMITS.moves).all(),
+    servingVersions(db, defaultAlias, name),
   ]);
-  const servingVersions = new Map<number, string[]>();
-  for (const arm of SERVING_ALIASES) {
-    const hit = aliasRows.find((a) => a.alias === arm);
-    if (hit) servingVersions.set(hit.version, [...(servingVersions.get(hit.version) ?? []), arm]);
-  }
+  const servingArms = servingRows
+    .map((s) => ({ version: s.version, arms: [...s.arms].sort((a, b) => armRank(a) - armRank(b)) }))
+    .sort((a, b) => armRank(a.arms[0]!) - armRank(b.arms[0]!));
   const versionColumns = {
     version: modelVersions.version,
     status: modelVersions.status,
@@ -122,7 +125,7 @@ async function loadModel(db: Db, name: string, description: string): Promise<Mod
     rocAuc: sql<unknown>`CASE WHEN json_valid(${modelVersions.manifest}) THEN json_extract(${modelVersions.manifest}, '$.metrics.roc_auc') END`,
   };
   const latest = await db.select(versionColumns).from(modelVersions).where(eq(modelVersions.modelName, name)).orderBy(desc(modelVersions.version)).limit(DASHBOARD_LIMITS.versions).all();
-  const missing = [...servingVersions.keys()].filter((v) => !latest.some((l) => l.version === v));
+  const missing = servingArms.map((s) => s.version).filter((v) => !latest.some((l) => l.version === v));
   const extra = missing.length
     ? await db.select(versionColumns).from(modelVersions).where(and(eq(modelVersions.modelName, name), inArray(modelVersions.version, missing))).all()
     : [];
@@ -137,7 +140,7 @@ async function loadModel(db: Db, name: string, description: string): Promise<Mod
       rocAuc: typeof v.rocAuc === "number" ? v.rocAuc : null,
     }));
   const serving: ServingVersion[] = [];
-  for (const [version, arms] of servingVersions) {
+  for (const { version, arms } of servingArms) {
     const reports = await latestReports(db, name, version);
     const liveScores = reports[0]?.report?.predictions ? null : await latestWindowScores(db, name, version);
     serving.push({ version, arms, reports, liveScores });
@@ -160,26 +163,18 @@ async function loadModel(db: Db, name: string, description: string): Promise<Mod
   };
 }
 
-/** Newest first; the primary key (model, version, window_start) serves the range and the order. */
+/** Newest first, as the JSON route lists them; a report or alert that does not parse is shown as unreadable. */
 export async function latestReports(db: Db, name: string, version: number, limit: number = DASHBOARD_LIMITS.reports): Promise<StoredReport[]> {
-  const rows = await db
-    .select()
-    .from(driftReports)
-    .where(and(eq(driftReports.modelName, name), eq(driftReports.version, version)))
-    .orderBy(desc(driftReports.windowStart))
-    .limit(limit)
-    .all();
+  const rows = await listReports(db, name, { version, limit });
   return rows.map((r) => {
-    const parsed = storedJson(r.report);
-    const alert = r.alert === null ? null : storedJson(r.alert);
-    const delivery = alert?.ok ? (alert.value as { outcome?: unknown; attempts?: unknown }) : null;
+    const delivery = r.alert as { outcome?: unknown; attempts?: unknown } | null;
     return {
-      windowStart: r.windowStart,
-      windowEnd: r.windowEnd,
+      windowStart: r.window_start,
+      windowEnd: r.window_end,
       status: r.status,
-      updatedAt: r.updatedAt,
-      report: parsed.ok && isReport(parsed.value) ? parsed.value : null,
-      alert: delivery ? { outcome: String(delivery.outcome), attempts: Array.isArray(delivery.attempts) ? delivery.attempts.length : 0 } : null,
+      updatedAt: r.updated_at,
+      report: isReport(r.report) ? r.report : null,
+      alert: delivery && typeof delivery === "object" ? { outcome: String(delivery.outcome), attempts: Array.isArray(delivery.attempts) ? delivery.attempts.length : 0 } : null,
     };
   });
 }
@@ -187,7 +182,7 @@ export async function latestReports(db: Db, name: string, version: number, limit
 /** Enough shape to render without crashing; fields the cron adds later are optional on the page. */
 function isReport(value: unknown): value is DriftReport {
   const r = value as Partial<DriftReport> | null;
-  return !!r && typeof r === "object" && typeof r.status === "string" && Array.isArray(r.features) && !!r.window && !!r.settings;
+  return !!r && typeof r === "object" && typeof r.status === "string" && Array.isArray(r.features) && !!r.window && !!r.settings && !!r.samples;
 }
 
 /**

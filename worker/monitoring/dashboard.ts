@@ -9,7 +9,7 @@ export const dashboardRoutes = new Hono<AppEnv>();
 dashboardRoutes.get("/monitoring", async (c) => {
   const only = c.req.query("model");
   const { db, settings } = c.get("services");
-  const data = await loadDashboard(db, only);
+  const data = await loadDashboard(db, settings.defaultAlias, only);
   const page = renderDashboard(data, { origin: new URL(c.req.url).origin, only, sampleRate: settings.sampling.rate, now: new Date() });
   // Reports change at most once per cron run; a short private cache spares D1 on reloads.
   return c.html(page, 200, { "cache-control": "private, max-age=30" });
