@@ -1,4 +1,4 @@
-/** The trainer CLI: `npm run train`, `npm run data`, and the release commands (publish, gate, promote, ...). */
+/** The trainer CLI: `npm run train`, `npm run data`, and the release commands (publish, gate, promote, traffic, ...). */
 import { defineCommand, runMain } from "citty";
 import { archiveCommand } from "./commands/archive";
 import { gateCommand } from "./commands/gate";
@@ -6,6 +6,7 @@ import { generateDataCommand } from "./commands/generate-data";
 import { promoteCommand } from "./commands/promote";
 import { publishCommand } from "./commands/publish";
 import { rollbackCommand } from "./commands/rollback";
+import { trafficCommand } from "./commands/traffic";
 import { trainCommand } from "./commands/train";
 import { reportingUserErrors } from "./commands/user-errors";
 import { versionsCommand } from "./commands/versions";
@@ -22,6 +23,7 @@ const main = defineCommand({
     rollback: reportingUserErrors(rollbackCommand),
     archive: reportingUserErrors(archiveCommand),
     versions: reportingUserErrors(versionsCommand),
+    traffic: reportingUserErrors(trafficCommand),
   },
 });
 

@@ -9,7 +9,10 @@ import { ApiError, ERROR_STATUS } from "../worker/errors";
 import { rollbackAlias } from "../worker/registry/admin-aliases";
 import { PublishError, publishVersion } from "../worker/registry/publish-version";
 import { artifactKey } from "../worker/registry/r2-keys";
-import { archiveVersion, getModelDetail, getVersionDetail, openDb, setAlias } from "../worker/registry/registry";
+import { archiveVersion, getModelDetail, getModelRow, getVersionDetail, openDb, setAlias } from "../worker/registry/registry";
+import { changePolicy, readPolicy, trafficView } from "../worker/traffic/policy";
+import { readShadowPairs } from "../worker/traffic/shadow-store";
+import { shadowQuerySchema, trafficBodySchema } from "../worker/traffic/traffic-schemas";
 import { type ModelDetail, type Registry, RegistryError, type VersionDetail } from "./registry-client";
 
 export interface LocalRegistryOptions {
@@ -35,6 +38,7 @@ export async function withLocalRegistry<T>(options: LocalRegistryOptions, fn: (r
     const db = openDb(env.DB);
     const location = `local state ${options.persistTo ?? ".wrangler/state"}`;
     const by = options.actor;
+    const defaultAlias = options.defaultAlias ?? env.DEFAULT_ALIAS ?? "production";
     const registry: Registry = {
       location,
       publish: (files, o) =>
@@ -49,7 +53,7 @@ export async function withLocalRegistry<T>(options: LocalRegistryOptions, fn: (r
         }),
       setAlias: async (name, alias, move) => ({ name, alias, ...(await setAlias(db, { name, alias, by, ...move })) }),
       rollback: async (name, o) => {
-        const alias = o.alias ?? options.defaultAlias ?? env.DEFAULT_ALIAS ?? "production";
+        const alias = o.alias ?? defaultAlias;
         return { name, alias, ...(await rollbackAlias(db, { name, alias, by, reason: o.reason })) };
       },
       archive: async (name, version, reason) => {
@@ -71,6 +75,24 @@ export async function withLocalRegistry<T>(options: LocalRegistryOptions, fn: (r
         if (!object) throw new RegistryError(`${location}: version ${version} of ${name} has no model.onnx`);
         return new Uint8Array(await object.arrayBuffer());
       },
+      traffic: async (name) => {
+        await getModelRow(db, name);
+        return trafficView(db, await readPolicy(db, name), defaultAlias);
+      },
+      setTraffic: async (name, change) => {
+        const body = validBody(trafficBodySchema, change, location);
+        const shadow = body.shadow && { version: body.shadow.version, sampleRate: body.shadow.sample_rate };
+        const policy = await changePolicy(db, { name, canary: body.canary, shadow, entityField: body.entity_field, by, reason: body.reason });
+        return trafficView(db, policy, defaultAlias);
+      },
+      clearTraffic: async (name, reason) => {
+        const policy = await changePolicy(db, { name, canary: null, shadow: null, by, reason });
+        return trafficView(db, policy, defaultAlias);
+      },
+      shadowPairs: async (name, query) => {
+        await getModelRow(db, name);
+        return readShadowPairs(db, name, validBody(shadowQuerySchema, query, location));
+      },
     };
     try {
       return await fn(registry);
@@ -86,6 +108,14 @@ function parseManifest(text: string): unknown {
   } catch (error) {
     throw new RegistryError(`manifest.json is not JSON: ${(error as Error).message}`);
   }
+}
+
+/** The worker's own schema, refusing as the HTTP API would (422 naming each field). */
+function validBody<T>(schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: { path: PropertyKey[]; message: string }[] } } }, value: unknown, location: string): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "body"}: ${i.message}`).join("; ");
+  throw new RegistryError(`${location}: 422 VALIDATION_FAILED: ${issues}`, 422, "VALIDATION_FAILED");
 }
 
 function asRegistryError(error: unknown, location: string): unknown {

@@ -67,6 +67,43 @@ export interface ArchiveResult {
   status: string;
 }
 
+export interface TrafficPolicyView {
+  name: string;
+  primary: { alias: string; version: number | null };
+  canary: { version: number; percent: number } | null;
+  shadow: { version: number; sample_rate: number } | null;
+  entity_field: string | null;
+  updated_at: string | null;
+  updated_by: string | null;
+  reason: string | null;
+}
+
+/** PUT /admin/models/:name/traffic: an absent key leaves that part as it is, null removes it. */
+export interface TrafficChangeBody {
+  canary?: { version: number; percent: number } | null;
+  shadow?: { version: number; sample_rate: number } | null;
+  entity_field?: string | null;
+  reason: string;
+}
+
+export interface ShadowReport {
+  name: string;
+  shadow_version: number | null;
+  summary: { count: number; agreement_rate: number | null; mean_abs_delta: number | null; first_at: string | null; last_at: string | null };
+  pairs: {
+    request_id: string;
+    row_index: number;
+    primary_version: number;
+    shadow_version: number;
+    primary_probability: number;
+    shadow_probability: number;
+    primary_prediction: boolean;
+    shadow_prediction: boolean;
+    agree: boolean;
+    created_at: string;
+  }[];
+}
+
 export interface Registry {
   /** Where the registry is, for messages: a URL or the local state directory. */
   readonly location: string;
@@ -78,6 +115,10 @@ export interface Registry {
   model(name: string): Promise<ModelDetail | null>;
   version(name: string, version: number): Promise<VersionDetail>;
   modelOnnx(name: string, version: number): Promise<Uint8Array>;
+  traffic(name: string): Promise<TrafficPolicyView>;
+  setTraffic(name: string, change: TrafficChangeBody): Promise<TrafficPolicyView>;
+  clearTraffic(name: string, reason: string): Promise<TrafficPolicyView>;
+  shadowPairs(name: string, query: { limit?: number; version?: number }): Promise<ShadowReport>;
 }
 
 /** The files of a run directory as publish sends them; model.onnx and manifest.json are required. */
@@ -160,15 +201,32 @@ export class HttpRegistry implements Registry {
     return new Uint8Array(await res.arrayBuffer());
   }
 
-  private async admin<T>(method: string, path: string, body: Uint8Array<ArrayBuffer> | string, type: string): Promise<T> {
+  async traffic(name: string): Promise<TrafficPolicyView> {
+    return this.json<TrafficPolicyView>(await this.send("GET", `/models/${enc(name)}/traffic`));
+  }
+
+  setTraffic(name: string, change: TrafficChangeBody) {
+    return this.admin<TrafficPolicyView>("PUT", `/admin/models/${enc(name)}/traffic`, JSON.stringify(change), "application/json");
+  }
+
+  clearTraffic(name: string, reason: string) {
+    return this.admin<TrafficPolicyView>("DELETE", `/admin/models/${enc(name)}/traffic`, JSON.stringify({ reason }), "application/json");
+  }
+
+  shadowPairs(name: string, query: { limit?: number; version?: number }) {
+    const params = new URLSearchParams();
+    if (query.limit !== undefined) params.set("limit", String(query.limit));
+    if (query.version !== undefined) params.set("version", String(query.version));
+    const search = params.size ? `?${params}` : "";
+    return this.admin<ShadowReport>("GET", `/admin/models/${enc(name)}/shadow${search}`);
+  }
+
+  private async admin<T>(method: string, path: string, body?: Uint8Array<ArrayBuffer> | string, type?: string): Promise<T> {
     const token = this.options.token;
     if (!token) throw new RegistryError(`ADMIN_TOKEN is not set: export the registry's admin token (wrangler secret / .dev.vars) before ${method} ${path}`);
-    return this.json<T>(
-      await this.send(method, path, {
-        body,
-        headers: { authorization: `Bearer ${token}`, "content-type": type, "x-actor": this.options.actor },
-      }),
-    );
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, "x-actor": this.options.actor };
+    if (type) headers["content-type"] = type;
+    return this.json<T>(await this.send(method, path, { body, headers }));
   }
 
   private async send(method: string, path: string, init: { body?: Uint8Array<ArrayBuffer> | string; headers?: Record<string, string> } = {}): Promise<Response> {

@@ -9,7 +9,7 @@ import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../worker/app";
 import { openDb } from "../../worker/registry/registry";
-import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow";
+import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow-store";
 import { corruptArtifact, registerFixture, VALID_ROW } from "./helpers";
 
 const app = createApp();

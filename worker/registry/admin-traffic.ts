@@ -8,12 +8,12 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
-import { changePolicy, describePolicy, type TrafficChange, type TrafficPolicy } from "../traffic/policy";
-import { readShadowPairs } from "../traffic/shadow";
+import { changePolicy, type TrafficChange, trafficView } from "../traffic/policy";
+import { readShadowPairs } from "../traffic/shadow-store";
 import { shadowQuerySchema, trafficBodySchema } from "../traffic/traffic-schemas";
 import { requireAdmin } from "./admin-auth";
 import { reasonBodySchema } from "./admin-schemas";
-import { type Db, getModelRow, resolveVersion } from "./registry";
+import { getModelRow } from "./registry";
 import { forgetModel } from "./resolve-cache";
 
 export function mountTrafficRoutes(routes: Hono<AppEnv>, actor: (c: Context<AppEnv>) => string): void {
@@ -50,13 +50,4 @@ async function applied(c: Context<AppEnv>, change: TrafficChange) {
   // This isolate routes by the new policy at once; others within RESOLVE_CACHE_TTL_MS.
   forgetModel(change.name);
   return trafficView(db, policy, settings.defaultAlias);
-}
-
-/** The policy with the version the default alias serves (null when it has none). */
-export async function trafficView(db: Db, policy: TrafficPolicy, defaultAlias: string) {
-  const primary = await resolveVersion(db, policy.name, { alias: defaultAlias }).then(
-    (resolved) => resolved.row.version,
-    () => null,
-  );
-  return describePolicy(policy, { alias: defaultAlias, version: primary });
 }

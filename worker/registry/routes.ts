@@ -12,8 +12,7 @@ import { adminOrPublic, verifyAdminRequest } from "./admin-auth";
 import { versionRef } from "./version-ref";
 import { ARTIFACT_FILES, type ArtifactFile, artifactKey } from "./r2-keys";
 import { aliasHistoryFor, getModelDetail, getModelRow, getVersionDetail, listModels, manifestFor } from "./registry";
-import { readPolicy } from "../traffic/policy";
-import { trafficView } from "./admin-traffic";
+import { readPolicy, trafficView } from "../traffic/policy";
 
 export const registryRoutes = new Hono<AppEnv>();
 

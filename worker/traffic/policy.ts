@@ -16,6 +16,7 @@ import {
   getModelRow,
   getVersionRow,
   isAliasTargetRefusal,
+  resolveVersion,
 } from "../registry/registry";
 
 export const CANARY_ALIAS = "canary";
@@ -141,11 +142,15 @@ async function refusedMove(db: Db, moves: AliasMove[]): Promise<ApiError> {
   return aliasTargetError(db, moves[0]!);
 }
 
-/** The policy as the API shows it, with the version the default alias serves. */
-export function describePolicy(policy: TrafficPolicy, primary: { alias: string; version: number | null }) {
+/** The policy as the API shows it, with the version the default alias serves (null when it has none). */
+export async function trafficView(db: Db, policy: TrafficPolicy, defaultAlias: string) {
+  const primary = await resolveVersion(db, policy.name, { alias: defaultAlias }).then(
+    (resolved) => resolved.row.version,
+    () => null,
+  );
   return {
     name: policy.name,
-    primary,
+    primary: { alias: defaultAlias, version: primary },
     canary: policy.canary,
     shadow: policy.shadow && { version: policy.shadow.version, sample_rate: policy.shadow.sampleRate },
     entity_field: policy.entityField,
@@ -154,3 +159,5 @@ export function describePolicy(policy: TrafficPolicy, primary: { alias: string; 
     reason: policy.reason,
   };
 }
+
+export type TrafficView = Awaited<ReturnType<typeof trafficView>>;

@@ -7,12 +7,10 @@
  * shadow output would be recorded nowhere is not scored at all, so the sample rate bounds the
  * shadow's CPU as well as its storage.
  */
-import { and, desc, eq, sql } from "drizzle-orm";
-import { shadowPairs } from "../db/schema";
 import { chooseRows, writeSampledRows } from "../monitoring/sample-requests";
 import { type FieldPath, type PredictResult, predictRows } from "../predict/predict-rows";
-import type { Db } from "../registry/registry";
 import type { Services } from "../services";
+import { type ShadowPair, writeShadowPairs } from "./shadow-store";
 import { randomUnit } from "./split";
 
 export interface ShadowRequest {
@@ -67,20 +65,6 @@ async function scoreShadow(services: Services, request: ShadowRequest, storePair
   }
 }
 
-export interface ShadowPair {
-  modelName: string;
-  requestId: string;
-  rowIndex: number;
-  primaryVersion: number;
-  shadowVersion: number;
-  primaryProbability: number;
-  shadowProbability: number;
-  primaryPrediction: boolean;
-  shadowPrediction: boolean;
-  agree: boolean;
-  createdAt: string;
-}
-
 /** Each version's probability and its decision by its own manifest's threshold. */
 export function pairsOf(requestId: string, primary: PredictResult, shadow: PredictResult, rows: readonly number[], createdAt: string): ShadowPair[] {
   return rows.map((i) => {
@@ -102,64 +86,3 @@ export function pairsOf(requestId: string, primary: PredictResult, shadow: Predi
   });
 }
 
-/** One statement per pair in one batch: D1 binds at most 100 parameters per statement. */
-export async function writeShadowPairs(db: Db, pairs: readonly ShadowPair[]): Promise<void> {
-  if (!pairs.length) return;
-  await db.batch(pairs.map((pair) => db.insert(shadowPairs).values(pair)) as [never, ...never[]]);
-}
-
-const DAY_MS = 86_400_000;
-
-/** Deletes pairs older than the retention window (for the cron); returns how many went. */
-export async function pruneShadowPairs(db: Db, options: { retentionDays: number; now: number }): Promise<number> {
-  const cutoff = new Date(options.now - options.retentionDays * DAY_MS).toISOString();
-  const result = await db.$client.prepare("DELETE FROM shadow_pairs WHERE created_at < ?1").bind(cutoff).run();
-  return result.meta.changes ?? 0;
-}
-
-export interface ShadowQuery {
-  limit: number;
-  version?: number;
-}
-
-/** The latest pairs and a summary over every stored pair (of one shadow version, if given). */
-export async function readShadowPairs(db: Db, name: string, query: ShadowQuery) {
-  const where = query.version === undefined ? eq(shadowPairs.modelName, name) : and(eq(shadowPairs.modelName, name), eq(shadowPairs.shadowVersion, query.version));
-  const [summary, pairs] = await Promise.all([
-    db
-      .select({
-        count: sql<number>`count(*)`,
-        agreement: sql<number | null>`avg(${shadowPairs.agree})`,
-        meanAbsDelta: sql<number | null>`avg(abs(${shadowPairs.primaryProbability} - ${shadowPairs.shadowProbability}))`,
-        first: sql<string | null>`min(${shadowPairs.createdAt})`,
-        last: sql<string | null>`max(${shadowPairs.createdAt})`,
-      })
-      .from(shadowPairs)
-      .where(where)
-      .get(),
-    db.select().from(shadowPairs).where(where).orderBy(desc(shadowPairs.createdAt), desc(shadowPairs.id)).limit(query.limit).all(),
-  ]);
-  return {
-    name,
-    shadow_version: query.version ?? null,
-    summary: {
-      count: summary?.count ?? 0,
-      agreement_rate: summary?.agreement ?? null,
-      mean_abs_delta: summary?.meanAbsDelta ?? null,
-      first_at: summary?.first ?? null,
-      last_at: summary?.last ?? null,
-    },
-    pairs: pairs.map((p) => ({
-      request_id: p.requestId,
-      row_index: p.rowIndex,
-      primary_version: p.primaryVersion,
-      shadow_version: p.shadowVersion,
-      primary_probability: p.primaryProbability,
-      shadow_probability: p.shadowProbability,
-      primary_prediction: p.primaryPrediction,
-      shadow_prediction: p.shadowPrediction,
-      agree: p.agree,
-      created_at: p.createdAt,
-    })),
-  };
-}
