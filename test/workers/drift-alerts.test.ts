@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import type { Manifest } from "../../worker/contract/manifest";
+import { type Manifest, monitoringOf } from "../../worker/contract/manifest";
 import { type AlertOptions } from "../../worker/monitoring/alerts";
 import { runDriftCron } from "../../worker/monitoring/cron";
 import type { AlertDelivery } from "../../worker/monitoring/drift-report-types";
@@ -133,7 +133,7 @@ describe("drift alerts", () => {
     const unset = await driftingModel();
     const hook = webhook([200]);
     await run(unset.name, hook, { webhookUrl: undefined });
-    const off = await driftingModel((m) => (m.monitoring = { alert: false }));
+    const off = await driftingModel((m) => (m.monitoring = { ...monitoringOf(m), alert: false }));
     await run(off.name, hook);
     expect(hook.calls).toHaveLength(0);
     expect(await storedAlert(unset.name)).toBeNull();

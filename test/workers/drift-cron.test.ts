@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sortTiers } from "../../worker/contract/decision";
-import type { Manifest } from "../../worker/contract/manifest";
+import { type Manifest, monitoringOf } from "../../worker/contract/manifest";
 import { runDriftCron } from "../../worker/monitoring/cron";
 import type { DriftReport } from "../../worker/monitoring/drift-report-types";
 import { benjaminiHochberg } from "../../worker/monitoring/drift-stats";
@@ -168,7 +168,7 @@ describe("what a report says when it cannot test", () => {
   });
 
   it("a feature drifts only where it has enough values: a large shift on a few rows is still insufficient", async () => {
-    const manifest = await servedModel({ patch: (m) => (m.monitoring = { min_samples: 500 }) });
+    const manifest = await servedModel({ patch: (m) => (m.monitoring = { ...monitoringOf(m), min_samples: 500 }) });
     await writeWindowSamples(manifest.name, 1, manifest, driftedCustomers(manifest).slice(0, 400));
     await fireCron();
     const report = parsed((await reportsOf(manifest.name))[0]!);
@@ -230,7 +230,7 @@ describe("which versions, which windows", () => {
     const { publish, fixture } = await import("./helpers");
     const second = fixture("trained");
     second.manifest.name = manifest.name;
-    second.manifest.monitoring = { window_hours: 6 };
+    second.manifest.monitoring = { ...monitoringOf(second.manifest), window_hours: 6 };
     await publish({ manifest: second.manifest, onnx: second.onnx, createdBy: "test", aliases: ["canary", "shadow"], reason: "canary" });
     await putReference(manifest.name, 2, second.manifest, customers(manifest, { rows: 1000, seed: "reference" }));
     await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 200, seed: "v1" }));
