@@ -13,7 +13,6 @@
  * Without --default-model the default model is trained from config.yaml into a temp dir (about 3 s),
  * so nothing in artifacts/ changes. Everything started is stopped and removed at the end.
  */
-import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -25,8 +24,8 @@ import { baselineStartupCpuMs, type ColdRun, coldRun } from "./bench/cold-start"
 import { formatLimitsReport, type LimitsReport, summarizeCold } from "./bench/limits-report";
 import { median } from "./bench/process";
 import { type BenchModel, publishModels, readBenchModel } from "./bench/registry-state";
+import { trainDefaultModel } from "./bench/train-default";
 import { packageVersion, readRegistryConfig } from "./bench/wrangler-config";
-import { OFFLINE_ENV } from "./lib/offline-env";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -35,30 +34,6 @@ function positive(name: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${value}`);
   return n;
-}
-
-/** Trains config.yaml's model into `artifactsDir` with the trainer CLI; returns the run directory. */
-function trainDefaultModel(artifactsDir: string): Promise<string> {
-  return new Promise((resolveDir, reject) => {
-    const child = spawn("npx", ["tsx", "trainer/cli.ts", "train", "--artifacts-dir", artifactsDir, "--json"], {
-      cwd: ROOT,
-      env: { ...process.env, ...OFFLINE_ENV },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      if (code !== 0) return reject(new Error(`npm run train exited with ${code}:\n${err.slice(-2000)}`));
-      try {
-        resolveDir((JSON.parse(out) as { dir: string }).dir);
-      } catch (error) {
-        reject(new Error(`could not read the trainer's --json summary: ${String(error)}`));
-      }
-    });
-  });
 }
 
 const command = defineCommand({

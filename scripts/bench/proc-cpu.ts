@@ -158,3 +158,14 @@ export function cpuSpanMs(start: CpuSnapshot, end: CpuSnapshot): CpuSpan {
   const wallMs = end.at - start.at;
   return { ms: lost ? end.ticksMs - start.ticksMs : ns / 1e6, mainMs: mainNs / 1e6, wallMs, coarse: lost };
 }
+
+/** Resident memory of a process from /proc/<pid>/status, in KiB: now (VmRSS) and its peak so far (VmHWM). */
+export function memoryKiB(pid: number): { rss: number; peak: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+    return { rss: field("VmRSS"), peak: field("VmHWM") };
+  } catch {
+    return { rss: Number.NaN, peak: Number.NaN };
+  }
+}

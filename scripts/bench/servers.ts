@@ -22,7 +22,13 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startDirect(bundleDir: string, stateDir: string, config: RegistryConfig, vars: Record<string, string>): Promise<RunningServer> {
+export async function startDirect(
+  bundleDir: string,
+  stateDir: string,
+  config: RegistryConfig,
+  vars: Record<string, string>,
+  options: { triggerHandlers?: boolean } = {},
+): Promise<RunningServer> {
   const port = await freePort();
   const streams: Readable[] = [];
   const mf = new Miniflare({
@@ -35,6 +41,8 @@ export async function startDirect(bundleDir: string, stateDir: string, config: R
     ...persistPaths(stateDir),
     host: "127.0.0.1",
     port,
+    // GET /cdn-cgi/handler/scheduled?cron=…&time=… fires the scheduled handler (as wrangler dev serves it).
+    ...(options.triggerHandlers ? { unsafeTriggerHandlers: true } : {}),
     // No per-request log line: with request logging on, Miniflare's entry worker POSTs each line to Node.
     logRequests: false,
     // Worker console output goes to stderr, keeping stdout clean for --json.
