@@ -77,6 +77,10 @@ describe("drift reports from the cron", () => {
     expect(report.settings).toEqual({ alpha: 0.05, psi_threshold: 0.1, min_samples: 100, correction: "benjamini-hochberg", window_hours: 24, alert: true });
   });
 
+  it("uses the monitoring settings the trainer copied into the manifest", () => {
+    expect(drifted.monitoring).toEqual(monitoringOf({}));
+  });
+
   it("reads ok for traffic from the reference's distribution, with every section filled", async () => {
     const [row] = await reportsOf(steady.name);
     const report = parsed(row!);
