@@ -24,6 +24,26 @@ export function persistPaths(stateDir: string) {
   return { d1Persist: join(stateDir, "v3", "d1"), r2Persist: join(stateDir, "v3", "r2") };
 }
 
+/**
+ * Runs `fn` with the D1 and R2 bindings of a persisted state, through a bindings-only Miniflare
+ * (no server of ours may be running on that state meanwhile), and disposes it.
+ */
+export async function withStateBindings<T>(stateDir: string, config: RegistryConfig, fn: (DB: D1Database, MODELS: R2Bucket) => Promise<T>): Promise<T> {
+  const mf = new Miniflare({
+    modules: true,
+    script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
+    compatibilityDate: COMPATIBILITY_DATE,
+    d1Databases: { DB: config.d1DatabaseId },
+    r2Buckets: { MODELS: config.r2BucketName },
+    ...persistPaths(stateDir),
+  });
+  try {
+    return await fn((await mf.getD1Database("DB")) as unknown as D1Database, (await mf.getR2Bucket("MODELS")) as unknown as R2Bucket);
+  } finally {
+    await mf.dispose();
+  }
+}
+
 export interface BenchModel {
   manifest: Manifest;
   onnx: Uint8Array;
@@ -66,17 +86,7 @@ export async function publishModels(
   migrationsDir: string,
   specs: readonly PublishSpec[],
 ): Promise<{ name: string; version: number; sha256: string }[]> {
-  const mf = new Miniflare({
-    modules: true,
-    script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
-    compatibilityDate: COMPATIBILITY_DATE,
-    d1Databases: { DB: config.d1DatabaseId },
-    r2Buckets: { MODELS: config.r2BucketName },
-    ...persistPaths(stateDir),
-  });
-  try {
-    const DB = (await mf.getD1Database("DB")) as unknown as D1Database;
-    const MODELS = (await mf.getR2Bucket("MODELS")) as unknown as R2Bucket;
+  return withStateBindings(stateDir, config, async (DB, MODELS) => {
     for (const sql of migrationStatements(migrationsDir)) await DB.prepare(sql).run();
     const published = [];
     for (const spec of specs) {
@@ -95,9 +105,7 @@ export async function publishModels(
       );
     }
     return published;
-  } finally {
-    await mf.dispose();
-  }
+  });
 }
 
 /** The bench model published once, alias production. */
@@ -113,17 +121,5 @@ export async function prepareRegistry(
 
 /** Runs one read-only query on a persisted state's D1 (no server running on it), e.g. to count what a run wrote. */
 export async function queryState<T>(stateDir: string, config: RegistryConfig, sql: string): Promise<T[]> {
-  const mf = new Miniflare({
-    modules: true,
-    script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
-    compatibilityDate: COMPATIBILITY_DATE,
-    d1Databases: { DB: config.d1DatabaseId },
-    ...persistPaths(stateDir),
-  });
-  try {
-    const DB = (await mf.getD1Database("DB")) as unknown as D1Database;
-    return (await DB.prepare(sql).all<T>()).results;
-  } finally {
-    await mf.dispose();
-  }
+  return withStateBindings(stateDir, config, async (DB) => (await DB.prepare(sql).all<T>()).results);
 }

@@ -7,13 +7,11 @@
  * multi-row INSERTs.
  */
 import { readFileSync } from "node:fs";
-import { Miniflare } from "miniflare";
 import { parse } from "csv-parse/sync";
 import { decisionRule } from "../../worker/contract/decision";
 import type { FeatureRow } from "../../worker/contract/manifest";
 import { createSession, runRows } from "../../trainer/onnx/node-runtime";
-import { COMPATIBILITY_DATE } from "./process";
-import { type BenchModel, persistPaths, type RegistryConfig } from "./registry-state";
+import { type BenchModel, type RegistryConfig, withStateBindings } from "./registry-state";
 
 const HOUR_MS = 3_600_000;
 // D1 refuses a statement over 100 KB (SQLITE_TOOBIG); a row is about 300 bytes of SQL.
@@ -101,19 +99,9 @@ export async function seedSamples(stateDir: string, config: RegistryConfig, o: S
         `ON CONFLICT ("window", model_name, version) DO UPDATE SET rows = rows + excluded.rows`,
     );
   }
-  const mf = new Miniflare({
-    modules: true,
-    script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
-    compatibilityDate: COMPATIBILITY_DATE,
-    d1Databases: { DB: config.d1DatabaseId },
-    ...persistPaths(stateDir),
-  });
-  try {
-    const DB = (await mf.getD1Database("DB")) as unknown as D1Database;
+  return withStateBindings(stateDir, config, async (DB) => {
     for (let i = 0; i < statements.length; i += 50) await DB.batch(statements.slice(i, i + 50).map((s) => DB.prepare(s)));
     const [row] = (await DB.prepare("SELECT COUNT(*) AS n FROM request_samples WHERE model_name = ?1 AND version = ?2").bind(name, o.version).all<{ n: number }>()).results;
     return { rows: row?.n ?? 0, featureBytes, ms: performance.now() - started };
-  } finally {
-    await mf.dispose();
-  }
+  });
 }
