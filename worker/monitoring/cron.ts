@@ -12,15 +12,16 @@
 import { type MonitoringSettings, monitoringOf, parseManifest } from "../contract/manifest";
 import type { Services } from "../services";
 import { type AlertOptions, sendDriftAlert } from "./alerts";
-import { buildDriftReport, settingsUsed } from "./drift-report";
+import { buildDriftReport, lastCompleteWindow, settingsUsed } from "./drift-report";
 import { loadReference, recordAlert, servingVersions, storedReport, upsertReport, windowSamples, type ServingVersion } from "./drift-report-store";
 import type { AlertDelivery, DriftReport, DriftReportStatus } from "./drift-report-types";
 import { DRIFT_REPORT_SCHEMA_VERSION } from "./drift-report-types";
 import { pruneSamples } from "./sample-store";
 
-const HOUR_MS = 3_600_000;
 /** How long after a window closes its report is final (sample writes run in waitUntil after the response). */
 export const SETTLE_MS = 10 * 60_000;
+
+export { lastCompleteWindow };
 
 export interface DriftCronOptions {
   /** The controller's scheduledTime (ms): the windows are the last complete ones before it. */
@@ -48,13 +49,6 @@ export interface DriftCronSummary {
   versions: VersionOutcome[];
   /** Samples deleted by retention; null when pruning failed (logged). */
   pruned: number | null;
-}
-
-/** The last complete window before `time`: [end - length, end) with end a multiple of the length since the epoch. */
-export function lastCompleteWindow(time: number, windowHours: number): { startMs: number; endMs: number } {
-  const length = windowHours * HOUR_MS;
-  const endMs = Math.floor(time / length) * length;
-  return { startMs: endMs - length, endMs };
 }
 
 function windowOf(time: number, windowHours: number): { start: string; end: string } {

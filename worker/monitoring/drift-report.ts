@@ -55,7 +55,15 @@ export interface DriftReportInput {
   reference: { ok: true; value: DriftReference } | { ok: false; reason: string };
 }
 
+const HOUR_MS = 3_600_000;
 const MAX_UNSEEN_LISTED = 20;
+
+/** The last complete window before `time`: [end - length, end) with end a multiple of the length since the epoch (UTC). */
+export function lastCompleteWindow(time: number, windowHours: number): { startMs: number; endMs: number } {
+  const length = windowHours * HOUR_MS;
+  const endMs = Math.floor(time / length) * length;
+  return { startMs: endMs - length, endMs };
+}
 const MAX_UNSEEN_LENGTH = 64;
 
 export function buildDriftReport(input: DriftReportInput): DriftReport {
