@@ -1,8 +1,8 @@
 /**
  * The release commands against a real `wrangler dev` (admin token set with --var): two runs
  * trained by the real trainer, published over HTTP, gated in Node ORT against what production
- * serves, promoted with the gate's evidence, rolled back; then the alias history read back over
- * HTTP. Error paths name their cause and leave the registry as it was. The command functions run
+ * serves, promoted with the gate's evidence, a 20% canary and a shadow of the candidate, promoted,
+ * rolled back; then the alias history read back over HTTP. Error paths name their cause and leave the registry as it was. The command functions run
  * in-process; the CLI binary is spawned where exit codes are the point.
  */
 import { execFile } from "node:child_process";
@@ -18,6 +18,7 @@ import { promoteVersion } from "../../trainer/commands/promote";
 import { publishRun } from "../../trainer/commands/publish";
 import type { RegistryTarget } from "../../trainer/commands/registry-args";
 import { rollbackAlias } from "../../trainer/commands/rollback";
+import { shadowReport, trafficPolicy } from "../../trainer/commands/traffic";
 import { listVersions } from "../../trainer/commands/versions";
 import { parseConfig } from "../../trainer/config";
 import { generateChurnRows, toCsv } from "../../trainer/data/synthetic";
@@ -90,6 +91,94 @@ async function cli(args: string[], env: Record<string, string> = {}) {
   }
 }
 
+interface Served {
+  entity: string;
+  version: string | null;
+  arm: string | null;
+  requestId: string;
+  probability: number;
+}
+
+/** Runs fn over items with at most `limit` in flight, keeping the order. */
+async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
+  return out;
+}
+
+/** Customers as the edge sees them: the model's features and a customer_id (not a feature). */
+const customers = generateChurnRows({ rows: 1000, seed: 23 }).map(({ churned: _label, ...row }, i) => ({ ...row, customer_id: `cust-${i}` }));
+
+/** One /predict (default model, default alias): the entity by body field or by x-entity-id header. */
+async function predictAs(i: number, byHeader: boolean): Promise<Served> {
+  const { customer_id, ...features } = customers[i]!;
+  const res = await fetch(`${base}/predict`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(byHeader ? { "x-entity-id": customer_id } : {}) },
+    body: JSON.stringify(byHeader ? features : customers[i]),
+  });
+  const text = await res.text();
+  expect(res.status, text).toBe(200);
+  const body = JSON.parse(text) as { churn_probability: number; request_id: string };
+  return { entity: customer_id, version: res.headers.get("x-model-version"), arm: res.headers.get("x-model-arm"), requestId: body.request_id, probability: body.churn_probability };
+}
+
+/**
+ * Step 4 and 5 of the release chain, with v1 in production: a 20% canary of v2 over 1,000 distinct
+ * customers (half named in the body's customer_id, half by the x-entity-id header), 300 of them
+ * asked again the other way; then v2 as a shadow (through the CLI binary) and its paired outputs
+ * read back and checked against each version scored directly.
+ */
+async function canaryAndShadow() {
+  const canary = await trafficPolicy(NAME, { canaryVersion: 2, percent: 20, entityField: "customer_id", reason: "canary v2", target: target() });
+  expect(canary).toMatchObject({ primary: { alias: "production", version: 1 }, canary: { version: 2, percent: 20 }, shadow: null, entity_field: "customer_id" });
+  const first = await mapConcurrent(customers.map((_, i) => i), 16, (i) => predictAs(i, i % 2 === 1));
+  const share = first.filter((s) => s.arm === "canary").length / first.length;
+  expect(Math.abs(share - 0.2), `canary share ${share}`).toBeLessThanOrEqual(0.05);
+  for (const s of first) expect([s.version, s.arm]).toEqual(s.arm === "canary" ? ["2", "canary"] : ["1", "primary"]);
+  const repeated = Array.from({ length: 300 }, (_, k) => (k * 7) % 1000);
+  const again = await mapConcurrent(repeated, 16, (i) => predictAs(i, i % 2 === 0));
+  again.forEach((s, k) => expect(s.version, `${s.entity} moved`).toBe(first[repeated[k]!]!.version));
+
+  const shadowCli = await cli(["traffic", NAME, "--shadow-version", "2", "--sample-rate", "1", "--reason", "shadow v2", "--registry", base, "--by", "e2e-ci", "--json"], {
+    ADMIN_TOKEN: TOKEN,
+  });
+  expect(shadowCli.code, shadowCli.stderr).toBe(0);
+  expect(JSON.parse(shadowCli.stdout)).toMatchObject({ canary: { version: 2, percent: 20 }, shadow: { version: 2, sample_rate: 1 } });
+  // Customers the split keeps on v1: each request is scored by v2 after the response.
+  const onPrimary = first.filter((s) => s.arm === "primary").slice(0, 40).map((s) => Number(s.entity.slice(5)));
+  const shadowed = await mapConcurrent(onPrimary, 8, (i) => predictAs(i, false));
+  let report = await shadowReport(NAME, { limit: 100, target: target() });
+  for (let tries = 0; report.summary.count < shadowed.length && tries < 50; tries++) {
+    await new Promise((r) => setTimeout(r, 200));
+    report = await shadowReport(NAME, { limit: 100, target: target() });
+  }
+  expect(report.summary.count).toBe(shadowed.length);
+  const direct = await mapConcurrent(onPrimary, 8, async (i) => {
+    const { customer_id: _id, ...features } = customers[i]!;
+    const res = await fetch(`${base}/models/${NAME}/versions/2/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(features) });
+    return ((await res.json()) as { churn_probability: number }).churn_probability;
+  });
+  const byRequest = new Map(report.pairs.map((p) => [p.request_id, p]));
+  shadowed.forEach((s, k) => {
+    const pair = byRequest.get(s.requestId)!;
+    expect(pair).toMatchObject({ primary_version: 1, shadow_version: 2, row_index: 0, agree: pair.primary_prediction === pair.shadow_prediction });
+    // The answers show 4 decimals; the pairs keep the graphs' float32 outputs.
+    expect(Math.abs(pair.primary_probability - s.probability)).toBeLessThanOrEqual(1e-4);
+    expect(Math.abs(pair.shadow_probability - direct[k]!)).toBeLessThanOrEqual(1e-4);
+  });
+  const agreement = report.pairs.filter((p) => p.agree).length / report.pairs.length;
+  expect(report.summary.agreement_rate).toBeCloseTo(agreement, 12);
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "e2e-release-"));
   await writeFile(join(dir, "train.csv"), toCsv(generateChurnRows({ rows: 1600, seed: 11 })));
@@ -131,6 +220,8 @@ describe("release commands against wrangler dev", () => {
     const promoted1 = await promoteVersion(NAME, 1, { reason: "first release", evidenceFile: join(runs.weak.dir, "gate.json"), target: target() });
     expect(promoted1).toMatchObject({ alias: "production", from: null, to: 1 });
 
+    await canaryAndShadow();
+
     const gate2 = await gateRun(runs.strong.dir, { configPath: runs.strong.config, target: target() });
     expect(gate2.production?.version).toBe(1);
     // Production scored by its own graph on the candidate's validation rows: v1's own split, so its trainer AUC.
@@ -144,6 +235,8 @@ describe("release commands against wrangler dev", () => {
       /judged model\.onnx sha256 .* but version 2/,
     );
     await promoteVersion(NAME, 2, { reason: "beats v1", evidenceFile: join(runs.strong.dir, "gate.json"), target: target() });
+    const cleared = await trafficPolicy(NAME, { clear: true, reason: "v2 promoted", target: target() });
+    expect(cleared).toMatchObject({ primary: { version: 2 }, canary: null, shadow: null });
     const back = await rollbackAlias(NAME, { reason: "rollback drill", target: target() });
     expect(back).toMatchObject({ alias: "production", from: 2, to: 1 });
 
@@ -158,6 +251,19 @@ describe("release commands against wrangler dev", () => {
     expect(history.history[0]!.evidence).toEqual(gate1);
     expect(history.history[1]!.evidence).toEqual(gate2);
     expect(history.history[2]!.evidence).toBeNull();
+    const everyAlias = (await (await fetch(`${base}/models/${NAME}/aliases`)).json()) as {
+      history: { alias: string; from: number | null; to: number | null; reason: string; evidence: Record<string, unknown> | null }[];
+    };
+    expect(everyAlias.history.map((h) => [h.alias, h.from, h.to, h.reason])).toEqual([
+      ["production", null, 1, "first release"],
+      ["canary", null, 2, "canary v2"],
+      ["shadow", null, 2, "shadow v2"],
+      ["production", 1, 2, "beats v1"],
+      ["canary", 2, null, "v2 promoted"],
+      ["shadow", 2, null, "v2 promoted"],
+      ["production", 2, 1, "rollback drill"],
+    ]);
+    expect(everyAlias.history.map((h) => h.evidence)).toEqual([gate1, { percent: 20 }, { sample_rate: 1 }, gate2, null, null, null]);
 
     const listed = await listVersions(NAME, { target: target({ env: {} }) });
     expect(listed.aliases).toEqual({ production: 1 });
