@@ -220,7 +220,7 @@ describe("GET /monitoring empty and degraded states", () => {
     const idle = await registerFixture("logistic", { aliases: [] });
     const { body } = await page(`?model=${serving.manifest.name}`);
     expect(body).toContain("No drift report yet: the cron runs hourly");
-    expect(body).toMatch(/curl 'https:\/\/edge\.test\/cdn-cgi\/handler\/scheduled\?cron=0\+\*\+\*\+\*\+\*&amp;time=\d+'/);
+    expect(body).toMatch(/curl 'https:\/\/edge\.test\/cdn-cgi\/handler\/scheduled\?cron=5\+\*\+\*\+\*\+\*&amp;time=\d+'/);
     expect(body).toContain("sampling is off");
     expect(body).toContain("no report yet");
     expect(svgs(body)).toEqual([]);

@@ -18,14 +18,14 @@ export interface PageContext {
   now: Date;
 }
 
-/** What a cron expression in the hint looks like; the job reports the window before `time`. */
-export const CRON_HINT = "0 * * * *";
+/** wrangler.toml's cron; the job reports the last complete window before `time`. */
+export const CRON_HINT = "5 * * * *";
 
 export function renderDashboard(data: DashboardData, ctx: PageContext): Html {
   const title = ctx.only ? `${ctx.only} · monitoring` : "Model monitoring";
   return h`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title}</title>${raw(STYLE)}</head>
+<title>${title}</title><link rel="icon" href="data:,">${raw(STYLE)}</head>
 <body><header><h1>${title}</h1>
 <p class="muted">Rendered ${ctx.now.toISOString().slice(0, 16).replace("T", " ")} UTC. Drift reports come from the hourly cron (one per serving version and window); p-values below the dashed alpha line are significant, and a feature is flagged only when its PSI is material too. Sampling rate: ${(ctx.sampleRate * 100).toFixed(0)}% of prediction requests.</p>
 ${modelNav(data, ctx)}</header>

@@ -1,0 +1,136 @@
+/**
+ * `npm run test:browser`: the monitoring dashboard in a real browser (Debian's chromium driven by
+ * playwright-core), against a real `wrangler dev` this script starts on a temp state, so the
+ * user's .wrangler state is never touched:
+ *  1. trains a small model with the real trainer (reference.json included) and publishes it as
+ *     production into the temp state, then moves canary onto it with a hostile reason;
+ *  2. starts wrangler dev (SAMPLE_RATE 1) and sends the generator's normal and drifted customers;
+ *  3. fires the cron through /cdn-cgi/handler/scheduled for the window holding those samples;
+ *  4. opens /monitoring and checks every chart (present, non-zero box, marks drawn), no console
+ *     error, failed request or dialog, no script element, the hostile text shown as text; saves a
+ *     full-page screenshot.
+ * Exits 1 on any problem; wrangler dev is stopped by its process group and the browser closed in
+ * every case.
+ */
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { defineCommand, runMain } from "citty";
+import { chromium, type Browser } from "playwright-core";
+import { DEFAULT_DRIFT } from "../trainer/commands/generate-data";
+import { parseConfig } from "../trainer/config";
+import { generateChurnRows, toCsv } from "../trainer/data/synthetic";
+import { runTraining } from "../trainer/pipeline/train-run";
+import { openDb, setAlias } from "../worker/registry/registry";
+import { checkDashboardPage } from "./lib/browser-page-checks";
+import { currentWindow, fireCron, formatReport, reportFor, requestRows, sendRows, servedModel } from "./lib/demo-traffic";
+import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "./lib/local-registry";
+import { PROJECT_ROOT } from "./lib/offline-env";
+import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
+
+const MODEL = "churn-browser-check";
+const HOSTILE_REASON = `browser check <script>alert("xss")</script> & "quotes"`;
+
+/** A small forest (fast to train) with the default churn features and monitoring settings. */
+const CONFIG = {
+  mlflow: { experiment_name: "browser-check", model_name: MODEL, description: "Trained by npm run test:browser" },
+  data: { train_path: "train.csv", target_column: "churned" },
+  features: {
+    numeric: ["tenure", "monthly_charges", "total_charges", "num_products"],
+    categorical: ["contract_type", "payment_method", "internet_service"],
+    columns: { total_charges: { min: 0, nullable: true, missing: "median" }, contract_type: { values: ["Month-to-month", "One year", "Two year"], closed: true } },
+  },
+  training: { val_size: 0.25, random_state: 11, reference_sample_size: 500 },
+  model: { type: "random_forest", n_estimators: 30, max_depth: 6 },
+  output: { label: "churn" },
+  monitoring: { min_samples: 50 },
+};
+
+async function trainModel(work: string): Promise<string> {
+  const trainPath = join(work, "train.csv");
+  await writeFile(trainPath, toCsv(generateChurnRows({ rows: 2000, seed: 11, messy: true })));
+  const config = parseConfig({ ...CONFIG, data: { ...CONFIG.data, train_path: trainPath } });
+  const result = await runTraining(config, { configText: JSON.stringify(CONFIG), artifactsDir: join(work, "artifacts") });
+  return result.dir;
+}
+
+function step(text: string): void {
+  console.log(`• ${text}`);
+}
+
+const main = defineCommand({
+  meta: { name: "test:browser", description: "Open /monitoring in Debian's chromium against a fresh wrangler dev and check that the charts render" },
+  args: {
+    screenshot: { type: "string", description: "where the full-page screenshot goes", default: ".artifacts/browser-check/monitoring.png" },
+    chromium: { type: "string", description: "the browser binary", default: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium" },
+    keep: { type: "boolean", default: false, description: "keep the temp state (its path is printed)" },
+  },
+  async run({ args }) {
+    if (!existsSync(args.chromium)) {
+      console.error(`no browser at ${args.chromium}: apt-get install -y chromium (or pass --chromium / CHROMIUM_PATH)`);
+      process.exitCode = 1;
+      return;
+    }
+    const screenshot = resolve(PROJECT_ROOT, args.screenshot);
+    const work = await mkdtemp(join(tmpdir(), "browser-check-"));
+    const state = join(work, "state");
+    let server: WranglerDev | undefined;
+    let browser: Browser | undefined;
+    try {
+      step("training a small model (real trainer, reference.json included)");
+      const runDir = await trainModel(work);
+      step(`publishing ${MODEL} as production into a temp state (${state})`);
+      applyLocalMigrations(state);
+      await withLocalBindings(async (env) => {
+        const { version } = await registerArtifactDir(env, runDir, { aliases: ["production"], createdBy: "browser-check", reason: "npm run test:browser" });
+        await setAlias(openDb(env.DB), { name: MODEL, alias: "canary", version, by: "browser-check", reason: HOSTILE_REASON });
+      }, state);
+
+      server = await startWranglerDev(state, { DEFAULT_MODEL: MODEL, SAMPLE_RATE: "1" });
+      step(`wrangler dev at ${server.base}`);
+      const model = await servedModel(server.base, MODEL);
+      const normal = requestRows(generateChurnRows({ rows: 300, seed: "browser/current" }), model.features);
+      const drifted = requestRows(generateChurnRows({ rows: 300, seed: "browser/drifted", drift: DEFAULT_DRIFT }), model.features);
+      const requests = (await sendRows(server.base, MODEL, normal)) + (await sendRows(server.base, MODEL, drifted));
+      step(`sent ${normal.length} normal and ${drifted.length} drifted customers in ${requests} requests`);
+
+      const window = currentWindow(Date.now(), model.windowHours);
+      await fireCron(server.base, window.endMs + 60_000);
+      const report = await reportFor(server.base, MODEL, model.version, window.startMs);
+      step(`cron fired: report for ${report.window.start} says ${report.status}`);
+      console.log(formatReport(report).replace(/^/gm, "    "));
+      if (!report.features.length) throw new Error(`the report tested no feature (${report.status}: ${report.reason ?? ""}), so there is nothing to draw`);
+
+      browser = await chromium.launch({ executablePath: args.chromium, args: ["--no-sandbox"] });
+      await mkdir(dirname(screenshot), { recursive: true });
+      const url = `${server.base}/monitoring`;
+      step(`opening ${url} in ${browser.version()}`);
+      const result = await checkDashboardPage(browser, {
+        url,
+        features: report.features.map((f) => f.name),
+        literalText: [HOSTILE_REASON],
+        screenshot,
+      });
+      for (const c of result.charts) console.log(`    ${c.kind.padEnd(16)} ${(c.feature ?? "").padEnd(18)} ${c.width.toFixed(0)}×${c.height.toFixed(0)} px, ${c.marks} marks`);
+      console.log(`screenshot: ${screenshot}`);
+      if (result.problems.length) {
+        console.error(`\ntest:browser FAILED:\n${result.problems.map((p) => `  - ${p}`).join("\n")}`);
+        process.exitCode = 1;
+      } else {
+        console.log(`\ntest:browser passed: ${result.charts.length} charts rendered, no console errors or failed requests`);
+      }
+    } catch (error) {
+      console.error(`\ntest:browser FAILED: ${error instanceof Error ? error.message : String(error)}`);
+      if (server) console.error(`wrangler dev log tail:\n${server.log().slice(-2000)}`);
+      process.exitCode = 1;
+    } finally {
+      await browser?.close();
+      await server?.stop();
+      if (args.keep) console.log(`state kept in ${work}`);
+      else await rm(work, { recursive: true, force: true });
+    }
+  },
+});
+
+runMain(main);

@@ -1,0 +1,77 @@
+/**
+ * What `npm run test:browser` checks on /monitoring in a real Chromium: every chart is there with a
+ * non-zero rendered box and visible bars or lines, no console error, page error, failed request or
+ * dialog, no script element at all, and user-supplied text shown as text. Returns the problems
+ * found (empty when the page passes) and saves a full-page screenshot.
+ */
+import type { Browser, ConsoleMessage } from "playwright-core";
+
+export interface PageExpectations {
+  url: string;
+  /** Features the report tested: one distribution chart each. */
+  features: string[];
+  /** Text that must appear as text (e.g. a hostile alias reason), never as markup. */
+  literalText: string[];
+  screenshot: string;
+}
+
+export interface PageCheckResult {
+  problems: string[];
+  charts: { kind: string; feature: string | null; width: number; height: number; marks: number }[];
+}
+
+const CHART_KINDS = ["distribution", "score-histogram", "risk-tiers", "p-values"] as const;
+
+export async function checkDashboardPage(browser: Browser, expected: PageExpectations): Promise<PageCheckResult> {
+  const problems: string[] = [];
+  const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+  page.on("console", (m: ConsoleMessage) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console ${m.type()}: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText ?? "?"})`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+  });
+  page.on("dialog", async (d) => {
+    problems.push(`a dialog opened (${d.type()}: ${d.message()}): injected script ran`);
+    await d.dismiss();
+  });
+  const response = await page.goto(expected.url, { waitUntil: "load" });
+  if (response?.status() !== 200) problems.push(`GET ${expected.url} answered ${response?.status()}`);
+  if (!response?.headers()["content-type"]?.startsWith("text/html")) problems.push(`content-type is ${response?.headers()["content-type"]}`);
+
+  const scripts = await page.locator("script").count();
+  if (scripts > 0) problems.push(`the page holds ${scripts} script element(s); it must need none`);
+  const text = await page.locator("body").innerText();
+  for (const literal of expected.literalText) if (!text.includes(literal)) problems.push(`text not shown literally: ${literal}`);
+
+  const charts: PageCheckResult["charts"] = [];
+  for (const kind of CHART_KINDS) {
+    const found = page.locator(`svg.chart.${kind}`);
+    const count = await found.count();
+    if (count === 0) problems.push(`no ${kind} chart`);
+    for (let i = 0; i < count; i++) {
+      const svg = found.nth(i);
+      await svg.scrollIntoViewIfNeeded();
+      const box = await svg.boundingBox();
+      const feature = await svg.evaluate((el) => el.closest("[data-feature]")?.getAttribute("data-feature") ?? null);
+      // Marks: bars with a real height, or drawn line paths and points.
+      const marks = await svg.evaluate((el) =>
+        Array.from(el.querySelectorAll("rect.bar, g.series path, g.series circle")).filter((m) => {
+          const r = (m as SVGGraphicsElement).getBoundingClientRect();
+          return r.width > 0 && r.height > 0;
+        }).length,
+      );
+      charts.push({ kind, feature, width: box?.width ?? 0, height: box?.height ?? 0, marks });
+      if (!box || box.width <= 0 || box.height <= 0) problems.push(`${kind} chart ${feature ?? i} has an empty box`);
+      if (marks === 0) problems.push(`${kind} chart ${feature ?? i} draws no bar, line or point`);
+    }
+  }
+  const drawn = new Set(charts.filter((c) => c.kind === "distribution").map((c) => c.feature));
+  for (const feature of expected.features) if (!drawn.has(feature)) problems.push(`no distribution chart for ${feature}`);
+
+  await page.screenshot({ path: expected.screenshot, fullPage: true });
+  await page.close();
+  return { problems, charts };
+}
