@@ -78,7 +78,7 @@ export const monitoringSchema = z
     /** A feature drifts when its p-value is below alpha ... */
     alpha: z.number().gt(0).lt(1).default(0.05),
     /** ... and its PSI reaches this (statistically significant and material). */
-    psi_threshold: z.number().min(0).default(0.1),
+    psi_threshold: z.number().min(0).default(0.2),
     /** Multiple-testing correction across the features' p-values. */
     correction: z.enum(["none", "benjamini-hochberg"]).default("benjamini-hochberg"),
     /** Post drift verdicts to ALERT_WEBHOOK_URL (when that secret is set). */
