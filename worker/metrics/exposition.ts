@@ -12,6 +12,7 @@ export type Labels = Readonly<Record<string, string>>;
 
 /** Label values escape backslash, double quote and line feed. */
 export function escapeLabelValue(value: string): string {
+  if (!/[\\"\n]/.test(value)) return value;
   return value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
 }
 

@@ -30,7 +30,7 @@ export function minuteOf(ms: number): string {
 /** Adds the deltas to `minute`'s rows: one batch (one transaction), all or nothing. */
 export async function addToMinute(db: D1Database, minute: string, deltas: readonly SeriesDelta[]): Promise<D1Result[]> {
   if (deltas.length === 0) return [];
-  const statements: D1PreparedStatement[] = [];
+  const statements: ReturnType<D1Database["prepare"]>[] = [];
   for (let start = 0; start < deltas.length; start += ROWS_PER_STATEMENT) {
     const chunk = deltas.slice(start, start + ROWS_PER_STATEMENT);
     const values = chunk.map(() => "(?1, ?, ?, ?)").join(", ");

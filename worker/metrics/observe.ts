@@ -18,6 +18,7 @@ import { versionRef } from "../registry/version-ref";
 import { flushLater, isolateMetrics } from "./isolate-metrics";
 import type { MetricBuffer } from "./metric-buffer";
 import { type FailedTarget, recordFailedTarget, recordFailure, recordServed } from "./prediction-metrics";
+import { type PredictionRoute, predictionRoute } from "./prediction-routes";
 
 export const observeMetrics: MiddlewareHandler<AppEnv> = async (c, next) => {
   await next();
@@ -57,40 +58,6 @@ function observe(c: Context<AppEnv>, buffer: MetricBuffer): void {
     }
   }
   if (services && buffer.due()) flushLater(buffer, c.env.DB, services.waitUntil);
-}
-
-interface PredictionRoute {
-  name?: string;
-  version?: string;
-}
-
-const PREDICTION_ROUTES: readonly RegExp[] = [
-  /^\/predict$/,
-  /^\/invocations$/,
-  /^\/models\/(?<name>[^/]+)\/predict$/,
-  /^\/models\/(?<name>[^/]+)\/versions\/(?<version>[^/]+)\/predict$/,
-  /^\/models\/(?<name>[^/]+)\/invocations$/,
-  /^\/v2\/models\/(?<name>[^/]+)(?:\/versions\/(?<version>[^/]+))?\/infer$/,
-];
-
-/** The prediction routes of predict/routes.ts, protocols/mlflow.ts and protocols/open-inference.ts. */
-export function predictionRoute(path: string): PredictionRoute | null {
-  for (const pattern of PREDICTION_ROUTES) {
-    const match = pattern.exec(path);
-    if (!match) continue;
-    const groups = match.groups ?? {};
-    return { name: decoded(groups.name), version: decoded(groups.version) };
-  }
-  return null;
-}
-
-function decoded(segment: string | undefined): string | undefined {
-  if (segment === undefined) return undefined;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
 }
 
 function refOf(c: Context<AppEnv>, route: PredictionRoute) {
