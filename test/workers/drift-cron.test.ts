@@ -12,7 +12,7 @@ import { benjaminiHochberg } from "../../worker/monitoring/drift-stats";
 import { sampleWindow } from "../../worker/monitoring/sample-store";
 import { artifactKey } from "../../worker/registry/r2-keys";
 import { createServices } from "../../worker/services";
-import { customers, DAY_MS, fireCron, putReference, reportsOf, SCHEDULED, WINDOW_END, WINDOW_START, writeWindowSamples } from "./drift-setup";
+import { customers, DAY_MS, fireCron, putReference, reportsOf, SCHEDULED, scoreRows, WINDOW_END, WINDOW_START, writeWindowSamples } from "./drift-setup";
 import { type Envelope, failingFields, get, registerFixture } from "./helpers";
 
 const FEATURES = ["tenure", "monthly_charges", "total_charges", "num_products", "contract_type", "payment_method", "internet_service"];
@@ -113,6 +113,21 @@ describe("drift reports from the cron", () => {
     expect(after).toHaveLength(1);
     expect(after[0]!.report).toBe(before[0]!.report);
     expect(after[0]!.created_at).toBe(before[0]!.created_at);
+  });
+});
+
+describe("from real prediction traffic", () => {
+  it("rows sampled by /predict itself are reported, and the drift is found on exactly the shifted features", async () => {
+    const manifest = await servedModel();
+    await scoreRows(manifest.name, driftedCustomers(manifest, "served"), { SAMPLE_RATE: "1", SAMPLE_MAX_ROWS_PER_REQUEST: "50" });
+    // The cron five minutes into the next day reports on today (UTC), where these samples landed.
+    const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+    await fireCron(today + DAY_MS + 5 * 60_000);
+    const [row] = await reportsOf(manifest.name);
+    expect(row).toMatchObject({ window_start: new Date(today).toISOString(), status: "drift" });
+    const report = parsed(row!);
+    expect(report.samples).toEqual({ total: 600, by_arm: { production: 600 } });
+    expect(report.drifted_features).toEqual(["monthly_charges", "payment_method"]);
   });
 });
 
