@@ -8,8 +8,10 @@
  * Format: `pt1.<payload>.<mac>`, both base64url without padding. The payload is binary, big-endian:
  *   u8 format (1) | u32 version | u32 row index | f32 probability | f64 issued-at (ms since epoch)
  *   | u16 length + UTF-8 model name | u16 length + UTF-8 request id
- * The MAC is HMAC-SHA256 over the ASCII bytes `pt1.<payload>`, truncated to 128 bits (RFC 2104
- * allows truncation to half the hash length), so a token for a UUID request id is ~125 characters.
+ * The MAC is HMAC-SHA256 over the payload bytes (whose first byte is the format), truncated to 128
+ * bits (RFC 2104 allows truncation to half the hash length), so a token for a UUID request id is 130
+ * characters. Issuing encodes the shared part of a request's payload once and re-encodes only the
+ * base64 characters that cover row index and probability for each row (bytes 5-12, characters 4-19).
  *
  * Key: PREDICTION_TOKEN_SECRET when set; otherwise HKDF-SHA256(ADMIN_TOKEN, info "prediction-token"),
  * so a deployment with only the admin token still issues tokens and the admin token itself never
@@ -24,6 +26,11 @@ export const TOKEN_PREFIX = "pt1";
 const FORMAT = 1;
 const MAC_BYTES = 16;
 const FIXED_BYTES = 1 + 4 + 4 + 4 + 8;
+/** Row index and probability (bytes 5-12) lie within the 3-byte groups 3-14, base64 characters 4-19. */
+const ROW_BYTES_START = 3;
+const ROW_BYTES_END = 15;
+const ROW_CHARS_START = 4;
+const ROW_CHARS_END = 20;
 /** Shorter secrets are ignored, as admin-auth.ts refuses a shorter ADMIN_TOKEN. */
 export const MIN_SECRET_LENGTH = 16;
 const MAX_TOKEN_LENGTH = 1024;
@@ -111,12 +118,15 @@ export async function issuePredictionTokens(
   template.set(model, FIXED_BYTES + 2);
   view.setUint16(FIXED_BYTES + 2 + model.length, request.length);
   template.set(request, FIXED_BYTES + 4 + model.length);
+  const shared = toBase64Url(template);
+  const head = `${TOKEN_PREFIX}.${shared.slice(0, ROW_CHARS_START)}`;
+  const tail = shared.slice(ROW_CHARS_END);
   const signed = new Array<Promise<string>>(rows);
   for (let i = 0; i < rows; i++) {
     view.setUint32(5, i);
     view.setFloat32(9, result.probabilities[i * 2 + 1]!);
-    const head = `${TOKEN_PREFIX}.${toBase64Url(template)}`;
-    signed[i] = crypto.subtle.sign("HMAC", cryptoKey, encoder.encode(head)).then((mac) => `${head}.${toBase64Url(new Uint8Array(mac, 0, MAC_BYTES))}`);
+    const payload = `${head}${toBase64Url(template.subarray(ROW_BYTES_START, ROW_BYTES_END))}${tail}`;
+    signed[i] = crypto.subtle.sign("HMAC", cryptoKey, template.slice()).then((mac) => `${payload}.${toBase64Url(new Uint8Array(mac, 0, MAC_BYTES))}`);
   }
   return Promise.all(signed);
 }
@@ -131,7 +141,7 @@ export async function verifyPredictionToken(env: TokenSecrets, token: string): P
   const payload = fromBase64Url(parts[1]!);
   const mac = fromBase64Url(parts[2]!);
   if (!payload || !mac || mac.length !== MAC_BYTES) return { ok: false, reason: "not a prediction token (bad encoding)" };
-  const expected = new Uint8Array(await crypto.subtle.sign("HMAC", await key, encoder.encode(`${parts[0]}.${parts[1]}`)), 0, MAC_BYTES);
+  const expected = new Uint8Array(await crypto.subtle.sign("HMAC", await key, payload), 0, MAC_BYTES);
   if (!constantTimeEqual(mac, expected)) return { ok: false, reason: "signature does not verify (altered, or issued under another key)" };
   const claim = decodeClaim(payload);
   return claim ? { ok: true, claim } : { ok: false, reason: "signed payload does not decode" };
