@@ -8,6 +8,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../worker/app";
+import { shadowReportSchema } from "../../worker/docs/openapi-traffic";
 import { openDb } from "../../worker/registry/registry";
 import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow-store";
 import { corruptArtifact, registerFixture, VALID_ROW } from "./helpers";
@@ -205,7 +206,7 @@ describe("reading and pruning pairs", () => {
     ]);
     const res = await call("GET", `/admin/models/${name}/shadow?limit=2&version=2`, undefined, AUTH);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { summary: Record<string, number>; pairs: { request_id: string; agree: boolean }[] };
+    const body = shadowReportSchema.strict().parse(await res.json());
     expect(body.summary.count).toBe(4);
     expect(body.summary.agreement_rate).toBe(0.75);
     expect(body.summary.mean_abs_delta).toBeCloseTo(0.05, 12);

@@ -8,6 +8,7 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../worker/app";
+import { trafficPolicySchema } from "../../worker/docs/openapi-traffic";
 import { archiveVersion, openDb } from "../../worker/registry/registry";
 import { clearResolveCache, resolvePolicyCached } from "../../worker/registry/resolve-cache";
 import { changePolicy } from "../../worker/traffic/policy";
@@ -45,7 +46,10 @@ async function twoVersions() {
 async function setTraffic(name: string, body: Record<string, unknown>) {
   const res = await admin("PUT", `/admin/models/${name}/traffic`, { reason: "test", ...body });
   expect(res.status, await res.clone().text()).toBe(200);
-  return res.json() as Promise<Record<string, unknown>>;
+  const policy = (await res.json()) as Record<string, unknown>;
+  // The documented shape, exactly: no undocumented field, none missing.
+  trafficPolicySchema.strict().parse(policy);
+  return policy;
 }
 
 /** Sends requests in parallel chunks, returning each answer's version and arm. */
@@ -229,7 +233,7 @@ describe("the traffic admin API", () => {
     const name = await twoVersions();
     await setTraffic(name, { canary: { version: 2, percent: 5 } });
     await setTraffic(name, { canary: { version: 2, percent: 25 }, shadow: { version: 2, sample_rate: 0.5 } });
-    const after = (await (await call("GET", `/models/${name}/traffic`)).json()) as Record<string, unknown>;
+    const after = trafficPolicySchema.strict().parse(await (await call("GET", `/models/${name}/traffic`)).json());
     expect(after).toMatchObject({ canary: { version: 2, percent: 25 }, shadow: { version: 2, sample_rate: 0.5 }, entity_field: null, reason: "test" });
     const cleared = await admin("DELETE", `/admin/models/${name}/traffic`, { reason: "done" });
     expect(cleared.status).toBe(200);

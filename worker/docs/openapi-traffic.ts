@@ -1,0 +1,136 @@
+/**
+ * The traffic part of the OpenAPI document: the public policy read, the admin routes that set and
+ * clear canary and shadow arms, the shadow's paired outputs, and the headers traffic adds to
+ * prediction routes. Wire `trafficPaths()` into paths, `trafficComponents()` into
+ * components.schemas, `modelArmHeader` into the prediction responses' headers and
+ * `entityIdHeader` into the prediction operations' parameters.
+ */
+import { z } from "zod";
+import { MAX_ENTITY_LENGTH } from "../traffic/split";
+import { shadowQuerySchema, trafficBodySchema } from "../traffic/traffic-schemas";
+import { errors, jsonContent, nameParam, ok, operation, ref, TAGS } from "./openapi-parts";
+import * as shapes from "./openapi-schemas";
+
+/** GET /models/{name}/traffic and every traffic admin answer. */
+export const trafficPolicySchema = z.object({
+  name: z.string(),
+  primary: z.object({ alias: z.string(), version: z.int().nullable().describe("what the default alias serves; null when it is unset") }),
+  canary: z.object({ version: z.int(), percent: z.number().min(0).max(100) }).nullable().describe("null: no canary alias"),
+  shadow: z.object({ version: z.int(), sample_rate: z.number().min(0).max(1) }).nullable().describe("null: no shadow alias"),
+  entity_field: z.string().nullable(),
+  updated_at: z.string().nullable(),
+  updated_by: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+
+export const shadowReportSchema = z.object({
+  name: z.string(),
+  shadow_version: z.int().nullable().describe("the ?version filter, null without it"),
+  summary: z.object({
+    count: z.int().describe("stored pairs (within the retention window)"),
+    agreement_rate: z.number().nullable().describe("share of pairs whose two decisions agree, each by its own version's threshold"),
+    mean_abs_delta: z.number().nullable().describe("mean |primary_probability - shadow_probability|"),
+    first_at: z.string().nullable(),
+    last_at: z.string().nullable(),
+  }),
+  pairs: z.array(
+    z.object({
+      request_id: z.string(),
+      row_index: z.int(),
+      primary_version: z.int().describe("the version that answered the client"),
+      shadow_version: z.int(),
+      primary_probability: z.number(),
+      shadow_probability: z.number(),
+      primary_prediction: z.boolean(),
+      shadow_prediction: z.boolean(),
+      agree: z.boolean(),
+      created_at: z.string(),
+    }),
+  ),
+});
+
+export const modelArmHeader = {
+  "x-model-arm": {
+    description: "primary or canary: which arm of the model's traffic policy answered; absent when the request named its version or ?alias",
+    schema: { type: "string", enum: ["primary", "canary"] },
+  },
+};
+
+export const entityIdHeader = {
+  name: "x-entity-id",
+  in: "header",
+  required: false,
+  description: `keeps this entity (e.g. a customer id) on one arm of a canary split; else the policy's entity_field in the rows; else random (at most ${MAX_ENTITY_LENGTH} characters)`,
+  schema: { type: "string", maxLength: MAX_ENTITY_LENGTH },
+};
+
+const bearer = [{ bearerAuth: [] }];
+const who = { name: "x-actor", in: "header", required: false, description: "who makes the change, recorded in the history; \"admin\" when absent", schema: { type: "string" } };
+const failures = (statuses: Parameters<typeof errors>[1]) => errors("Error", ["401", "403", ...statuses, "429", "500"]);
+
+export function trafficPaths() {
+  const policy = (description: string) => ok(description, jsonContent(ref("TrafficPolicy")));
+  const change = (id: string, summary: string, description: string, body: string) =>
+    operation({
+      tag: TAGS.admin,
+      id,
+      summary,
+      description,
+      parameters: [nameParam, who],
+      body: jsonContent(ref(body)),
+      security: bearer,
+      responses: { ...policy("the policy after the change"), ...failures(["400", "404", "409", "413", "422"]) },
+    });
+  return {
+    "/models/{name}/traffic": {
+      get: operation({
+        tag: TAGS.registry,
+        id: "getTraffic",
+        summary: "A model's traffic policy: the version the default alias serves, the canary and shadow arms, the entity field",
+        parameters: [nameParam],
+        responses: { ...policy("the policy, read from D1 (an isolate routes by it within RESOLVE_CACHE_TTL_MS)"), ...errors("Error", ["404", "500"]) },
+      }),
+    },
+    "/admin/models/{name}/traffic": {
+      put: change(
+        "adminSetTraffic",
+        "Set the canary and/or shadow arm and the entity field",
+        [
+          "An absent key leaves that part as it is; null removes the arm (its alias is deleted).",
+          "The arms are the model's `canary` and `shadow` aliases, moved in the alias history with the percent or sample rate as evidence;",
+          "the alias moves and the policy are one D1 write, so a refusal (a missing, archived or unready version, a value out of range) writes nothing.",
+          "Only requests that name neither a version nor an alias are split and shadowed.",
+        ].join(" "),
+        "TrafficChangeRequest",
+      ),
+      delete: change("adminClearTraffic", "Remove both arms (recorded in the alias history)", "The entity field is kept.", "ReasonRequest"),
+    },
+    "/admin/models/{name}/shadow": {
+      get: operation({
+        tag: TAGS.admin,
+        id: "adminShadowPairs",
+        summary: "The shadow's paired outputs, latest first, and their agreement",
+        parameters: [
+          nameParam,
+          ...Object.entries(shapes.jsonSchema(shadowQuerySchema).properties as Record<string, Record<string, unknown>>).map(([name, schema]) => ({
+            name,
+            in: "query",
+            required: false,
+            description: schema.description,
+            schema,
+          })),
+        ],
+        security: bearer,
+        responses: { ...ok("pairs and summary", jsonContent(ref("ShadowReport"))), ...failures(["404", "422"]) },
+      }),
+    },
+  };
+}
+
+export function trafficComponents() {
+  return {
+    TrafficPolicy: shapes.jsonSchema(trafficPolicySchema),
+    ShadowReport: shapes.jsonSchema(shadowReportSchema),
+    TrafficChangeRequest: shapes.jsonSchema(trafficBodySchema),
+  };
+}
