@@ -20,9 +20,10 @@ import { lastCompleteWindow } from "../worker/monitoring/cron";
 import { installCleanupHandlers, makeTempDir, runCleanups } from "./bench/cleanup";
 import { CLOUDFLARE_LIMITS } from "./bench/limits-report";
 import { cpuSnapshot, cpuSpanMs, memoryKiB } from "./bench/proc-cpu";
-import { buildBundle, median, sleep } from "./bench/process";
+import { buildBundle, freePort, median, sleep } from "./bench/process";
 import { publishModels, queryState, readBenchModel } from "./bench/registry-state";
 import { seedSamples } from "./bench/sample-seed";
+import { watchIsolateHeap } from "./bench/isolate-heap";
 import { startDirect } from "./bench/servers";
 import { trainDefaultModel } from "./bench/train-default";
 import { packageVersion, readRegistryConfig } from "./bench/wrangler-config";
@@ -54,6 +55,11 @@ const command = defineCommand({
   args: {
     samples: { type: "string", description: "rows of request_samples in the window", default: "100000" },
     runs: { type: "string", description: "cron runs, each on a fresh workerd over a fresh copy of the seeded state", default: "3" },
+    "heap-runs": {
+      type: "string",
+      description: "further runs with workerd's inspector attached, for the isolate's peak V8 heap (kept apart from the CPU runs); 0 = none",
+      default: "1",
+    },
     "drifted-share": { type: "string", description: "share of seeded rows drawn from data/churn_drifted.csv", default: "0.5" },
     model: { type: "string", description: "artifact dir of the model (default: train config.yaml's into a temp dir)" },
     json: { type: "boolean", description: "print the figures as JSON on stdout", default: false },
@@ -62,6 +68,7 @@ const command = defineCommand({
     installCleanupHandlers();
     const count = positive("samples", args.samples);
     const runs = positive("runs", args.runs);
+    const heapRuns = args["heap-runs"] === "0" ? 0 : positive("heap-runs", args["heap-runs"]);
     const driftedShare = Number(args["drifted-share"]);
     if (!(driftedShare >= 0 && driftedShare <= 1)) throw new Error(`--drifted-share must be between 0 and 1, got ${args["drifted-share"]}`);
     try {
@@ -149,6 +156,29 @@ const command = defineCommand({
             `${done.samplesInReport} samples, drifted: ${done.driftedFeatures.join(", ") || "none"}`,
         );
       }
+      const heaps: { beforeMiB: number; peakUsedMiB: number; peakTotalMiB: number; samples: number }[] = [];
+      for (let r = 0; r < heapRuns; r++) {
+        const stateDir = join(tmp, `heap-run-${r}`);
+        cpSync(template, stateDir, { recursive: true });
+        const inspectorPort = await freePort();
+        const server = await startDirect(bundleDir, stateDir, config, { ...config.vars }, { triggerHandlers: true, inspectorPort });
+        try {
+          const before = await watchIsolateHeap(inspectorPort);
+          await sleep(200);
+          const idle = await before.stop();
+          const watch = await watchIsolateHeap(inspectorPort);
+          const res = await fetch(`${server.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON)}&time=${scheduledTime}`);
+          await res.text();
+          const peak = await watch.stop();
+          heaps.push({ beforeMiB: idle.peakUsedMiB, ...peak });
+          log(
+            `  heap run ${r + 1}/${heapRuns}: isolate V8 heap used ${idle.peakUsedMiB.toFixed(1)} MiB before, peak ${peak.peakUsedMiB.toFixed(1)} MiB ` +
+              `used / ${peak.peakTotalMiB.toFixed(1)} MiB allocated (${peak.samples} samples at await points)`,
+          );
+        } finally {
+          await server.stop();
+        }
+      }
       const m = (pick: (r: CronRun) => number) => median(results.map(pick));
       const summary = {
         date: new Date().toISOString(),
@@ -161,6 +191,7 @@ const command = defineCommand({
         windowHours,
         cron: CRON,
         runs: results,
+        heap: heaps,
         median: { mainCpuMs: m((r) => r.mainCpuMs), cpuMs: m((r) => r.cpuMs), wallMs: m((r) => r.wallMs), peakMiB: m((r) => r.peakMiB), rssBeforeMiB: m((r) => r.rssBeforeMiB) },
       };
       if (args.json) {
@@ -178,6 +209,12 @@ const command = defineCommand({
             `fired with cron "${CRON}" on a fresh workerd per run; medians of ${runs} runs:`,
           `  isolate CPU (workerd main thread) ${s.mainCpuMs.toFixed(0)} ms; whole process ${s.cpuMs.toFixed(0)} ms (max ${worst.toFixed(0)}); wall ${s.wallMs.toFixed(0)} ms`,
           `  workerd resident memory: ${s.rssBeforeMiB.toFixed(0)} MiB before, peak ${s.peakMiB.toFixed(0)} MiB (whole process, D1 simulator included; isolates may use 128 MB)`,
+          ...(heaps.length
+            ? [
+                `  isolate V8 heap (inspector, ${heaps.length} separate run${heaps.length > 1 ? "s" : ""}): peak ${median(heaps.map((h) => h.peakUsedMiB)).toFixed(1)} MiB used, ` +
+                  `${median(heaps.map((h) => h.peakTotalMiB)).toFixed(1)} MiB allocated, against the 128 MB per-isolate memory limit (JS heap + wasm memory)`,
+              ]
+            : []),
           `  report: ${results[0]!.status}, ${results[0]!.samplesInReport.toLocaleString("en-US")} samples, drifted: ${results[0]!.driftedFeatures.join(", ") || "none"}`,
           "Includes the local D1 simulator reading the rows (same workerd); on Cloudflare, D1 runs elsewhere, so these are upper bounds.",
           `Cron Trigger CPU limits (Paid): ${L.cronUnderHourCpuMs / 1000} s when the schedule interval is under 1 hour -> ${worst <= L.cronUnderHourCpuMs ? "within" : "OVER"}; ` +

@@ -27,7 +27,7 @@ export async function startDirect(
   stateDir: string,
   config: RegistryConfig,
   vars: Record<string, string>,
-  options: { triggerHandlers?: boolean } = {},
+  options: { triggerHandlers?: boolean; inspectorPort?: number } = {},
 ): Promise<RunningServer> {
   const port = await freePort();
   const streams: Readable[] = [];
@@ -43,6 +43,7 @@ export async function startDirect(
     port,
     // GET /cdn-cgi/handler/scheduled?cron=…&time=… fires the scheduled handler (as wrangler dev serves it).
     ...(options.triggerHandlers ? { unsafeTriggerHandlers: true } : {}),
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
     // No per-request log line: with request logging on, Miniflare's entry worker POSTs each line to Node.
     logRequests: false,
     // Worker console output goes to stderr, keeping stdout clean for --json.
