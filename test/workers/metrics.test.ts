@@ -16,7 +16,7 @@ import { isolateMetrics } from "../../worker/metrics/isolate-metrics";
 import { MetricBuffer } from "../../worker/metrics/metric-buffer";
 import { compactMetricBuckets, minuteOf, TOTAL_MINUTE } from "../../worker/metrics/metric-store";
 import { renderMetrics } from "../../worker/metrics/render-metrics";
-import { type Envelope, freshName, registerFixture, VALID_ROW } from "./helpers";
+import { corruptArtifact, type Envelope, freshName, registerFixture, VALID_ROW } from "./helpers";
 
 const app = createApp();
 const ORIGIN = "https://edge.test";
@@ -159,6 +159,33 @@ describe("GET /metrics over real prediction traffic", () => {
     expect(valueOf(text, "predictions_total", { model: name, outcome: "client_error" })).toBe(1);
     const validation = (t: string) => valueOf(t, "prediction_errors_total", { code: "VALIDATION_FAILED" });
     expect(validation(text) - validation(before)).toBe(1);
+  });
+
+  it("a version that cannot serve counts as a server error of that version, by its code", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const name = manifest.name;
+    await corruptArtifact(name, 1);
+    const before = await scrapeText();
+    const res = await post(`/models/${name}/predict`, VALID_ROW);
+    expect(res.status).toBe(503);
+    const text = await scrapeText();
+    expect(valueOf(text, "predictions_total", { model: name, version: "1", arm: "production", outcome: "server_error" })).toBe(1);
+    expect(valueOf(text, "predictions_total", { model: name, outcome: "success" })).toBe(0);
+    const unavailable = (t: string) => valueOf(t, "prediction_errors_total", { code: "MODEL_UNAVAILABLE" });
+    expect(unavailable(text) - unavailable(before)).toBe(1);
+  });
+
+  it("requests within the flush interval write nothing to D1 until the interval passes or a scrape flushes", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const name = manifest.name;
+    await isolateMetrics.flush(env.DB);
+    for (let i = 0; i < 5; i++) expect((await post(`/models/${name}/predict`, VALID_ROW)).status).toBe(200);
+    const stored = () => env.DB.prepare("SELECT count(*) AS n FROM metric_buckets WHERE labels LIKE ?").bind(`%"${name}"%`).first<{ n: number }>();
+    // workerd's clock only moves on I/O, so these requests come well within the 10 s interval.
+    expect((await stored())!.n).toBe(0);
+    expect(isolateMetrics.snapshot().find((d) => d.name === "predictions_total" && d.labels.includes(name))?.value).toBe(5);
+    expect(valueOf(await scrapeText(), "predictions_total", { model: name, outcome: "success" })).toBe(5);
+    expect((await stored())!.n).toBeGreaterThan(0);
   });
 
   it("a failing D1 never fails the prediction, and the counts arrive with the next flush", async () => {
@@ -337,6 +364,15 @@ describe("drift_status", () => {
       __scores__: 1,
     });
     expect(drift.every((s) => s.labels.version === "1")).toBe(true);
+  });
+
+  it("an archived version's report is not shown", async () => {
+    const { manifest } = await registerFixture("logistic", { aliases: [] });
+    await insertReport(manifest.name, 1, "2026-11-30T11:00:00.000Z", "drift", { status: "drift", features: [{ name: "tenure", status: "drift" }] });
+    const shown = async () => sampleLines(await scrapeText()).filter((s) => s.name === "drift_status" && s.labels.model === manifest.name).length;
+    expect(await shown()).toBe(2);
+    await env.DB.prepare("UPDATE model_versions SET status = 'archived' WHERE model_name = ?").bind(manifest.name).run();
+    expect(await shown()).toBe(0);
   });
 
   it("a report that does not parse still gives its overall status; no_samples reads -1", async () => {
