@@ -185,7 +185,7 @@ function toBase64Url(bytes: Uint8Array): string {
 }
 
 /** Strict: only the base64url alphabet, no padding, and the canonical encoding of its bytes. */
-function fromBase64Url(text: string): Uint8Array | null {
+function fromBase64Url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
   let binary: string;
   try {
