@@ -77,6 +77,25 @@ describe("the split (pure functions)", () => {
     expect(hash32("a")).toBe(444641715);
     expect(hash32("churn\u0000customer-1")).toBe(2248609450);
     expect(hash32("ünï")).toBe(922030949);
+    expect(hash32("€𝄞x")).toBe(2091553361);
+    expect(hash32("日本")).toBe(4026831135);
+  });
+
+  it("hash32's inline UTF-8 matches TextEncoder's bytes, lone surrogates (U+FFFD) included", () => {
+    const viaEncoder = (text: string) => {
+      let h = 0x811c9dc5;
+      for (const b of new TextEncoder().encode(text)) h = Math.imul(h ^ b, 0x01000193);
+      h ^= h >>> 16;
+      h = Math.imul(h, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+      return h >>> 0;
+    };
+    for (const text of ["", "abc", "é", "\u07ff", "\u0800", "\uffff", "😀", "a\ud800b", "\udc00", "x\ud83d", "Ω≈ç√∫˜µ≤≥÷"]) {
+      const decoded = JSON.parse(`"${text}"`) as string;
+      expect(hash32(decoded), JSON.stringify(text)).toBe(viaEncoder(decoded));
+    }
   });
 
   it("sequential entity ids spread evenly: 20% of 20,000 buckets within 4.5 sigma, and each decile too", () => {
