@@ -9,12 +9,12 @@
  */
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { createApp } from "../../worker/app";
 import { canonicalLabels, CONTENT_TYPE, parseLabels } from "../../worker/metrics/exposition";
 import { isolateMetrics } from "../../worker/metrics/isolate-metrics";
 import { MetricBuffer } from "../../worker/metrics/metric-buffer";
-import { compactMetricBuckets, minuteOf, TOTAL_MINUTE } from "../../worker/metrics/metric-store";
+import { compactMetricBuckets, compactMetricsForCron, minuteOf, TOTAL_MINUTE } from "../../worker/metrics/metric-store";
 import { renderMetrics } from "../../worker/metrics/render-metrics";
 import { corruptArtifact, type Envelope, freshName, registerFixture, VALID_ROW } from "./helpers";
 
@@ -332,6 +332,23 @@ describe("compactMetricBuckets", () => {
       { minute: TOTAL_MINUTE, name: "prediction_latency_seconds_bucket", value: 7 },
       { minute: TOTAL_MINUTE, name: "prediction_latency_seconds_bucket", value: 1 },
     ]);
+  });
+});
+
+describe("compactMetricsForCron", () => {
+  it("logs a failure instead of throwing, so the rest of the cron runs", async () => {
+    const lines: string[] = [];
+    const logged = vi.spyOn(console, "error").mockImplementation((line: unknown) => void lines.push(String(line)));
+    await env.DB.exec("ALTER TABLE metric_buckets RENAME TO metric_buckets_away");
+    try {
+      expect(await compactMetricsForCron(env.DB, Date.now())).toBeNull();
+    } finally {
+      await env.DB.exec("ALTER TABLE metric_buckets_away RENAME TO metric_buckets");
+      logged.mockRestore();
+    }
+    const entry = lines.map((line) => JSON.parse(line) as Record<string, string>).find((e) => e.where === "metrics compaction");
+    expect(entry?.error).toMatch(/metric_buckets/);
+    expect(await compactMetricsForCron(env.DB, Date.now())).toMatchObject({ cutoff: minuteOf(Date.now() - 60 * 60_000) });
   });
 });
 

@@ -88,3 +88,15 @@ export async function compactMetricBuckets(db: D1Database, options: { now: numbe
   ]);
   return { folded: deleted!.meta.changes, cutoff };
 }
+
+/** For the cron: compaction with the default retention of minutes, logged, never thrown (the drift job must still run). */
+export async function compactMetricsForCron(db: D1Database, now: number, keepMinutes = DEFAULT_KEEP_MINUTES): Promise<CompactionResult | null> {
+  try {
+    const result = await compactMetricBuckets(db, { now, keepMinutes });
+    console.log(JSON.stringify({ level: "info", where: "metrics compaction", ...result }));
+    return result;
+  } catch (error) {
+    console.error(JSON.stringify({ level: "error", where: "metrics compaction", error: String(error) }));
+    return null;
+  }
+}
