@@ -159,5 +159,3 @@ export async function trafficView(db: Db, policy: TrafficPolicy, defaultAlias: s
     reason: policy.reason,
   };
 }
-
-export type TrafficView = Awaited<ReturnType<typeof trafficView>>;
