@@ -133,7 +133,7 @@ describe("the report section", () => {
   });
 
   it("with enough labels: AUC, precision, recall, rates and the confusion matrix", () => {
-    const section = buildGroundTruthSection({ ...base, minLabels: 4, scores: [0.9, 0.6, 0.4, 0.7, 0.1], labels: [1, 0, 1, 1, 0], byToken: 3 });
+    const section = buildGroundTruthSection({ ...base, minLabels: 4, scores: [0.9, 0.6, 0.4, 0.7, 0.1], labels: [1, 0, 1, 1, 0], joinedBy: { token: 3, sample: 1, shadow: 1 } });
     expect(section.realized).toEqual({
       status: "ok",
       // positives 0.9, 0.7 beat both negatives (0.6, 0.1), 0.4 beats 0.1 only: 5 of 6 pairs
@@ -145,6 +145,6 @@ describe("the report section", () => {
       expected_positive_rate: (0.9 + 0.6 + 0.4 + 0.7 + 0.1) / 5,
       confusion: { tp: 2, fp: 1, tn: 1, fn: 1 },
     });
-    expect(section.labels.joined_by).toEqual({ token: 3, sample: 2 });
+    expect(section.labels.joined_by).toEqual({ token: 3, sample: 1, shadow: 1 });
   });
 });

@@ -11,6 +11,7 @@ import { issuePredictionTokens } from "../../worker/feedback/prediction-token";
 import { groundTruthSection } from "../../worker/feedback/realized";
 import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { openDb } from "../../worker/registry/registry";
+import { writeShadowPairs } from "../../worker/traffic/shadow-store";
 import { freshName, VALID_ROW } from "./helpers";
 
 const app = createApp();
@@ -32,9 +33,9 @@ async function postFeedback(body: unknown) {
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
-async function tokensFor(name: string, version: number, p: number[], issuedAt: number) {
+async function tokensFor(name: string, version: number, p: number[], issuedAt: number, requestId: string = crypto.randomUUID()) {
   const probabilities = new Float32Array(p.flatMap((v) => [1 - v, v]));
-  return (await issuePredictionTokens(env, { requestId: crypto.randomUUID(), result: { name, version, probabilities }, issuedAt }))!;
+  return (await issuePredictionTokens(env, { requestId, result: { name, version, probabilities }, issuedAt }))!;
 }
 
 async function sampled(name: string, probability: number, at: number, version = 1): Promise<string> {
@@ -83,7 +84,7 @@ describe("groundTruthSection over real D1", () => {
     });
 
     const section = await groundTruthSection(openDb(env.DB), { model: name, version: 1, windowStart: WINDOW_START, windowEnd: WINDOW_END, manifest: MANIFEST, minLabels: 5 });
-    expect(section.labels).toEqual({ count: 5, positives: 2, negatives: 3, joined_by: { token: 4, sample: 1 } });
+    expect(section.labels).toEqual({ count: 5, positives: 2, negatives: 3, joined_by: { token: 4, sample: 1, shadow: 0 } });
     expect(section.realized).toEqual({
       status: "ok",
       // 0.9 beats all 3 negatives; 0.6 beats 0.3, ties the negative 0.6 (½), loses to 0.8: 4.5 of 6
@@ -109,6 +110,46 @@ describe("groundTruthSection over real D1", () => {
     const strict = await groundTruthSection(openDb(env.DB), { model: name, version: 1, windowStart: WINDOW_START, windowEnd: WINDOW_END, manifest: MANIFEST, minLabels: 6 });
     expect(strict.realized).toEqual({ status: "insufficient_labels", reason: "5 labels in the window, 6 needed" });
     expect(strict.expected).toEqual(section.expected);
+  });
+
+  it("a shadow version's labels come through its shadow pairs, scored with the shadow's own probabilities", async () => {
+    const name = freshName("shadow-truth");
+    const pairs = [
+      { shadow: 0.7, label: 1 as const },
+      { shadow: 0.4, label: 0 as const },
+      { shadow: 0.9, label: 0 as const },
+      { shadow: 0.3, label: null },
+    ].map((p) => ({ ...p, requestId: crypto.randomUUID() }));
+    await writeShadowPairs(
+      openDb(env.DB),
+      pairs.map((p) => ({
+        modelName: name,
+        requestId: p.requestId,
+        rowIndex: 0,
+        primaryVersion: 1,
+        shadowVersion: 2,
+        primaryProbability: f(0.5),
+        shadowProbability: f(p.shadow),
+        primaryPrediction: true,
+        shadowPrediction: p.shadow >= 0.5,
+        agree: p.shadow >= 0.5,
+        createdAt: new Date(IN_WINDOW).toISOString(),
+      })),
+    );
+    const feedback = [];
+    for (const p of pairs.filter((p) => p.label !== null)) {
+      const [token] = await tokensFor(name, 1, [0.5], IN_WINDOW, p.requestId);
+      feedback.push({ prediction_token: token, label: p.label });
+    }
+    await postFeedback({ feedback });
+
+    const shadow = await groundTruthSection(openDb(env.DB), { model: name, version: 2, windowStart: WINDOW_START, windowEnd: WINDOW_END, manifest: MANIFEST, minLabels: 3 });
+    expect(shadow.labels).toEqual({ count: 3, positives: 1, negatives: 2, joined_by: { token: 0, sample: 0, shadow: 3 } });
+    // the positive (0.7) beats 0.4 and loses to 0.9
+    expect(shadow.realized).toMatchObject({ status: "ok", roc_auc: 0.5, confusion: { tp: 1, fp: 1, tn: 1, fn: 0 } });
+    expect(shadow.expected).toMatchObject({ count: 1, positive_rate: f(0.3) });
+    const primary = await groundTruthSection(openDb(env.DB), { model: name, version: 1, windowStart: WINDOW_START, windowEnd: WINDOW_END, manifest: MANIFEST, minLabels: 3 });
+    expect(primary.labels.joined_by).toEqual({ token: 3, sample: 0, shadow: 0 });
   });
 
   it("a window with no labels and no samples reads insufficient labels and estimates nothing", async () => {

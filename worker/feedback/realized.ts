@@ -3,6 +3,10 @@
  * precision and recall on the labels joined so far, and the label-free estimate (realized-metrics.ts)
  * on the window's sampled predictions that have no label yet.
  *
+ * A shadow version never answers, so no label names it; its labelled rows are its shadow_pairs
+ * whose (request id, row) carries a label for the version that answered, scored with the shadow's
+ * own probability, and its unlabelled rows are the pairs without one.
+ *
  * Labels belong to the window their prediction was made in (predicted_at), not the one they
  * arrived in, so a window's realized metrics fill in as late labels come. Below `minLabels` labels,
  * or without both classes, the realized part reads "insufficient_labels" rather than a number no
@@ -43,40 +47,54 @@ export interface GroundTruthSection {
   window: { start: string; end: string };
   threshold: number;
   min_labels: number;
-  labels: { count: number; positives: number; negatives: number; joined_by: { token: number; sample: number } };
+  /** joined_by: how the labelled rows were found; shadow = through a shadow pair of this version. */
+  labels: { count: number; positives: number; negatives: number; joined_by: { token: number; sample: number; shadow: number } };
   realized: RealizedMetrics;
-  /** From calibrated scores, on the window's sampled predictions that have no label. */
+  /** From calibrated scores, on the window's sampled predictions (and shadow pairs) that have no label. */
   expected: ExpectedMetrics & { basis: "unlabelled sampled predictions"; count: number };
 }
 
-const LABELLED_SQL = `SELECT label, probability, joined_by FROM prediction_labels
-  WHERE model_name = ?1 AND version = ?2 AND predicted_at >= ?3 AND predicted_at < ?4`;
+const LABELLED_SQL = `SELECT label, probability, joined_by AS source FROM prediction_labels
+  WHERE model_name = ?1 AND version = ?2 AND predicted_at >= ?3 AND predicted_at < ?4
+  UNION ALL
+  SELECT l.label, p.shadow_probability, 'shadow' FROM shadow_pairs p
+  JOIN prediction_labels l ON l.request_id = p.request_id AND l.row_index = p.row_index AND l.model_name = p.model_name
+  WHERE p.model_name = ?1 AND p.shadow_version = ?2 AND p.created_at >= ?3 AND p.created_at < ?4`;
 
 const UNLABELLED_SQL = `SELECT s.probability FROM request_samples s
   WHERE s.model_name = ?1 AND s.version = ?2 AND s.created_at >= ?3 AND s.created_at < ?4
-    AND NOT EXISTS (SELECT 1 FROM prediction_labels l WHERE l.request_id = s.request_id AND l.row_index = s.row_index)`;
+    AND NOT EXISTS (SELECT 1 FROM prediction_labels l WHERE l.request_id = s.request_id AND l.row_index = s.row_index)
+  UNION ALL
+  SELECT p.shadow_probability FROM shadow_pairs p
+  WHERE p.model_name = ?1 AND p.shadow_version = ?2 AND p.created_at >= ?3 AND p.created_at < ?4
+    AND NOT EXISTS (SELECT 1 FROM prediction_labels l WHERE l.request_id = p.request_id AND l.row_index = p.row_index)`;
 
 /** Reads the window's labels and unlabelled samples in one D1 batch (one round trip) and computes the section. */
 export async function groundTruthSection(db: Db, options: GroundTruthOptions): Promise<GroundTruthSection> {
   const d1 = db.$client;
   const args = [options.model, options.version, options.windowStart, options.windowEnd];
   const [labelled, unlabelled] = await d1.batch<Record<string, unknown>>([d1.prepare(LABELLED_SQL).bind(...args), d1.prepare(UNLABELLED_SQL).bind(...args)]);
-  const rows = labelled!.results as { label: number; probability: number; joined_by: string }[];
+  const rows = labelled!.results as { label: number; probability: number; source: "token" | "sample" | "shadow" }[];
   const scores = new Float64Array(rows.length);
   const labels = new Uint8Array(rows.length);
-  let byToken = 0;
+  const joinedBy = { token: 0, sample: 0, shadow: 0 };
   rows.forEach((r, i) => {
     scores[i] = r.probability;
     labels[i] = r.label === 1 ? 1 : 0;
-    if (r.joined_by === "token") byToken++;
+    joinedBy[r.source]++;
   });
   const pending = Float64Array.from(unlabelled!.results as { probability: number }[], (r) => r.probability);
-  return buildGroundTruthSection({ ...options, scores, labels, byToken, unlabelled: pending });
+  return buildGroundTruthSection({ ...options, scores, labels, joinedBy, unlabelled: pending });
 }
 
 /** The section from scores and labels already in memory (what groundTruthSection reads from D1). */
 export function buildGroundTruthSection(
-  input: GroundTruthOptions & { scores: ArrayLike<number>; labels: ArrayLike<number>; byToken?: number; unlabelled: ArrayLike<number> },
+  input: GroundTruthOptions & {
+    scores: ArrayLike<number>;
+    labels: ArrayLike<number>;
+    joinedBy?: GroundTruthSection["labels"]["joined_by"];
+    unlabelled: ArrayLike<number>;
+  },
 ): GroundTruthSection {
   const minLabels = input.minLabels ?? DEFAULT_MIN_LABELS;
   const threshold = input.manifest.output.threshold;
@@ -106,12 +124,11 @@ export function buildGroundTruthSection(
       confusion: atThreshold.confusion,
     };
   }
-  const byToken = input.byToken ?? 0;
   return {
     window: { start: input.windowStart, end: input.windowEnd },
     threshold,
     min_labels: minLabels,
-    labels: { count: n, positives, negatives, joined_by: { token: byToken, sample: n - byToken } },
+    labels: { count: n, positives, negatives, joined_by: input.joinedBy ?? { token: 0, sample: 0, shadow: 0 } },
     realized,
     expected: { basis: "unlabelled sampled predictions", count: input.unlabelled.length, ...expectedMetrics(input.unlabelled, threshold) },
   };
