@@ -343,5 +343,18 @@ describe("--local: the same commands on the local state, no server", () => {
       [1, 2, "e2e-local", "local promote"],
     ]);
     expect(JSON.parse(history[1]!.evidence!)).toEqual(gate);
+
+    const canary = await trafficPolicy(OTHER, { canaryVersion: 1, percent: 10, entityField: "customer_id", reason: "local canary", target: local() });
+    expect(canary).toMatchObject({ primary: { alias: "production", version: 2 }, canary: { version: 1, percent: 10 }, entity_field: "customer_id", updated_by: "e2e-local" });
+    // A percent alone keeps the canary's version; the worker's schema refuses what the API refuses.
+    expect(await trafficPolicy(OTHER, { percent: 30, reason: "ramp", target: local() })).toMatchObject({ canary: { version: 1, percent: 30 } });
+    await expect(trafficPolicy(OTHER, { shadowVersion: 1, sampleRate: 2, reason: "x", target: local() })).rejects.toThrow(/422 VALIDATION_FAILED: shadow\.sample_rate/);
+    expect(await trafficPolicy(OTHER, { clear: true, reason: "local done", target: local() })).toMatchObject({ canary: null, shadow: null });
+    const canaryHistory = await withLocalBindings((env) => aliasHistoryFor(openDb(env.DB), OTHER, "canary"), join(dir, "local-state"));
+    expect(canaryHistory.map((h) => [h.fromVersion, h.toVersion, h.reason, h.evidence])).toEqual([
+      [null, 1, "local canary", JSON.stringify({ percent: 10 })],
+      [1, 1, "ramp", JSON.stringify({ percent: 30 })],
+      [1, null, "local done", null],
+    ]);
   });
 });
