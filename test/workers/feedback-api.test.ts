@@ -19,7 +19,7 @@ const app = createApp();
 const FEEDBACK_TOKEN = "feedback-token-0123456789abcdef";
 let clients = 0;
 
-async function send(body: unknown, options: { token?: string | null; vars?: Record<string, string> } = {}) {
+async function send(body: unknown, options: { token?: string | null; vars?: Record<string, string>; client?: string } = {}) {
   const token = options.token === undefined ? env.ADMIN_TOKEN : options.token;
   const ctx = createExecutionContext();
   const res = await app.request(
@@ -28,7 +28,7 @@ async function send(body: unknown, options: { token?: string | null; vars?: Reco
       method: "POST",
       headers: {
         "content-type": "application/json",
-        "cf-connecting-ip": `203.0.113.${++clients}`,
+        "cf-connecting-ip": options.client ?? `203.0.113.${++clients}`,
         ...(token === null ? {} : { authorization: `Bearer ${token}` }),
       },
       body: typeof body === "string" ? body : JSON.stringify(body),
@@ -114,6 +114,13 @@ describe("auth", () => {
     expect((await send(body, { token: "wrong-token-wrong-token-wrong" })).status).toBe(403);
     expect((await send(body, { token: FEEDBACK_TOKEN })).status).toBe(403);
     expect(await allLabels()).toEqual(before);
+  });
+
+  it("failures count against the admin limiter: past 10 a minute from one client, 429 with retry-after", async () => {
+    const client = "198.18.0.77";
+    const statuses: number[] = [];
+    for (let i = 0; i < 11; i++) statuses.push((await send({ request_id: "any", label: 1 }, { token: "guess-guess-guess-guess", client })).status);
+    expect(statuses).toEqual([...Array(10).fill(403), 429]);
   });
 
   it("FEEDBACK_TOKEN, when set, is accepted beside the admin token", async () => {
