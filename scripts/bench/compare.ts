@@ -56,6 +56,11 @@ export interface ComparisonResult {
   b: VariantFigures;
   /** Median over rounds of B's req/s over A's. */
   throughputRatio: number;
+  /**
+   * Median over rounds of A's server CPU per request over B's: the throughput B keeps when the
+   * server is CPU-bound, and steadier than req/s when other work shares the machine.
+   */
+  cpuRatio: number;
   /** Median over rounds of B's p50 (p99) minus A's, ms. */
   p50DeltaMs: number;
   p99DeltaMs: number;
@@ -138,6 +143,7 @@ export async function runComparison(c: Comparison, o: CompareOptions): Promise<C
       a: fa,
       b: fb,
       throughputRatio: paired((r) => r.reqPerSec, (a, b) => b / a),
+      cpuRatio: paired((r) => r.serverCpuMsPerRequest, (a, b) => a / b),
       p50DeltaMs: paired((r) => r.latencyMs.p50, (a, b) => b - a),
       p99DeltaMs: paired((r) => r.latencyMs.p99, (a, b) => b - a),
     };

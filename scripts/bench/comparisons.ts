@@ -3,7 +3,8 @@
  *  - sampling: SAMPLE_RATE 0 vs 0.1; 10% sampling keeps >= 95% of /predict throughput (issue 8);
  *  - canary:   no traffic policy vs 20% of traffic to a canary version; routing costs <= 5% (issue 7);
  *  - shadow:   no shadow vs every request also scored by a shadow version in waitUntil; no
- *              client-visible latency (issue 7): p50/p99 at a fixed rate below capacity.
+ *              client-visible latency (issue 7): p50/p99 at a fixed rate below capacity; every
+ *              pair stored (sample_rate 1), and in "shadow-sampled" one in ten (sample_rate 0.1).
  * The canary and shadow point at version 2, the same artifact published again, so the rows measure
  * routing and shadow work, not a different model's cost. Canary and shadow rows run with sampling
  * off on both sides so that only the policy differs.
@@ -11,7 +12,7 @@
 import type { Comparison, Variant } from "./compare";
 import { queryState, type RegistryConfig } from "./registry-state";
 
-export const COMPARISONS = ["sampling", "canary", "shadow"] as const;
+export const COMPARISONS = ["sampling", "canary", "shadow", "shadow-sampled"] as const;
 export type ComparisonName = (typeof COMPARISONS)[number];
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
@@ -83,18 +84,22 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
         pass: (r) => r.throughputRatio >= 0.95,
       };
     case "shadow":
+    case "shadow-sampled": {
+      const rate = name === "shadow" ? 1 : 0.1;
+      const pairs: Variant["inspect"] = async (s) => `shadow_pairs rows: ${await count(s, ctx.config, "shadow_pairs")}`;
       return {
-        name: "shadow",
+        name,
         target: "shadow on adds no client-visible latency (issue 7): p50 within +0.5 ms at a fixed rate",
         mode: "latency",
-        a: { label: "no shadow", vars: { SAMPLE_RATE: "0" }, inspect: async (s) => `shadow_pairs rows: ${await count(s, ctx.config, "shadow_pairs")}` },
+        a: { label: "no shadow", vars: { SAMPLE_RATE: "0" }, inspect: pairs },
         b: {
-          label: `shadow v${candidate}, sample_rate 1`,
+          label: `shadow v${candidate}, sample_rate ${rate}`,
           vars: { SAMPLE_RATE: "0" },
-          setup: (url) => putTraffic(url, ctx.modelName, { canary: null, shadow: { version: candidate, sample_rate: 1 } }),
-          inspect: async (s) => `shadow_pairs rows: ${await count(s, ctx.config, "shadow_pairs")}`,
+          setup: (url) => putTraffic(url, ctx.modelName, { canary: null, shadow: { version: candidate, sample_rate: rate } }),
+          inspect: pairs,
         },
         pass: (r) => r.p50DeltaMs <= 0.5,
       };
+    }
   }
 }

@@ -37,7 +37,7 @@ export function checkTargets(paths: PathRun[], inference: ProbeResult | null, co
       target: c.target,
       value:
         c.mode === "throughput"
-          ? `${(100 * c.throughputRatio).toFixed(1)}% of throughput kept (median of ${c.rounds} paired rounds)`
+          ? `${(100 * c.throughputRatio).toFixed(1)}% of throughput kept (median of ${c.rounds} paired rounds); by server CPU per request ${(100 * c.cpuRatio).toFixed(1)}%`
           : `p50 ${c.p50DeltaMs >= 0 ? "+" : ""}${c.p50DeltaMs.toFixed(2)} ms, p99 ${c.p99DeltaMs >= 0 ? "+" : ""}${c.p99DeltaMs.toFixed(2)} ms (median of ${c.rounds} paired rounds at ${c.rate} req/s)`,
       pass: c.pass,
     });
@@ -192,6 +192,7 @@ export function formatReport(report: BenchReport): string {
   if (report.comparisons?.length) {
     out.push("A/B rows on the direct path: A and B are two servers over copies of one registry, load alternating A/B round by round;");
     out.push("figures are medians over rounds; B/A and the deltas are medians of the per-round pairs. Throughput rows run closed-loop, latency rows at a fixed rate.");
+    out.push("A/B CPU = A's server CPU per request over B's: the throughput B keeps when CPU-bound (steadier than req/s on a shared machine).");
     const rows: string[][] = [];
     for (const c of report.comparisons) {
       for (const [side, v] of [["A", c.a], ["B", c.b]] as const) {
@@ -204,6 +205,7 @@ export function formatReport(report: BenchReport): string {
           fmt(v.p99),
           fmt(v.cpuMsPerRequest, 3),
           side === "B" ? `${(100 * c.throughputRatio).toFixed(1)}%` : "",
+          side === "B" ? `${(100 * c.cpuRatio).toFixed(1)}%` : "",
           side === "B" ? `${c.p50DeltaMs >= 0 ? "+" : ""}${fmt(c.p50DeltaMs)}` : "",
           side === "B" ? `${c.p99DeltaMs >= 0 ? "+" : ""}${fmt(c.p99DeltaMs)}` : "",
         ]);
@@ -211,9 +213,9 @@ export function formatReport(report: BenchReport): string {
     }
     out.push(
       table(
-        ["row", "variant", "load", "req/s", "p50", "p99", "srv CPU ms/req", "B/A req/s", "Δp50", "Δp99"],
+        ["row", "variant", "load", "req/s", "p50", "p99", "srv CPU ms/req", "B/A req/s", "A/B CPU", "Δp50", "Δp99"],
         rows,
-        new Set([3, 4, 5, 6, 7, 8, 9]),
+        new Set([3, 4, 5, 6, 7, 8, 9, 10]),
       ),
     );
     for (const c of report.comparisons) {
