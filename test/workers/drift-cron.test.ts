@@ -6,6 +6,7 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { sortTiers } from "../../worker/contract/decision";
 import { type Manifest, monitoringOf } from "../../worker/contract/manifest";
+import { groundTruthSection } from "../../worker/feedback/realized";
 import { runDriftCron } from "../../worker/monitoring/cron";
 import type { DriftReport } from "../../worker/monitoring/drift-report-types";
 import { benjaminiHochberg } from "../../worker/monitoring/drift-stats";
@@ -107,7 +108,14 @@ describe("drift reports from the cron", () => {
     const before = await reportsOf(drifted.name);
     await fireCron();
     expect(await reportsOf(drifted.name)).toEqual(before);
-    const summary = await runDriftCron(createServices(env, undefined), { scheduledTime: SCHEDULED, force: true, model: drifted.name });
+    const services = createServices(env, undefined);
+    const summary = await runDriftCron(services, {
+      scheduledTime: SCHEDULED,
+      force: true,
+      model: drifted.name,
+      // As the Worker's scheduled handler wires it.
+      groundTruth: (r, manifest) => groundTruthSection(services.db, { model: r.model, version: r.version, windowStart: r.window.start, windowEnd: r.window.end, manifest }),
+    });
     expect(summary.versions).toEqual([{ model: drifted.name, version: 1, windowStart: WINDOW_START, status: "drift", skipped: false, alert: null }]);
     const after = await reportsOf(drifted.name);
     expect(after).toHaveLength(1);
@@ -128,6 +136,30 @@ describe("from real prediction traffic", () => {
     const report = parsed(row!);
     expect(report.samples).toEqual({ total: 600, by_arm: { production: 600 } });
     expect(report.drifted_features).toEqual(["monthly_charges", "payment_method"]);
+  });
+});
+
+describe("ground truth in the report", () => {
+  it("labels joined to the window's predictions fill the section, and late labels refresh a settled report", async () => {
+    const manifest = await servedModel();
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 150, seed: "labelled" }));
+    await fireCron();
+    const first = parsed((await reportsOf(manifest.name))[0]!);
+    expect(first.ground_truth).toMatchObject({ labels: { count: 0 }, realized: { status: "insufficient_labels" } });
+
+    const { results } = await env.DB.prepare("SELECT request_id, row_index, probability, created_at FROM request_samples WHERE model_name = ? ORDER BY id")
+      .bind(manifest.name)
+      .all<{ request_id: string; row_index: number; probability: number; created_at: string }>();
+    const labels = results.slice(0, 120).map((r, i) =>
+      env.DB.prepare(
+        "INSERT INTO prediction_labels (request_id, row_index, model_name, version, label, probability, predicted_at, joined_by) VALUES (?, ?, ?, 1, ?, ?, ?, 'sample')",
+      ).bind(r.request_id, r.row_index, manifest.name, (r.probability >= 0.5) !== (i % 5 === 0) ? 1 : 0, r.probability, r.created_at),
+    );
+    await env.DB.batch(labels);
+    await fireCron();
+    const refreshed = parsed((await reportsOf(manifest.name))[0]!);
+    expect(refreshed.ground_truth).toMatchObject({ labels: { count: 120, joined_by: { sample: 120 } }, realized: { status: "ok" } });
+    expect({ ...refreshed, ground_truth: undefined }).toEqual({ ...first, ground_truth: undefined });
   });
 });
 

@@ -9,7 +9,7 @@
  * (late sample writes have landed), so a retry or a later run in the same window leaves it as it is
  * and skips reading the samples again, unless its alert is still undelivered.
  */
-import { type MonitoringSettings, monitoringOf, parseManifest } from "../contract/manifest";
+import { type Manifest, type MonitoringSettings, monitoringOf, parseManifest } from "../contract/manifest";
 import type { Services } from "../services";
 import { type AlertOptions, sendDriftAlert } from "./alerts";
 import { buildDriftReport, lastCompleteWindow, settingsUsed } from "./drift-report";
@@ -33,6 +33,12 @@ export interface DriftCronOptions {
   force?: boolean;
   /** Only this model (the demo and tests). */
   model?: string;
+  /**
+   * The report's ground_truth section (labels joined to the window's predictions). Labels arrive
+   * late, so it is refreshed on every run, also for a settled report (written only when it changed).
+   * A failure leaves the section out and is logged; the drift report stands.
+   */
+  groundTruth?: (report: Pick<DriftReport, "model" | "version" | "window">, manifest: Manifest) => Promise<unknown>;
 }
 
 export interface VersionOutcome {
@@ -95,11 +101,14 @@ async function reportVersion(services: Pick<Services, "db" | "models">, serving:
     const settled = stored !== null && stored.status !== "error" && Date.parse(stored.updatedAt) >= bounds.endMs + SETTLE_MS;
     const alertDue = (status: string) => status === "drift" && settings.alert && options.webhookUrl !== undefined && storedAlert?.outcome !== "delivered";
     if (settled && !options.force && !alertDue(stored.status)) {
+      await refreshGroundTruth(services, JSON.parse(stored.report) as DriftReport, manifest, options);
       return { ...outcome, status: stored.status as DriftReportStatus, skipped: true, alert: storedAlert?.outcome ?? null };
     }
     const reference = await loadReference(services.models, model, version);
     const samples = reference.ok ? await windowSamples(services.db, model, version, bounds) : [];
     const report = buildDriftReport({ model, version, manifest, settings, window, samples, reference });
+    const groundTruth = await groundTruthOf(report, manifest, options);
+    if (groundTruth !== undefined) report.ground_truth = groundTruth;
     await upsertReport(services.db, report);
     outcome.status = report.status;
     if (alertDue(report.status)) {
@@ -116,6 +125,23 @@ async function reportVersion(services: Pick<Services, "db" | "models">, serving:
     await recordFailure(services, serving, window, settings, error);
     return { ...outcome, windowStart: window.start };
   }
+}
+
+async function groundTruthOf(report: DriftReport, manifest: Manifest, options: DriftCronOptions): Promise<unknown> {
+  if (!options.groundTruth) return undefined;
+  try {
+    return await options.groundTruth(report, manifest);
+  } catch (error) {
+    log("error", { step: "ground-truth", model: report.model, version: report.version, window_start: report.window.start, error: String(error) });
+    return undefined;
+  }
+}
+
+/** A settled report keeps its drift statistics; only a changed ground_truth section is written. */
+async function refreshGroundTruth(services: Pick<Services, "db">, stored: DriftReport, manifest: Manifest, options: DriftCronOptions): Promise<void> {
+  const groundTruth = await groundTruthOf(stored, manifest, options);
+  if (groundTruth === undefined || JSON.stringify(groundTruth) === JSON.stringify(stored.ground_truth)) return;
+  await upsertReport(services.db, { ...stored, ground_truth: groundTruth });
 }
 
 /** An "error" report, so the failure shows where reports are read; a failure to write it is only logged. */
