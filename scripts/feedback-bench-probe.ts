@@ -7,9 +7,11 @@
  *   GET /seed?labels=L&unlabelled=U   writes L labels and U unlabelled samples for model "bench" v1
  *   GET /section?reps=R         computes the ground-truth section R times (D1 read + metrics)
  *   GET /metrics?n=N&reps=R     the section's metrics alone on N in-memory rows, R times
+ *   GET /label-cost             D1 rows read/written by one label joined by sampled request id, and by token
  */
 import { buildGroundTruthSection, groundTruthSection } from "../worker/feedback/realized";
 import { issuePredictionTokens, verifyPredictionToken } from "../worker/feedback/prediction-token";
+import { recordFeedback } from "../worker/feedback/record-feedback";
 import type { Db } from "../worker/registry/registry";
 
 interface ProbeEnv {
@@ -73,6 +75,20 @@ export default {
       const db = { $client: env.DB } as unknown as Db;
       for (let r = 0; r < reps; r++) section = await groundTruthSection(db, { model: "bench", version: 1, ...WINDOW, manifest: MANIFEST, minLabels: 100 });
       return Response.json(section);
+    }
+    if (url.pathname === "/label-cost") {
+      const requestId = crypto.randomUUID();
+      await env.DB.prepare(
+        `INSERT INTO request_samples (model_name, version, arm, request_id, row_index, features, probability, prediction, risk_tier, latency_ms, created_at, "window", sample_key)
+         VALUES ('bench', 1, 'production', ?1, 0, '{}', 0.5, 1, 'LOW', 1, ?2, ?3, 0.5)`,
+      )
+        .bind(requestId, WINDOW.windowStart, WINDOW.windowStart)
+        .run();
+      const bySample = await recordFeedback(env.DB, env, [{ item: { request_id: requestId, label: 1 }, path: "" }]);
+      const [token] = (await issuePredictionTokens(env, { requestId: crypto.randomUUID(), result: { name: "bench", version: 1, probabilities: new Float32Array([0.5, 0.5]) }, issuedAt: Date.now() }))!;
+      const byToken = await recordFeedback(env.DB, env, [{ item: { prediction_token: token!, label: 1 }, path: "" }]);
+      const samples = await env.DB.prepare("SELECT count(*) AS n FROM request_samples").first<{ n: number }>();
+      return Response.json({ samples: samples!.n, by_sample: bySample.d1, by_token: byToken.d1 });
     }
     if (url.pathname === "/metrics") {
       const n = int("n", 100_000);

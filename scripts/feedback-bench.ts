@@ -143,6 +143,9 @@ const main = defineCommand({
       if (section.labels.count !== labels || section.expected.count !== unlabelled) throw new Error(`section read ${section.labels.count} labels, ${section.expected.count} unlabelled`);
       const sectionMs = median(await (async () => { const out: number[] = []; for (let t = 0; t < trials; t++) out.push(await timed(() => get("/section?reps=1"))); return out; })());
       rows.push([`workerd: groundTruthSection (D1 read + metrics), ${labels} labels, ${unlabelled} unlabelled`, `${sectionMs.toFixed(0)} ms wall (realized AUC ${section.realized.roc_auc?.toFixed(4)})`]);
+      const cost = (await get("/label-cost")) as { samples: number; by_sample: { rows_read: number; rows_written: number }; by_token: { rows_read: number; rows_written: number } };
+      rows.push([`D1: one new label by sampled request id (${cost.samples} samples stored)`, `${cost.by_sample.rows_read} rows read, ${cost.by_sample.rows_written} written`]);
+      rows.push(["D1: one new label by token", `${cost.by_token.rows_read} rows read, ${cost.by_token.rows_written} written`]);
       const node = await nodeFigures(trials);
       for (const [n, ms] of Object.entries(node.tokenPerRow)) rows.push([`node: issue tokens, ${n} rows per prediction`, `${(ms * 1000).toFixed(1)} µs/row`]);
       rows.push(["node: verify one token", `${(node.verify * 1000).toFixed(1)} µs`]);
