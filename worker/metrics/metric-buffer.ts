@@ -49,6 +49,7 @@ export class MetricBuffer {
   readonly maxSeries: number;
   /** Increments lost because the buffer was full (logged at the next flush). */
   droppedIncrements = 0;
+  private droppedLogged = 0;
   /** name → canonical labels → delta: two lookups on strings whose hashes V8 caches, no key built per add. */
   private pending = new Map<string, Map<string, SeriesDelta>>();
   private seriesCount = 0;
@@ -68,7 +69,7 @@ export class MetricBuffer {
 
   add(name: string, labels: Labels | string, delta: number): void {
     if (delta === 0 || !Number.isFinite(delta)) return;
-    this.addDelta({ name, labels: typeof labels === "string" ? labels : canonicalLabels(labels), value: delta });
+    this.addDelta(name, typeof labels === "string" ? labels : canonicalLabels(labels), delta);
   }
 
   /** What would be flushed now: the buffered deltas (for tests and logs). */
@@ -112,26 +113,28 @@ export class MetricBuffer {
     this.pending = new Map();
     this.seriesCount = 0;
     const minute = minuteOf(at);
-    if (this.droppedIncrements > 0) {
-      console.error(JSON.stringify({ level: "warn", where: "metrics", dropped_increments: this.droppedIncrements, max_series: this.maxSeries }));
+    if (this.droppedIncrements > this.droppedLogged) {
+      const dropped = this.droppedIncrements - this.droppedLogged;
+      this.droppedLogged = this.droppedIncrements;
+      console.error(JSON.stringify({ level: "warn", where: "metrics", dropped_increments: dropped, max_series: this.maxSeries }));
     }
     try {
       const results = await addToMinute(db, minute, deltas);
       const rowsWritten = results.reduce((n, r) => n + (r.meta.rows_written ?? 0), 0);
       return { series: deltas.length, minute, rowsWritten };
     } catch (error) {
-      for (const delta of deltas) this.addDelta(delta);
+      for (const delta of deltas) this.addDelta(delta.name, delta.labels, delta.value);
       throw error;
     }
   }
 
-  private addDelta(delta: SeriesDelta): void {
-    let byLabels = this.pending.get(delta.name);
-    const held = byLabels?.get(delta.labels);
-    if (held) held.value += delta.value;
+  private addDelta(name: string, labels: string, value: number): void {
+    let byLabels = this.pending.get(name);
+    const held = byLabels?.get(labels);
+    if (held) held.value += value;
     else if (this.seriesCount < this.maxSeries) {
-      if (!byLabels) this.pending.set(delta.name, (byLabels = new Map()));
-      byLabels.set(delta.labels, { ...delta });
+      if (!byLabels) this.pending.set(name, (byLabels = new Map()));
+      byLabels.set(labels, { name, labels, value });
       this.seriesCount++;
     } else this.droppedIncrements++;
   }
