@@ -150,16 +150,30 @@ describe("ground truth in the report", () => {
     const { results } = await env.DB.prepare("SELECT request_id, row_index, probability, created_at FROM request_samples WHERE model_name = ? ORDER BY id")
       .bind(manifest.name)
       .all<{ request_id: string; row_index: number; probability: number; created_at: string }>();
-    const labels = results.slice(0, 120).map((r, i) =>
-      env.DB.prepare(
-        "INSERT INTO prediction_labels (request_id, row_index, model_name, version, label, probability, predicted_at, joined_by) VALUES (?, ?, ?, 1, ?, ?, ?, 'sample')",
-      ).bind(r.request_id, r.row_index, manifest.name, (r.probability >= 0.5) !== (i % 5 === 0) ? 1 : 0, r.probability, r.created_at),
-    );
-    await env.DB.batch(labels);
+    const label = (rows: typeof results, offset: number) =>
+      env.DB.batch(
+        rows.map((r, i) =>
+          env.DB.prepare(
+            "INSERT INTO prediction_labels (request_id, row_index, model_name, version, label, probability, predicted_at, joined_by) VALUES (?, ?, ?, 1, ?, ?, ?, 'sample')",
+          ).bind(r.request_id, r.row_index, manifest.name, (r.probability >= 0.5) !== ((i + offset) % 5 === 0) ? 1 : 0, r.probability, r.created_at),
+        ),
+      );
+    await label(results.slice(0, 120), 0);
     await fireCron();
     const refreshed = parsed((await reportsOf(manifest.name))[0]!);
     expect(refreshed.ground_truth).toMatchObject({ labels: { count: 120, joined_by: { sample: 120 } }, realized: { status: "ok" } });
     expect({ ...refreshed, ground_truth: undefined }).toEqual({ ...first, ground_truth: undefined });
+    // Without new labels a run writes nothing.
+    const settled = await reportsOf(manifest.name);
+    await fireCron();
+    expect(await reportsOf(manifest.name)).toEqual(settled);
+
+    // The next day's run reports on 10 Jan and still refreshes 9 Jan, which got its last labels late.
+    await label(results.slice(120), 120);
+    await fireCron(SCHEDULED + DAY_MS);
+    const [earlier, next] = await reportsOf(manifest.name);
+    expect(next!.window_start).toBe(WINDOW_END);
+    expect(parsed(earlier!).ground_truth).toMatchObject({ labels: { count: 150 } });
   });
 });
 

@@ -13,7 +13,17 @@ import { type Manifest, type MonitoringSettings, monitoringOf, parseManifest } f
 import type { Services } from "../services";
 import { type AlertOptions, sendDriftAlert } from "./alerts";
 import { buildDriftReport, lastCompleteWindow, settingsUsed } from "./drift-report";
-import { loadReference, recordAlert, servingVersions, storedReport, upsertReport, windowSamples, type ServingVersion } from "./drift-report-store";
+import {
+  loadReference,
+  recordAlert,
+  labelsReceivedSince,
+  reportsWithNewLabels,
+  servingVersions,
+  storedReport,
+  upsertReport,
+  windowSamples,
+  type ServingVersion,
+} from "./drift-report-store";
 import type { AlertDelivery, DriftReport, DriftReportStatus } from "./drift-report-types";
 import { DRIFT_REPORT_SCHEMA_VERSION } from "./drift-report-types";
 import { pruneSamples } from "./sample-store";
@@ -73,7 +83,12 @@ export async function runDriftCron(services: Pick<Services, "db" | "models" | "s
   const versions = await servingVersions(db, settings.defaultAlias, options.model);
   const outcomes: VersionOutcome[] = [];
   // One version at a time: each holds a window of samples in memory.
-  for (const serving of versions) outcomes.push(await reportVersion(services, serving, options));
+  const labelHorizonMs = settings.sampling.retentionDays * 86_400_000;
+  for (const serving of versions) {
+    const outcome = await reportVersion(services, serving, options);
+    outcomes.push(outcome);
+    if (options.groundTruth && outcome.windowStart) await refreshEarlierGroundTruth(services, serving, outcome.windowStart, options.scheduledTime - labelHorizonMs, options);
+  }
   let pruned: number | null = null;
   try {
     pruned = await pruneSamples(db, { retentionDays: settings.sampling.retentionDays, now: options.scheduledTime });
@@ -101,7 +116,8 @@ async function reportVersion(services: Pick<Services, "db" | "models">, serving:
     const settled = stored !== null && stored.status !== "error" && Date.parse(stored.updatedAt) >= bounds.endMs + SETTLE_MS;
     const alertDue = (status: string) => status === "drift" && settings.alert && options.webhookUrl !== undefined && storedAlert?.outcome !== "delivered";
     if (settled && !options.force && !alertDue(stored.status)) {
-      await refreshGroundTruth(services, JSON.parse(stored.report) as DriftReport, manifest, options);
+      if (options.groundTruth && (await labelsReceivedSince(services.db, model, version, window, stored.updatedAt)))
+        await refreshGroundTruth(services, JSON.parse(stored.report) as DriftReport, manifest, options);
       return { ...outcome, status: stored.status as DriftReportStatus, skipped: true, alert: storedAlert?.outcome ?? null };
     }
     const reference = await loadReference(services.models, model, version);
@@ -134,6 +150,22 @@ async function groundTruthOf(report: DriftReport, manifest: Manifest, options: D
   } catch (error) {
     log("error", { step: "ground-truth", model: report.model, version: report.version, window_start: report.window.start, error: String(error) });
     return undefined;
+  }
+}
+
+/**
+ * Labels for a window keep arriving after it has been reported (a churn label takes a billing
+ * period), so the version's earlier reports whose windows ended within the sample retention, and
+ * that labels arrived for since they were written, get their ground_truth section refreshed too.
+ * Failures are logged; nothing else depends on them.
+ */
+async function refreshEarlierGroundTruth(services: Pick<Services, "db">, serving: ServingVersion, before: string, sinceMs: number, options: DriftCronOptions): Promise<void> {
+  try {
+    const manifest = parseManifest(JSON.parse(serving.manifest));
+    for (const report of await reportsWithNewLabels(services.db, serving.model, serving.version, { before, since: new Date(sinceMs).toISOString() }))
+      await refreshGroundTruth(services, report, manifest, options);
+  } catch (error) {
+    log("error", { step: "ground-truth-refresh", model: serving.model, version: serving.version, error: String(error) });
   }
 }
 

@@ -129,6 +129,39 @@ export async function recordAlert(db: Db, report: Pick<DriftReport, "model" | "v
     .run();
 }
 
+/**
+ * The version's reports (not "error") for windows that start before `before` and end after `since`
+ * and that labels were received for since the report was last written: only those can have a
+ * different ground_truth section, and the check reads labels, never the window's samples.
+ */
+export async function reportsWithNewLabels(db: Db, model: string, version: number, range: { before: string; since: string }): Promise<DriftReport[]> {
+  const { results } = await db.$client
+    .prepare(
+      `SELECT r.report FROM drift_reports r
+       WHERE r.model_name = ?1 AND r.version = ?2 AND r.window_start < ?3 AND r.window_end > ?4 AND r.status != 'error'
+         AND EXISTS (SELECT 1 FROM prediction_labels l WHERE l.model_name = r.model_name AND l.version = r.version
+           AND l.predicted_at >= r.window_start AND l.predicted_at < r.window_end AND l.received_at >= r.updated_at)
+       ORDER BY r.window_start`,
+    )
+    .bind(model, version, range.before, range.since)
+    .all<{ report: string }>();
+  return results.flatMap((r) => {
+    const stored = storedJson(r.report);
+    return stored.ok ? [stored.value as DriftReport] : [];
+  });
+}
+
+/** Whether labels for the window's predictions arrived at or after `since`. */
+export async function labelsReceivedSince(db: Db, model: string, version: number, window: { start: string; end: string }, since: string): Promise<boolean> {
+  const hit = await db.$client
+    .prepare(
+      `SELECT 1 AS hit FROM prediction_labels WHERE model_name = ?1 AND version = ?2 AND predicted_at >= ?3 AND predicted_at < ?4 AND received_at >= ?5 LIMIT 1`,
+    )
+    .bind(model, version, window.start, window.end, since)
+    .first<{ hit: number }>();
+  return hit !== null;
+}
+
 export interface DriftReportListing {
   version: number;
   window_start: string;
