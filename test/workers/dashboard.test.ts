@@ -180,6 +180,24 @@ describe("GET /monitoring with drift reports", () => {
     expect(body).toContain("v1 · production + canary");
   });
 
+  it("shows the ground-truth section: realized metrics from labels beside what the scores expect", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const withLabels: DriftReport = {
+      ...report(manifest.name, 1, BASE, 0.5),
+      ground_truth: {
+        labels: { count: 250, positives: 60, negatives: 190, joined_by: { token: 200, sample: 50, shadow: 0 } },
+        min_labels: 100,
+        realized: { status: "ok", roc_auc: 0.8123, precision: 0.61, recall: 0.55, predicted_positive_rate: 0.2 },
+        expected: { basis: "unlabelled sampled predictions", count: 153, roc_auc: 0.79, precision: 0.6, recall: 0.5, positive_rate: 0.24, predicted_positive_rate: 0.21 },
+      },
+    };
+    await insertReport(withLabels);
+    const { body } = await page(`?model=${manifest.name}`);
+    expect(body).toContain("250 labels (60 positive), at least 100 needed");
+    expect(body).toContain('<tr><td>ROC AUC</td><td class="num">0.812</td><td class="num">0.790</td></tr>');
+    expect(body).toContain("Expected from scores (153 unlabelled)");
+  });
+
   it("draws at most DASHBOARD_LIMITS.reports windows in the p-value history", async () => {
     const { manifest } = await registerFixture("logistic");
     const total = DASHBOARD_LIMITS.reports + 5;

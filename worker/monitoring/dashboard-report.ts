@@ -36,7 +36,35 @@ export function renderDriftReport(stored: StoredReport, subject: string): Html {
   }
   const drifted = report.drifted_features.length ? h`<p>Drifted: <strong>${report.drifted_features.join(", ")}</strong></p>` : "";
   return h`${head}${drifted}<h4>Features</h4>${featureTable(report)}${unseenValues(report)}
-<h4>Reference vs current distributions</h4>${key}<div class="charts">${report.features.map((f) => featureFigure(f, subject))}</div>`;
+<h4>Reference vs current distributions</h4>${key}<div class="charts">${report.features.map((f) => featureFigure(f, subject))}</div>${groundTruth(report.ground_truth)}`;
+}
+
+/** The ground-truth section the cron adds (worker/feedback/realized.ts), read defensively: its shape is owned there. */
+interface GroundTruthView {
+  labels?: { count?: number; positives?: number };
+  min_labels?: number;
+  realized?: { status?: string; reason?: string } & Record<string, unknown>;
+  expected?: { count?: number } & Record<string, unknown>;
+}
+
+function groundTruth(section: unknown): Html | string {
+  if (!section || typeof section !== "object") return "";
+  const gt = section as GroundTruthView;
+  const realized = gt.realized ?? {};
+  const expected = gt.expected ?? {};
+  const value = (source: Record<string, unknown>, field: string) => {
+    const v = source[field];
+    return typeof v === "number" && Number.isFinite(v) ? v.toFixed(3) : "–";
+  };
+  const rows = [
+    ["ROC AUC", "roc_auc"],
+    ["precision", "precision"],
+    ["recall", "recall"],
+    ["predicted positive rate", "predicted_positive_rate"],
+  ].map(([label, field]) => h`<tr><td>${label}</td><td class="num">${value(realized, field!)}</td><td class="num">${value(expected, field!)}</td></tr>`);
+  const status = realized.status === "ok" ? "" : h` <span class="muted">${realized.reason ?? "not enough labels"}</span>`;
+  return h`<h4>Ground truth</h4><p>${gt.labels?.count ?? 0} labels (${gt.labels?.positives ?? 0} positive), at least ${gt.min_labels ?? "–"} needed for realized metrics${status}</p>
+<table class="ground-truth"><thead><tr><th>Metric</th><th>Realized (labels)</th><th>Expected from scores (${expected.count ?? 0} unlabelled)</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function featureTable(report: DriftReport): Html {
