@@ -11,8 +11,9 @@
  *     the shifted ones (scripts/lib/demo-expectations.ts says how "shifted" is measured).
  * Both phases land in the same report window (the Worker's clock decides it), so the drifted volume
  * keeps the normal rows from diluting the shift: contract_type's PSI falls with the square of the
- * drifted share. Only a share of requests is sampled (the manifest's monitoring.sample_rate, else
- * SAMPLE_RATE): at 10% the 6,000 requests give about 6,000 sampled rows (batches of 10 are sampled whole).
+ * drifted share. Only a share of requests is sampled (SAMPLE_RATE, or the manifest's
+ * monitoring.sample_rate): at 10% the 6,000 requests give about 6,000 sampled rows (batches of 10
+ * are sampled whole), and the control phase prints the share actually sampled.
  */
 import { defineCommand, runMain } from "citty";
 import { DEFAULT_DRIFT } from "../trainer/commands/generate-data";
@@ -70,7 +71,9 @@ async function demo(args: DemoArgs): Promise<void> {
   if (!health?.ok) throw new DemoFailed(`nothing answers at ${base}/health: start the service first (npm start), or pass --url`);
   const model = await servedModel(base, name);
   const rate = model.sampleRate;
-  console.log(`${name} v${model.version} serves production; sampling ${rate === null ? "at the Worker's SAMPLE_RATE" : `${rate * 100}% of requests (manifest monitoring.sample_rate)`}, ${model.windowHours} h report windows`);
+  console.log(
+    `${name} v${model.version} serves production; manifest monitoring.sample_rate ${rate ?? "absent"} (the Worker's SAMPLE_RATE applies without it), ${model.windowHours} h report windows`,
+  );
   if (rate !== null && rate * normalRows < 2 * model.minSamples) {
     console.warn(`! at ${rate * 100}% only about ${Math.round(rate * normalRows)} normal rows will be sampled (min_samples ${model.minSamples}): pass a larger --normal-rows`);
   }
@@ -90,7 +93,8 @@ async function demo(args: DemoArgs): Promise<void> {
   console.log(`\n== 1. normal traffic: ${normalRows} customers (the generator's normal sample, seed ${seed}/current)`);
   await send(base, model, generateChurnRows({ rows: normalRows, seed: `${seed}/current` }), concurrency);
   const control = await report();
-  console.log(`\n${formatReport(control)}`);
+  const sampled = control.samples.total - before;
+  console.log(`   sampled ${sampled} of ${normalRows} rows (${((100 * sampled) / normalRows).toFixed(1)}%)\n\n${formatReport(control)}`);
   if (before === 0) check(control, expectFlags(control, { normalRows, driftedRows: 0, drift: DEFAULT_DRIFT }), "control");
   else console.log("(control not checked: the window held earlier traffic)");
 
@@ -114,7 +118,10 @@ async function send(base: string, model: ServedModel, rows: Parameters<typeof re
 
 /** Prints the expectation table; throws unless every flag agrees. Returns the flagged features. */
 function check(report: DriftReport, expectations: FeatureExpectation[], label: string): string[] {
-  if (!report.features.length) throw new DemoFailed(`the ${label} report tested no feature: ${report.status}${report.reason ? ` (${report.reason})` : ""}`);
+  if (!report.features.length) {
+    const hint = report.status === "no_samples" ? ": is sampling off? (SAMPLE_RATE in wrangler.toml, monitoring.sample_rate in config.yaml)" : "";
+    throw new DemoFailed(`the ${label} report tested no feature: ${report.status}${report.reason ? ` (${report.reason})` : ""}${hint}`);
+  }
   console.log(`\nexpected (${label}): PSI of a 100k-row population in the same mix on the report's reference bins, vs psi_threshold ${report.settings.psi_threshold} ± 3 standard errors:`);
   for (const e of expectations) {
     const psiText = `${e.populationPsi.toFixed(3)} ± ${(3 * e.standardError).toFixed(3)}`;
