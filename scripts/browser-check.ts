@@ -5,7 +5,9 @@
  *  1. trains a small model with the real trainer (reference.json included) and publishes it as
  *     production into the temp state, then moves canary onto it with a hostile reason;
  *  2. starts wrangler dev (SAMPLE_RATE 1) and sends the generator's normal and drifted customers;
- *  3. fires the cron through /cdn-cgi/handler/scheduled for the window holding those samples;
+ *  3. fires the cron through /cdn-cgi/handler/scheduled for the window holding those samples, with
+ *     the very command the dashboard's empty state prints;
+ *  (before any traffic, the empty state is checked in the browser too: it says what is missing)
  *  4. opens /monitoring and checks every chart (present, non-zero box, marks drawn), no console
  *     error, failed request or dialog, no script element, the hostile text shown as text; saves a
  *     full-page screenshot.
@@ -24,7 +26,7 @@ import { generateChurnRows, toCsv } from "../trainer/data/synthetic";
 import { runTraining } from "../trainer/pipeline/train-run";
 import { openDb, setAlias } from "../worker/registry/registry";
 import { checkDashboardPage } from "./lib/browser-page-checks";
-import { currentWindow, fireCron, formatReport, reportFor, requestRows, sendRows, servedModel } from "./lib/demo-traffic";
+import { currentWindow, formatReport, reportFor, requestRows, sendRows, servedModel } from "./lib/demo-traffic";
 import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "./lib/local-registry";
 import { PROJECT_ROOT } from "./lib/offline-env";
 import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
@@ -55,6 +57,14 @@ async function trainModel(work: string): Promise<string> {
   return result.dir;
 }
 
+/** The curl URL the dashboard's "no drift report yet" state tells the user to run. */
+async function cronHint(url: string): Promise<string> {
+  const html = await (await fetch(url)).text();
+  const found = html.match(/<code>curl '([^']+)'<\/code>/)?.[1];
+  if (!found) throw new Error("the empty state shows no cron command");
+  return found.replace(/&amp;/g, "&");
+}
+
 function step(text: string): void {
   console.log(`• ${text}`);
 }
@@ -77,6 +87,7 @@ const main = defineCommand({
     const state = join(work, "state");
     let server: WranglerDev | undefined;
     let browser: Browser | undefined;
+    const problems: string[] = [];
     try {
       step("training a small model (real trainer, reference.json included)");
       const runDir = await trainModel(work);
@@ -89,23 +100,32 @@ const main = defineCommand({
 
       server = await startWranglerDev(state, { DEFAULT_MODEL: MODEL, SAMPLE_RATE: "1" });
       step(`wrangler dev at ${server.base}`);
-      const model = await servedModel(server.base, MODEL);
-      const normal = requestRows(generateChurnRows({ rows: 300, seed: "browser/current" }), model.features);
-      const drifted = requestRows(generateChurnRows({ rows: 300, seed: "browser/drifted", drift: DEFAULT_DRIFT }), model.features);
-      const requests = (await sendRows(server.base, MODEL, normal)) + (await sendRows(server.base, MODEL, drifted));
-      step(`sent ${normal.length} normal and ${drifted.length} drifted customers in ${requests} requests`);
-
-      const window = currentWindow(Date.now(), model.windowHours);
-      await fireCron(server.base, window.endMs + 60_000);
-      const report = await reportFor(server.base, MODEL, model.version, window.startMs);
-      step(`cron fired: report for ${report.window.start} says ${report.status}`);
-      console.log(formatReport(report).replace(/^/gm, "    "));
-      if (!report.features.length) throw new Error(`the report tested no feature (${report.status}: ${report.reason ?? ""}), so there is nothing to draw`);
-
       browser = await chromium.launch({ executablePath: args.chromium, args: ["--no-sandbox"] });
       await mkdir(dirname(screenshot), { recursive: true });
       const url = `${server.base}/monitoring`;
-      step(`opening ${url} in ${browser.version()}`);
+      const emptyShot = screenshot.replace(/(\.png)?$/, "-empty.png");
+      step(`opening ${url} before any traffic in ${browser.version()}`);
+      const empty = await checkDashboardPage(browser, { url, features: [], literalText: ["No drift report yet", HOSTILE_REASON], charts: false, screenshot: emptyShot });
+      problems.push(...empty.problems.map((p) => `empty state: ${p}`));
+
+      const model = await servedModel(server.base, MODEL);
+      const normal = requestRows(generateChurnRows({ rows: 150, seed: "browser/current" }), model.features);
+      const drifted = requestRows(generateChurnRows({ rows: 600, seed: "browser/drifted", drift: DEFAULT_DRIFT }), model.features);
+      const requests = (await sendRows(server.base, MODEL, normal)) + (await sendRows(server.base, MODEL, drifted));
+      step(`sent ${normal.length} normal and ${drifted.length} drifted customers in ${requests} requests`);
+
+      // The cron is fired with the command the empty state prints, which must report today's window.
+      const window = currentWindow(Date.now(), model.windowHours);
+      const hint = await cronHint(url);
+      step(`firing the cron with the empty state's command: curl '${hint}'`);
+      const fired = await fetch(hint);
+      if (!fired.ok) throw new Error(`the empty state's cron command answered ${fired.status}`);
+      const report = await reportFor(server.base, MODEL, model.version, window.startMs);
+      step(`report for ${report.window.start} says ${report.status}`);
+      console.log(formatReport(report).replace(/^/gm, "    "));
+      if (!report.features.length) throw new Error(`the report tested no feature (${report.status}: ${report.reason ?? ""}), so there is nothing to draw`);
+
+      step(`opening ${url} after the report`);
       const result = await checkDashboardPage(browser, {
         url,
         features: report.features.map((f) => f.name),
@@ -113,9 +133,10 @@ const main = defineCommand({
         screenshot,
       });
       for (const c of result.charts) console.log(`    ${c.kind.padEnd(16)} ${(c.feature ?? "").padEnd(18)} ${c.width.toFixed(0)}×${c.height.toFixed(0)} px, ${c.marks} marks`);
-      console.log(`screenshot: ${screenshot}`);
-      if (result.problems.length) {
-        console.error(`\ntest:browser FAILED:\n${result.problems.map((p) => `  - ${p}`).join("\n")}`);
+      console.log(`screenshots: ${screenshot} (empty state: ${emptyShot})`);
+      problems.push(...result.problems);
+      if (problems.length) {
+        console.error(`\ntest:browser FAILED:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         process.exitCode = 1;
       } else {
         console.log(`\ntest:browser passed: ${result.charts.length} charts rendered, no console errors or failed requests`);

@@ -1,7 +1,8 @@
 /**
  * What `npm run test:browser` checks on /monitoring in a real Chromium: every chart is there with a
- * non-zero rendered box and visible bars or lines, no console error, page error, failed request or
- * dialog, no script element at all, and user-supplied text shown as text. Returns the problems
+ * non-zero rendered box and visible bars or lines (or none at all on an empty state), no console
+ * error, page error, failed request, request to another origin or dialog, no script element at all,
+ * and user-supplied text shown as text. Returns the problems
  * found (empty when the page passes) and saves a full-page screenshot.
  */
 import type { Browser, ConsoleMessage } from "playwright-core";
@@ -12,6 +13,8 @@ export interface PageExpectations {
   features: string[];
   /** Text that must appear as text (e.g. a hostile alias reason), never as markup. */
   literalText: string[];
+  /** false for an empty state: the page must then draw no chart at all. */
+  charts?: boolean;
   screenshot: string;
 }
 
@@ -30,6 +33,10 @@ export async function checkDashboardPage(browser: Browser, expected: PageExpecta
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} (${r.failure()?.errorText ?? "?"})`));
+  const origin = new URL(expected.url).origin;
+  page.on("request", (r) => {
+    if (!r.url().startsWith(`${origin}/`) && !r.url().startsWith("data:")) problems.push(`request to another origin: ${r.url()}`);
+  });
   page.on("response", (r) => {
     if (r.status() >= 400) problems.push(`HTTP ${r.status()} for ${r.url()}`);
   });
@@ -47,10 +54,12 @@ export async function checkDashboardPage(browser: Browser, expected: PageExpecta
   for (const literal of expected.literalText) if (!text.includes(literal)) problems.push(`text not shown literally: ${literal}`);
 
   const charts: PageCheckResult["charts"] = [];
+  const wantCharts = expected.charts ?? true;
   for (const kind of CHART_KINDS) {
     const found = page.locator(`svg.chart.${kind}`);
     const count = await found.count();
-    if (count === 0) problems.push(`no ${kind} chart`);
+    if (wantCharts && count === 0) problems.push(`no ${kind} chart`);
+    if (!wantCharts && count > 0) problems.push(`${count} ${kind} chart(s) on a page that should have none`);
     for (let i = 0; i < count; i++) {
       const svg = found.nth(i);
       await svg.scrollIntoViewIfNeeded();

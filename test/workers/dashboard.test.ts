@@ -238,7 +238,11 @@ describe("GET /monitoring empty and degraded states", () => {
     const idle = await registerFixture("logistic", { aliases: [] });
     const { body } = await page(`?model=${serving.manifest.name}`);
     expect(body).toContain("No drift report yet: the cron runs hourly");
-    expect(body).toMatch(/curl 'https:\/\/edge\.test\/cdn-cgi\/handler\/scheduled\?cron=5\+\*\+\*\+\*\+\*&amp;time=\d+'/);
+    // The hint's time is just after the current 24 h window (the manifest's default), so firing it reports today.
+    const day = 24 * HOUR;
+    const time = Number(body.match(/curl 'https:\/\/edge\.test\/cdn-cgi\/handler\/scheduled\?cron=5\+\*\+\*\+\*\+\*&amp;time=(\d+)'/)?.[1]);
+    expect(time).toBe((Math.floor(Date.now() / day) + 1) * day + 60_000);
+    expect(body).toContain("reports each 24 h window once it has ended");
     expect(body).toContain("sampling is off");
     expect(body).toContain("no report yet");
     expect(svgs(body)).toEqual([]);

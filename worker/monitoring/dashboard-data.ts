@@ -7,6 +7,8 @@
  */
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { aliases, aliasHistory, models, modelVersions } from "../db/schema";
+import { monitoringOf } from "../contract/manifest";
+import { storedJson } from "../db/stored-json";
 import { ApiError } from "../errors";
 import type { Db } from "../registry/registry";
 import { listReports, servingVersions } from "./drift-report-store";
@@ -59,6 +61,8 @@ export interface ServingVersion {
   version: number;
   /** The serving aliases pointing at it (usually one). */
   arms: string[];
+  /** monitoring.window_hours of its manifest (the default when the manifest has none or does not parse). */
+  windowHours: number;
   /** Newest first, at most DASHBOARD_LIMITS.reports. */
   reports: StoredReport[];
   /** The newest sampled hour's scores, read only when the newest report has no score histogram. */
@@ -114,7 +118,7 @@ async function loadModel(db: Db, defaultAlias: string, name: string, description
     servingVersions(db, defaultAlias, name),
   ]);
   const servingArms = servingRows
-    .map((s) => ({ version: s.version, arms: [...s.arms].sort((a, b) => armRank(a) - armRank(b)) }))
+    .map((s) => ({ version: s.version, arms: [...s.arms].sort((a, b) => armRank(a) - armRank(b)), windowHours: windowHoursOf(s.manifest) }))
     .sort((a, b) => armRank(a.arms[0]!) - armRank(b.arms[0]!));
   const versionColumns = {
     version: modelVersions.version,
@@ -140,10 +144,10 @@ async function loadModel(db: Db, defaultAlias: string, name: string, description
       rocAuc: typeof v.rocAuc === "number" ? v.rocAuc : null,
     }));
   const serving: ServingVersion[] = [];
-  for (const { version, arms } of servingArms) {
+  for (const { version, arms, windowHours } of servingArms) {
     const reports = await latestReports(db, name, version);
     const liveScores = reports[0]?.report?.predictions ? null : await latestWindowScores(db, name, version);
-    serving.push({ version, arms, reports, liveScores });
+    serving.push({ version, arms, windowHours, reports, liveScores });
   }
   return {
     name,
@@ -161,6 +165,16 @@ async function loadModel(db: Db, defaultAlias: string, name: string, description
       reason: m.reason,
     })),
   };
+}
+
+function windowHoursOf(manifestText: string): number {
+  const stored = storedJson(manifestText);
+  const monitoring = stored.ok ? (stored.value as { monitoring?: unknown } | null)?.monitoring : undefined;
+  try {
+    return monitoringOf({ monitoring: monitoring as never }).window_hours;
+  } catch {
+    return monitoringOf({}).window_hours;
+  }
 }
 
 /** Newest first, as the JSON route lists them; a report or alert that does not parse is shown as unreadable. */

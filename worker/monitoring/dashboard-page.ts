@@ -57,7 +57,7 @@ ${model.serving.length ? model.serving.map((s) => renderServing(model.name, s, c
 
 function servingSummary(s: ServingVersion): Html {
   const latest = s.reports[0];
-  const window = latest ? h` <span class="muted">${windowLabel(latest)}, ${latest.report?.samples.total ?? 0} samples</span>` : h` <span class="muted">no report yet</span>`;
+  const window = latest ? h` <span class="muted">${windowLabel(latest)}, ${latest.report?.samples.total ?? 0} samples</span>` : "";
   return h`<span class="pill"><strong>${s.arms.join(" + ")}</strong> v${s.version} ${statusBadge(latest?.status ?? "no_report")}${window}</span>`;
 }
 
@@ -77,7 +77,7 @@ function renderServing(model: string, s: ServingVersion, ctx: PageContext): Html
   const latest = s.reports[0];
   const heading = h`<h3>v${s.version} · ${s.arms.join(" + ")} ${statusBadge(latest?.status ?? "no_report")}</h3>`;
   if (!latest) {
-    return h`<article class="serving" data-version="${s.version}">${heading}${noReport(ctx)}${renderScores(null, s.liveScores, SCORE_EDGES, `${model} v${s.version}`)}${s.liveScores ? "" : noSamples(ctx)}</article>`;
+    return h`<article class="serving" data-version="${s.version}">${heading}${noReport(ctx, s.windowHours)}${renderScores(null, s.liveScores, SCORE_EDGES, `${model} v${s.version}`)}${s.liveScores ? "" : noSamples(ctx)}</article>`;
   }
   return h`<article class="serving" data-version="${s.version}">${heading}
 ${renderDriftReport(latest, `${model} v${s.version}`)}
@@ -90,9 +90,14 @@ function noServing(model: string): Html {
   return h`<p class="empty">No version of ${model} is production, canary or shadow, so the cron has nothing to report on. Point an alias at a version: <code>npm run promote -- ${model} &lt;version&gt;</code>.</p>`;
 }
 
-function noReport(ctx: PageContext): Html {
-  const url = `${ctx.origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON_HINT).replace(/%20/g, "+")}&time=${ctx.now.getTime() + 3_600_000}`;
-  return h`<p class="empty">No drift report yet: the cron runs hourly and reports the window that just ended. Fire it locally (wrangler dev) for the current hour with <code>curl '${url}'</code>, or run <code>npm run demo:drift</code>.</p>`;
+/** The hint fires the cron as just after the current window, so that window (holding today's samples) is reported. */
+function noReport(ctx: PageContext, windowHours: number): Html {
+  const length = windowHours * 3_600_000;
+  const start = Math.floor(ctx.now.getTime() / length) * length;
+  const time = start + length + 60_000;
+  const url = `${ctx.origin}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent(CRON_HINT).replace(/%20/g, "+")}&time=${time}`;
+  const window = windowLabel({ windowStart: new Date(start).toISOString(), windowEnd: new Date(start + length).toISOString() });
+  return h`<p class="empty">No drift report yet: the cron runs hourly and reports each ${windowHours} h window once it has ended. Fire it locally (wrangler dev) for the current ${window} with <code>curl '${url}'</code>, or run <code>npm run demo:drift</code>.</p>`;
 }
 
 function noSamples(ctx: PageContext): Html {
