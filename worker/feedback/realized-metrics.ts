@@ -1,7 +1,7 @@
 /**
  * Metrics of a model version against ground truth, and what they are expected to be from the
  * calibrated scores alone where labels are missing. Plain functions over arrays: no D1, no Hono.
- * Each sorts once, O(n log n), so a window of 100,000 predictions costs milliseconds.
+ * Each sorts once, O(n log n), in native typed-array sorts.
  *
  * Realized ROC AUC is the Mann–Whitney statistic with ties counted one half, which is what
  * scikit-learn's roc_auc_score (trapezoids under the ROC curve) computes; it is undefined (null)
@@ -37,41 +37,38 @@ export interface ThresholdMetrics {
   predicted_positive_rate: number | null;
 }
 
-/** Indices of `scores` in ascending score order. */
-function ascending(scores: ArrayLike<number>): Uint32Array {
-  const order = new Uint32Array(scores.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  return order.sort((a, b) => scores[a]! - scores[b]!);
-}
-
-/** Calls visit(start, end) for each run order[start..end) of equal scores, lowest first. */
-function forEachTieGroup(scores: ArrayLike<number>, order: Uint32Array, visit: (start: number, end: number) => void): void {
-  for (let start = 0; start < order.length; ) {
-    const score = scores[order[start]!];
-    let end = start + 1;
-    while (end < order.length && scores[order[end]!] === score) end++;
-    visit(start, end);
-    start = end;
-  }
+/** A sorted copy: typed arrays sort numerically in native code, far faster than an index sort with a comparator. */
+function sortedCopy(values: ArrayLike<number>): Float64Array {
+  return Float64Array.from(values).sort();
 }
 
 /** ROC AUC of scores against 0/1 labels (ties ½); null unless both classes are present. */
 export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number | null {
-  const order = ascending(scores);
   let positives = 0;
   for (let i = 0; i < labels.length; i++) positives += labels[i] === 1 ? 1 : 0;
   const negatives = labels.length - positives;
   if (positives === 0 || negatives === 0) return null;
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(negatives);
+  for (let i = 0, a = 0, b = 0; i < labels.length; i++) {
+    if (labels[i] === 1) pos[a++] = scores[i]!;
+    else neg[b++] = scores[i]!;
+  }
+  pos.sort();
+  neg.sort();
   // Twice the Mann–Whitney U, in integers: each positive scores 2 per lower negative, 1 per tied one.
   let twiceU = 0;
-  let negativesBelow = 0;
-  forEachTieGroup(scores, order, (start, end) => {
-    let groupPositives = 0;
-    for (let k = start; k < end; k++) groupPositives += labels[order[k]!] === 1 ? 1 : 0;
-    const groupNegatives = end - start - groupPositives;
-    twiceU += groupPositives * (2 * negativesBelow + groupNegatives);
-    negativesBelow += groupNegatives;
-  });
+  let below = 0;
+  for (let i = 0; i < positives; ) {
+    const score = pos[i]!;
+    while (below < negatives && neg[below]! < score) below++;
+    let tied = below;
+    while (tied < negatives && neg[tied] === score) tied++;
+    let next = i + 1;
+    while (next < positives && pos[next] === score) next++;
+    twiceU += (next - i) * (2 * below + (tied - below));
+    i = next;
+  }
   return twiceU / (2 * positives * negatives);
 }
 
@@ -127,21 +124,22 @@ export function expectedMetrics(p: ArrayLike<number>, threshold: number): Expect
 
 export function expectedRocAuc(p: ArrayLike<number>): number | null {
   if (p.length < 2) return null;
-  const order = ascending(p);
+  const sorted = sortedCopy(p);
   let numerator = 0;
   let sumP = 0;
   let sumQ = 0;
   let selfPairs = 0;
   let lowerQ = 0;
-  forEachTieGroup(p, order, (start, end) => {
+  for (let start = 0; start < sorted.length; ) {
+    const score = sorted[start]!;
+    let end = start;
     let groupP = 0;
     let groupQ = 0;
     let groupPQ = 0;
-    for (let k = start; k < end; k++) {
-      const pi = p[order[k]!]!;
-      groupP += pi;
-      groupQ += 1 - pi;
-      groupPQ += pi * (1 - pi);
+    for (; end < sorted.length && sorted[end] === score; end++) {
+      groupP += score;
+      groupQ += 1 - score;
+      groupPQ += score * (1 - score);
     }
     // Σ_{i in group} p_i (L + ½ (T − q_i)) = L·ΣP + ½ (ΣP·T − Σ p_i q_i)
     numerator += lowerQ * groupP + 0.5 * (groupP * groupQ - groupPQ);
@@ -149,7 +147,8 @@ export function expectedRocAuc(p: ArrayLike<number>): number | null {
     sumP += groupP;
     sumQ += groupQ;
     selfPairs += groupPQ;
-  });
+    start = end;
+  }
   const denominator = sumP * sumQ - selfPairs;
   return denominator > 0 ? numerator / denominator : null;
 }
