@@ -73,107 +73,38 @@ type Found = Omit<JoinedLabel, "label" | "observedAt" | "path">;
 
 const at = (path: string, field: string) => (path ? `${path}.${field}` : field);
 
+/** Failing items by the refusal they lead to. */
+interface Issues {
+  unauthorized: FieldIssue[];
+  invalid: FieldIssue[];
+  unknown: FieldIssue[];
+  conflicts: FieldIssue[];
+}
+
 export async function recordFeedback(d1: D1Database, secrets: TokenSecrets, items: readonly LocatedItem[]): Promise<FeedbackResult & { d1: D1Cost }> {
   const cost: D1Cost = { rows_read: 0, rows_written: 0 };
-  const unauthorized: FieldIssue[] = [];
-  const invalid: FieldIssue[] = [];
-  const unknown: FieldIssue[] = [];
-  const conflicts: FieldIssue[] = [];
-  const found: (Found | undefined)[] = new Array(items.length);
+  const issues: Issues = { unauthorized: [], invalid: [], unknown: [], conflicts: [] };
+  const found = await joinByToken(secrets, items, issues);
+  await joinBySample(d1, items, found, issues, cost);
+  flagRepeats(items, found, issues);
+  const labels = await resolveLabels(d1, items, found, issues.invalid, cost);
 
-  const verdicts = await Promise.all(items.map(({ item }) => (item.prediction_token === undefined ? null : verifyPredictionToken(secrets, item.prediction_token))));
-  items.forEach(({ item, path }, i) => {
-    const verdict = verdicts[i];
-    if (!verdict) return;
-    if (!verdict.ok) {
-      unauthorized.push({ field: at(path, "prediction_token"), message: verdict.reason });
-      return;
-    }
-    const { claim } = verdict;
-    if (item.request_id !== undefined && item.request_id !== claim.requestId) {
-      invalid.push({ field: at(path, "request_id"), message: `does not match the prediction token's request id ${claim.requestId}` });
-    }
-    if (item.row_index !== undefined && item.row_index !== claim.rowIndex) {
-      invalid.push({ field: at(path, "row_index"), message: `does not match the prediction token's row ${claim.rowIndex}` });
-    }
-    found[i] = {
-      requestId: claim.requestId,
-      rowIndex: claim.rowIndex,
-      model: claim.model,
-      version: claim.version,
-      probability: claim.probability,
-      predictedAt: new Date(claim.issuedAt).toISOString(),
-      joinedBy: "token",
-    };
-  });
-
-  const bySample = items.flatMap(({ item }, i) => (verdicts[i] === null ? [i] : []));
-  if (bySample.length) {
-    const ids = [...new Set(bySample.map((i) => items[i]!.item.request_id!))];
-    const samples = await d1
-      .prepare(
-        `SELECT request_id, row_index, model_name, version, probability, created_at FROM request_samples
-         WHERE request_id IN (SELECT value FROM json_each(?1))`,
-      )
-      .bind(JSON.stringify(ids))
-      .all<SampleHit>();
-    tally(cost, samples);
-    const byRequest = new Map<string, SampleHit[]>();
-    for (const r of samples.results) byRequest.set(r.request_id, [...(byRequest.get(r.request_id) ?? []), r]);
-    for (const i of bySample) {
-      const { item, path } = items[i]!;
-      const requestId = item.request_id!;
-      const rowIndex = item.row_index ?? 0;
-      const sampled = byRequest.get(requestId) ?? [];
-      const hits = sampled.filter((r) => r.row_index === rowIndex);
-      if (hits.length === 0) {
-        const rows = [...new Set(sampled.map((r) => r.row_index))].sort((a, b) => a - b);
-        unknown.push({
-          field: at(path, "request_id"),
-          message: rows.length
-            ? `request ${requestId} was sampled, but not row ${rowIndex} (sampled rows: ${rows.join(", ")}); send that row's prediction_token`
-            : `request ${requestId} matches no sampled prediction (not sampled, past retention, or unknown); send the prediction_token returned with the prediction`,
-        });
-      } else if (hits.length > 1) {
-        conflicts.push({
-          field: at(path, "request_id"),
-          message: `request ${requestId} row ${rowIndex} matches ${hits.length} sampled predictions (${hits.map((h) => `${h.model_name} v${h.version}`).join(", ")}): the request id was reused; send the prediction_token`,
-        });
-      } else {
-        const hit = hits[0]!;
-        found[i] = { requestId, rowIndex, model: hit.model_name, version: hit.version, probability: hit.probability, predictedAt: hit.created_at, joinedBy: "sample" };
-      }
-    }
-  }
-
-  const firstAt = new Map<string, string>();
-  items.forEach(({ path }, i) => {
-    const f = found[i];
-    if (!f) return;
-    const key = JSON.stringify([f.requestId, f.rowIndex]);
-    const earlier = firstAt.get(key);
-    if (earlier !== undefined) invalid.push({ field: path || "body", message: `labels the same prediction as ${earlier || "body"} (request ${f.requestId} row ${f.rowIndex})` });
-    else firstAt.set(key, path);
-  });
-
-  const labels = await resolveLabels(d1, items, found, invalid, cost);
-
-  if (unauthorized.length) refuse("UNAUTHORIZED", unauthorized);
-  if (invalid.length) refuse("VALIDATION_FAILED", invalid);
-  if (unknown.length) refuse("NOT_FOUND", unknown);
+  if (issues.unauthorized.length) refuse("UNAUTHORIZED", issues.unauthorized);
+  if (issues.invalid.length) refuse("VALIDATION_FAILED", issues.invalid);
+  if (issues.unknown.length) refuse("NOT_FOUND", issues.unknown);
 
   const stored = labels.filter((l): l is JoinedLabel => l !== undefined);
   const existing = await existingLabels(d1, stored, cost);
-  stored.forEach((l) => {
+  for (const l of stored) {
     const prior = existing.get(JSON.stringify([l.requestId, l.rowIndex]));
     if (prior && (prior.model_name !== l.model || prior.version !== l.version)) {
-      conflicts.push({
+      issues.conflicts.push({
         field: l.path || "body",
         message: `request ${l.requestId} row ${l.rowIndex} already holds a label for ${prior.model_name} v${prior.version}, not ${l.model} v${l.version}: the request id was reused`,
       });
     }
-  });
-  if (conflicts.length) refuse("CONFLICT", conflicts);
+  }
+  if (issues.conflicts.length) refuse("CONFLICT", issues.conflicts);
 
   tally(cost, await upsertLabels(d1, stored));
   const replaced = stored.filter((l) => existing.has(JSON.stringify([l.requestId, l.rowIndex]))).length;
@@ -184,6 +115,93 @@ export async function recordFeedback(d1: D1Database, secrets: TokenSecrets, item
     joined_by: { token: stored.filter((l) => l.joinedBy === "token").length, sample: stored.filter((l) => l.joinedBy === "sample").length },
     d1: cost,
   };
+}
+
+/** Items with a prediction_token: verified (no D1), and checked against the request_id and row_index they also give. */
+async function joinByToken(secrets: TokenSecrets, items: readonly LocatedItem[], issues: Issues): Promise<(Found | null | undefined)[]> {
+  const verdicts = await Promise.all(items.map(({ item }) => (item.prediction_token === undefined ? null : verifyPredictionToken(secrets, item.prediction_token))));
+  return items.map(({ item, path }, i) => {
+    const verdict = verdicts[i];
+    if (!verdict) return null;
+    if (!verdict.ok) {
+      issues.unauthorized.push({ field: at(path, "prediction_token"), message: verdict.reason });
+      return undefined;
+    }
+    const { claim } = verdict;
+    if (item.request_id !== undefined && item.request_id !== claim.requestId) {
+      issues.invalid.push({ field: at(path, "request_id"), message: `does not match the prediction token's request id ${claim.requestId}` });
+    }
+    if (item.row_index !== undefined && item.row_index !== claim.rowIndex) {
+      issues.invalid.push({ field: at(path, "row_index"), message: `does not match the prediction token's row ${claim.rowIndex}` });
+    }
+    return {
+      requestId: claim.requestId,
+      rowIndex: claim.rowIndex,
+      model: claim.model,
+      version: claim.version,
+      probability: claim.probability,
+      predictedAt: new Date(claim.issuedAt).toISOString(),
+      joinedBy: "token",
+    };
+  });
+}
+
+/**
+ * Items without a token (null in `found`): their sampled row, looked up for all of them in one
+ * query. Fills `found` in place.
+ */
+async function joinBySample(d1: D1Database, items: readonly LocatedItem[], found: (Found | null | undefined)[], issues: Issues, cost: D1Cost): Promise<void> {
+  const pending = found.flatMap((f, i) => (f === null ? [i] : []));
+  if (!pending.length) return;
+  const ids = [...new Set(pending.map((i) => items[i]!.item.request_id!))];
+  const samples = await d1
+    .prepare(
+      `SELECT request_id, row_index, model_name, version, probability, created_at FROM request_samples
+       WHERE request_id IN (SELECT value FROM json_each(?1))`,
+    )
+    .bind(JSON.stringify(ids))
+    .all<SampleHit>();
+  tally(cost, samples);
+  const byRequest = new Map<string, SampleHit[]>();
+  for (const r of samples.results) byRequest.set(r.request_id, [...(byRequest.get(r.request_id) ?? []), r]);
+  for (const i of pending) {
+    const { item, path } = items[i]!;
+    const requestId = item.request_id!;
+    const rowIndex = item.row_index ?? 0;
+    const sampled = byRequest.get(requestId) ?? [];
+    const hits = sampled.filter((r) => r.row_index === rowIndex);
+    found[i] = undefined;
+    if (hits.length === 0) {
+      const rows = [...new Set(sampled.map((r) => r.row_index))].sort((a, b) => a - b);
+      issues.unknown.push({
+        field: at(path, "request_id"),
+        message: rows.length
+          ? `request ${requestId} was sampled, but not row ${rowIndex} (sampled rows: ${rows.join(", ")}); send that row's prediction_token`
+          : `request ${requestId} matches no sampled prediction (not sampled, past retention, or unknown); send the prediction_token returned with the prediction`,
+      });
+    } else if (hits.length > 1) {
+      issues.conflicts.push({
+        field: at(path, "request_id"),
+        message: `request ${requestId} row ${rowIndex} matches ${hits.length} sampled predictions (${hits.map((h) => `${h.model_name} v${h.version}`).join(", ")}): the request id was reused; send the prediction_token`,
+      });
+    } else {
+      const hit = hits[0]!;
+      found[i] = { requestId, rowIndex, model: hit.model_name, version: hit.version, probability: hit.probability, predictedAt: hit.created_at, joinedBy: "sample" };
+    }
+  }
+}
+
+/** Two items of one request labelling the same prediction: which one to keep would be a guess. */
+function flagRepeats(items: readonly LocatedItem[], found: readonly (Found | null | undefined)[], issues: Issues): void {
+  const firstAt = new Map<string, string>();
+  items.forEach(({ path }, i) => {
+    const f = found[i];
+    if (!f) return;
+    const key = JSON.stringify([f.requestId, f.rowIndex]);
+    const earlier = firstAt.get(key);
+    if (earlier !== undefined) issues.invalid.push({ field: path || "body", message: `labels the same prediction as ${earlier || "body"} (request ${f.requestId} row ${f.rowIndex})` });
+    else firstAt.set(key, path);
+  });
 }
 
 const REFUSALS = {
@@ -207,7 +225,7 @@ function refuse(code: keyof typeof REFUSALS, issues: FieldIssue[]): never {
 async function resolveLabels(
   d1: D1Database,
   items: readonly LocatedItem[],
-  found: readonly (Found | undefined)[],
+  found: readonly (Found | null | undefined)[],
   invalid: FieldIssue[],
   cost: D1Cost,
 ): Promise<(JoinedLabel | undefined)[]> {
