@@ -1,12 +1,15 @@
 /**
  * The Worker's entry: `fetch` serves the Hono app; `scheduled` runs the monitoring cron (drift
- * reports with their ground-truth section, alerts, sample retention), building its services with
- * createServices(env, ctx) exactly as requests do.
+ * reports with their ground-truth section, alerts, sample retention), then the housekeeping other
+ * features need (shadow pairs past retention, metric minutes folded into totals), building its
+ * services with createServices(env, ctx) exactly as requests do.
  */
 import { createApp } from "./app";
 import { groundTruthSection } from "./feedback/realized";
+import { compactMetricsForCron } from "./metrics/metric-store";
 import { runDriftCron } from "./monitoring/cron";
 import { createServices } from "./services";
+import { pruneShadowPairs } from "./traffic/shadow-store";
 
 const app = createApp();
 
@@ -14,11 +17,19 @@ export default {
   fetch: app.fetch,
   async scheduled(controller, env, ctx) {
     const services = createServices(env, ctx);
+    const now = controller.scheduledTime;
     await runDriftCron(services, {
-      scheduledTime: controller.scheduledTime,
+      scheduledTime: now,
       webhookUrl: env.ALERT_WEBHOOK_URL || undefined,
       groundTruth: (report, manifest) =>
         groundTruthSection(services.db, { model: report.model, version: report.version, windowStart: report.window.start, windowEnd: report.window.end, manifest }),
     });
+    try {
+      const pruned = await pruneShadowPairs(services.db, { retentionDays: services.settings.sampling.retentionDays, now });
+      console.log(JSON.stringify({ level: "info", where: "cron", step: "shadow_pairs retention", deleted: pruned }));
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", where: "cron", step: "shadow_pairs retention", error: String(error) }));
+    }
+    await compactMetricsForCron(env.DB, now);
   },
 } satisfies ExportedHandler<Env>;

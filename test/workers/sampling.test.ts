@@ -8,7 +8,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createApp } from "../../worker/app";
 import { pruneSamples, type SampleRecord, samplingStats, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { openDb } from "../../worker/registry/registry";
-import { freshName, registerFixture, VALID_ROW } from "./helpers";
+import type { Manifest } from "../../worker/contract/manifest";
+import { sampleRateFor } from "../../worker/monitoring/sample-requests";
+import { parseSettings } from "../../worker/settings";
+import { fixture, freshName, registerFixture, VALID_ROW } from "./helpers";
 
 const app = createApp();
 
@@ -241,5 +244,23 @@ describe("pruneSamples", () => {
       { window: sampleWindow(now), rows: 1 },
     ]);
     expect(await pruneSamples(db, { retentionDays: 30, now })).toBe(0);
+  });
+});
+
+describe("the sampling rate of a version", () => {
+  const settingsWith = (rate: string) => parseSettings({ ...env, SAMPLE_RATE: rate });
+  // Stored manifests may carry a partial section; monitoringOf fills the rest with defaults.
+  const manifestWith = (monitoring: Record<string, unknown> | undefined) => ({ ...fixture("forest").manifest, monitoring }) as Manifest;
+
+  it("is the manifest's monitoring.sample_rate when it sets one, else SAMPLE_RATE", () => {
+    expect(sampleRateFor(settingsWith("0.1"), manifestWith({ sample_rate: 0.5 }))).toBe(0.5);
+    expect(sampleRateFor(settingsWith("0.1"), manifestWith({}))).toBe(0.1);
+    expect(sampleRateFor(settingsWith("0.25"), manifestWith(undefined))).toBe(0.25);
+  });
+
+  it("is 0 for every model when SAMPLE_RATE is 0, whatever the manifest says", () => {
+    const manifest = manifestWith({ sample_rate: 1 });
+    expect(sampleRateFor(settingsWith("1"), manifest)).toBe(1);
+    expect(sampleRateFor(settingsWith("0"), manifest)).toBe(0);
   });
 });

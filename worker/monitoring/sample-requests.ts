@@ -4,7 +4,7 @@
  * delays a response and never fails one: a D1 error is counted (samplingStats) and logged.
  */
 import { normalizeCategory } from "../contract/category-value";
-import type { Manifest } from "../contract/manifest";
+import { type Manifest, monitoringOf } from "../contract/manifest";
 import type { PredictResult } from "../predict/predict-rows";
 import type { VersionRef } from "../registry/version-ref";
 import type { Services } from "../services";
@@ -23,12 +23,22 @@ export interface PredictionToSample {
 }
 
 /**
- * The sampling rate for a model version. The hook for a per-model rate: the manifest's coming
- * `monitoring:` section overrides the Worker-wide SAMPLE_RATE here, and nowhere else.
+ * The sampling rate for a model version: the manifest's `monitoring.sample_rate` (from config.yaml
+ * at training) when it sets one, else the Worker's SAMPLE_RATE. SAMPLE_RATE=0 switches sampling off
+ * for every model whatever its manifest says, so an operator has one switch when D1 is in trouble.
  */
-export function sampleRateFor(settings: Settings, _manifest: Manifest): number {
-  return settings.sampling.rate;
+export function sampleRateFor(settings: Settings, manifest: Manifest): number {
+  if (settings.sampling.rate === 0) return 0;
+  let own = manifestRates.get(manifest);
+  if (own === undefined) {
+    own = monitoringOf(manifest).sample_rate ?? null;
+    manifestRates.set(manifest, own);
+  }
+  return own ?? settings.sampling.rate;
 }
+
+// A compiled version keeps its manifest object, so its own rate is parsed once per isolate.
+const manifestRates = new WeakMap<Manifest, number | null>();
 
 /**
  * The arm a request is recorded under: an explicit version is "version", another alias its name;
