@@ -108,8 +108,8 @@ const command = defineCommand({
     },
     compare: {
       type: "string",
-      description: "A/B rows to run on the direct path, comma-separated: sampling,canary,shadow,shadow-sampled (none: empty)",
-      default: "sampling,canary,shadow,shadow-sampled",
+      description: "A/B rows to run on the direct path, comma-separated: sampling,canary,shadow,shadow-sampled,shadow-unstored (none: empty)",
+      default: "sampling,canary,shadow,shadow-sampled,shadow-unstored",
     },
     "compare-rounds": { type: "string", description: "alternating A/B rounds per comparison", default: "5" },
     "compare-duration": { type: "string", description: "seconds per A or B run in a round", default: "5" },

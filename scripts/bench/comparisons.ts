@@ -4,7 +4,8 @@
  *  - canary:   no traffic policy vs 20% of traffic to a canary version; routing costs <= 5% (issue 7);
  *  - shadow:   no shadow vs every request also scored by a shadow version in waitUntil; no
  *              client-visible latency (issue 7): p50/p99 at a fixed rate below capacity; every
- *              pair stored (sample_rate 1), and in "shadow-sampled" one in ten (sample_rate 0.1).
+ *              pair stored (sample_rate 1), one in ten ("shadow-sampled", 0.1), or none
+ *              ("shadow-unstored", 0: the shadow's scoring alone, without its D1 writes).
  * The canary and shadow point at version 2, the same artifact published again, so the rows measure
  * routing and shadow work, not a different model's cost. Canary and shadow rows run with sampling
  * off on both sides so that only the policy differs.
@@ -12,7 +13,7 @@
 import type { Comparison, Variant } from "./compare";
 import { queryState, type RegistryConfig } from "./registry-state";
 
-export const COMPARISONS = ["sampling", "canary", "shadow", "shadow-sampled"] as const;
+export const COMPARISONS = ["sampling", "canary", "shadow", "shadow-sampled", "shadow-unstored"] as const;
 export type ComparisonName = (typeof COMPARISONS)[number];
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
@@ -84,8 +85,9 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
         pass: (r) => r.throughputRatio >= 0.95,
       };
     case "shadow":
-    case "shadow-sampled": {
-      const rate = name === "shadow" ? 1 : 0.1;
+    case "shadow-sampled":
+    case "shadow-unstored": {
+      const rate = { shadow: 1, "shadow-sampled": 0.1, "shadow-unstored": 0 }[name];
       const pairs: Variant["inspect"] = async (s) => `shadow_pairs rows: ${await count(s, ctx.config, "shadow_pairs")}`;
       return {
         name,
