@@ -6,11 +6,13 @@
  */
 import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { z } from "zod";
+import { z } from "zod";
 import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
 import { TAGS } from "../../worker/docs/openapi";
 import * as schemas from "../../worker/docs/openapi-schemas";
+import { shadowReportSchema, trafficPolicySchema } from "../../worker/docs/openapi-traffic";
+import { feedbackResultSchema } from "../../worker/feedback/feedback-schema";
 import { SWAGGER_UI_FILES } from "../../worker/docs/swagger-ui-files";
 import { get, postJson, registerFixture, VALID_ROW } from "./helpers";
 
@@ -30,14 +32,28 @@ interface Doc {
   components: { schemas: Record<string, Record<string, unknown>> };
 }
 
-/** An admin call with the test token (vitest.config.ts). */
+/** An admin call with the test token (vitest.config.ts); no body for a GET. */
 function adminJson(method: string, path: string, body: unknown, token = env.ADMIN_TOKEN) {
   return SELF.fetch(`https://edge.test${path}`, {
     method,
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
+    body: method === "GET" ? undefined : JSON.stringify(body),
   });
 }
+
+/** Predicts one row, then sends a label for it back with the prediction token the answer carried. */
+async function labelOwnPrediction(): Promise<Response> {
+  const answer = (await (await postJson("/predict", VALID_ROW)).json()) as { prediction_token?: string };
+  if (!answer.prediction_token) throw new Error("/predict answered no prediction_token");
+  return adminJson("POST", "/feedback", { prediction_token: answer.prediction_token, label: 1 });
+}
+
+/** The drift route's envelope; the report inside has its own tests (drift-cron.test.ts). */
+const driftReportsSchema = z.object({
+  model: z.string(),
+  latest: z.array(z.object({ version: z.int(), arms: z.array(z.string()), report: z.unknown() })),
+  history: z.array(z.unknown()),
+});
 
 const HTTP_METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
 const ORIGIN = "https://edge.test";
@@ -197,6 +213,16 @@ describe("real responses match the documented schemas", () => {
     "DELETE /admin/models/{name}/aliases/{alias}": () => [adminJson("DELETE", `/admin/models/${name()}/aliases/staging`, { reason: "done" }), schemas.aliasChangeSchema],
     "POST /admin/models/{name}/rollback": () => [adminJson("POST", `/admin/models/${name()}/rollback`, { alias: "staging", reason: "back" }), schemas.aliasChangeSchema],
     "GET /models/{name}/aliases/{alias}/history": () => [get(`/models/${name()}/aliases/staging/history`), schemas.aliasMovesSchema],
+    // A canary on version 2 does not stand in the way of archiving version 3.
+    "PUT /admin/models/{name}/traffic": () => [
+      adminJson("PUT", `/admin/models/${name()}/traffic`, { canary: { version: 2, percent: 0 }, entity_field: "customer_id", reason: "doc check" }),
+      trafficPolicySchema,
+    ],
+    "GET /models/{name}/traffic": () => [get(`/models/${name()}/traffic`), trafficPolicySchema],
+    "GET /admin/models/{name}/shadow": () => [adminJson("GET", `/admin/models/${name()}/shadow`, undefined), shadowReportSchema],
+    "DELETE /admin/models/{name}/traffic": () => [adminJson("DELETE", `/admin/models/${name()}/traffic`, { reason: "doc check" }), trafficPolicySchema],
+    "GET /monitoring/models/{name}/drift": () => [get(`/monitoring/models/${name()}/drift`), driftReportsSchema],
+    "POST /feedback": () => [labelOwnPrediction(), feedbackResultSchema],
     "POST /admin/models/{name}/versions/{version}/archive": () => [
       adminJson("POST", `/admin/models/${name()}/versions/3/archive`, { reason: "never served" }),
       schemas.archivedVersionSchema,

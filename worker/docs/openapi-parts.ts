@@ -8,6 +8,7 @@ export const TAGS = {
   oip: "Protocols: Open Inference",
   registry: "Registry",
   admin: "Admin",
+  monitoring: "Monitoring",
   health: "Health",
   docs: "Docs",
 } as const;

@@ -10,9 +10,14 @@ import { buildRowSchema, exampleRow } from "../contract/row-schema";
 import { ARTIFACT_FILES } from "../registry/r2-keys";
 import type { Settings } from "../settings";
 import { adminComponents, adminPaths, aliasPathParam, optionalAdmin } from "./openapi-admin";
+import { dashboardPaths } from "./openapi-dashboard";
+import { feedbackComponents, feedbackPaths } from "./openapi-feedback";
+import { metricsPaths, metricsSecuritySchemes } from "./openapi-metrics";
+import { monitoringPaths } from "./openapi-monitoring";
 import { errors, jsonContent, nameParam, ok, operation, type OperationSpec, pathParam, ref, type Responses, type Schema, TAGS, versionParam } from "./openapi-parts";
 import * as shapes from "./openapi-schemas";
 import { SWAGGER_UI_FILES } from "./swagger-ui-files";
+import { entityIdHeader, modelArmHeader, trafficComponents, trafficPaths } from "./openapi-traffic";
 
 export { TAGS };
 
@@ -30,6 +35,7 @@ const predictionHeaders = {
   "x-model-name": { schema: { type: "string" } },
   "x-model-version": { schema: { type: "string" } },
   "x-unknown-categories": { description: "open categorical features that carried values unseen in training, as feature=rows", schema: { type: "string" } },
+  ...modelArmHeader,
 };
 
 const html = (description: string) => ok(description, { "text/html": { schema: { type: "string" } } });
@@ -83,7 +89,10 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
     return {
       metadata: oip(`${id}Metadata`, `Model metadata: input and output tensors (${which})`, "OipModelMetadata", oipModelErrors, { parameters }),
       ready: oip(`${id}Ready`, `Model readiness: the ONNX session loads (${which})`, "OipModelReady", oipModelErrors, { parameters }),
-      infer: oip(`${id}Infer`, `Inference, one tensor per feature (${which})`, "OipInferResponse", oipInferErrors, { parameters, body }),
+      infer: oip(`${id}Infer`, `Inference, one tensor per feature (${which})`, "OipInferResponse", oipInferErrors, {
+        parameters: versioned ? parameters : [...parameters, entityIdHeader],
+        body,
+      }),
     };
   };
   const latest = oipModel(false);
@@ -111,15 +120,16 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
       { name: TAGS.oip, description: "Open Inference Protocol v2 (KServe, Triton, Seldon REST)" },
       { name: TAGS.registry, description: "Registered models, versions, aliases and artifacts (read-only)" },
       { name: TAGS.admin, description: "Publish, promote, roll back and archive: needs the ADMIN_TOKEN bearer token" },
+      { name: TAGS.monitoring, description: "Drift reports, the dashboard, Prometheus metrics and ground-truth feedback" },
       { name: TAGS.health, description: "Liveness and readiness" },
       { name: TAGS.docs, description: "This document and its explorer" },
     ],
     paths: {
-      "/predict": { post: predict("predict", `Score one row or a batch with the default model (${settings.defaultModel})`, [aliasParam]) },
-      "/models/{name}/predict": { post: predict("predictByModel", "Score with a model by name and alias", [nameParam, aliasParam]) },
+      "/predict": { post: predict("predict", `Score one row or a batch with the default model (${settings.defaultModel})`, [aliasParam, entityIdHeader]) },
+      "/models/{name}/predict": { post: predict("predictByModel", "Score with a model by name and alias", [nameParam, aliasParam, entityIdHeader]) },
       "/models/{name}/versions/{version}/predict": { post: predict("predictByVersion", "Score with one exact version", [nameParam, versionParam]) },
-      "/invocations": { post: mlflow("mlflowInvocations", "MLflow scoring with the default model", [aliasParam]) },
-      "/models/{name}/invocations": { post: mlflow("mlflowModelInvocations", "MLflow scoring with a model by name and alias", [nameParam, aliasParam]) },
+      "/invocations": { post: mlflow("mlflowInvocations", "MLflow scoring with the default model", [aliasParam, entityIdHeader]) },
+      "/models/{name}/invocations": { post: mlflow("mlflowModelInvocations", "MLflow scoring with a model by name and alias", [nameParam, aliasParam, entityIdHeader]) },
       "/v2": { get: oip("oipServerMetadata", "Server metadata: name, version, extensions", "OipServerMetadata", errors("OipError", ["500"])) },
       "/v2/health/live": { get: oip("oipServerLive", "Server liveness", "OipServerLive", errors("OipError", ["500"])) },
       "/v2/health/ready": {
@@ -175,6 +185,11 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
         }),
       },
       ...adminPaths(),
+      ...trafficPaths(),
+      ...monitoringPaths(TAGS.monitoring),
+      ...dashboardPaths(TAGS.monitoring),
+      ...metricsPaths(TAGS.monitoring),
+      ...feedbackPaths(TAGS.monitoring),
       "/health": { get: operation({ tag: TAGS.health, id: "health", summary: "Liveness: the isolate answers", responses: { ...ok("alive", jsonContent(ref("Health"))), ...errors("Error", ["500"]) } }) },
       "/ready": {
         get: operation({
@@ -229,6 +244,8 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
         AliasHistory: shapes.jsonSchema(shapes.aliasHistorySchema),
         AliasMoves: shapes.jsonSchema(shapes.aliasMovesSchema),
         ...adminComponents(),
+        ...trafficComponents(),
+        ...feedbackComponents(),
         Health: shapes.jsonSchema(shapes.healthSchema),
         Ready: shapes.jsonSchema(shapes.readySchema),
         Error: shapes.jsonSchema(shapes.errorEnvelopeSchema),
@@ -236,6 +253,7 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
       },
       securitySchemes: {
         bearerAuth: { type: "http", scheme: "bearer", description: "the ADMIN_TOKEN secret (wrangler secret put ADMIN_TOKEN)" },
+        ...metricsSecuritySchemes,
       },
     },
   };
