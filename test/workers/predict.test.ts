@@ -11,6 +11,7 @@ import { riskTier } from "../../worker/contract/manifest";
 import { getSession } from "../../worker/inference/model-cache";
 import { getVersionRow, openDb, setAlias } from "../../worker/registry/registry";
 import { sha256Hex } from "../../worker/registry/sha256";
+import { verifyPredictionToken } from "../../worker/feedback/prediction-token";
 import { corruptArtifact, type Envelope, postJson, registerFixture, VALID_ROW } from "./helpers";
 
 type Single = Record<string, unknown> & { churn_probability: number; churn_prediction: boolean; risk_tier: string; model_version: string; request_id: string };
@@ -22,7 +23,7 @@ describe("POST /predict (per-row prediction contract)", () => {
       const res = await postJson("/predict", golden.input);
       expect(res.status).toBe(200);
       const body = (await res.json()) as Single;
-      expect(Object.keys(body)).toEqual(["churn_probability", "churn_prediction", "risk_tier", "model", "model_version", "request_id"]);
+      expect(Object.keys(body)).toEqual(["churn_probability", "churn_prediction", "risk_tier", "prediction_token", "model", "model_version", "request_id"]);
       // 4 decimals as displayed; tolerance covers that rounding only.
       expect(Math.abs(body.churn_probability - golden.probability)).toBeLessThanOrEqual(0.00005 + 1e-9);
       expect(body.churn_prediction).toBe(golden.probability >= 0.5);
@@ -33,6 +34,33 @@ describe("POST /predict (per-row prediction contract)", () => {
     }
     const tiers = new Set(manifest.golden.map((g) => riskTier(manifest, g.probability)));
     expect(tiers.size).toBeGreaterThanOrEqual(2); // the goldens exercise more than one tier
+  });
+});
+
+describe("prediction tokens", () => {
+  it("sign each row's model, version, request id, row and exact probability, on every protocol", async () => {
+    const { version } = await registerFixture("forest", { name: "churn-classifier" });
+    const res = await postJson("/predict", { instances: [VALID_ROW, { ...VALID_ROW, tenure: 60 }, VALID_ROW] });
+    const body = (await res.json()) as { predictions: { churn_probability: number; prediction_token: string }[]; request_id: string };
+    const claims = await Promise.all(body.predictions.map(async (p) => verifyPredictionToken(env, p.prediction_token)));
+    claims.forEach((verdict, i) => {
+      if (!verdict.ok) throw new Error(verdict.reason);
+      expect(verdict.claim).toMatchObject({ model: "churn-classifier", version, requestId: body.request_id, rowIndex: i });
+      expect(Math.abs(verdict.claim.probability - body.predictions[i]!.churn_probability)).toBeLessThanOrEqual(0.00005 + 1e-9);
+    });
+    expect(new Set(body.predictions.map((p) => p.prediction_token)).size).toBe(3);
+
+    const mlflow = (await (await postJson("/invocations", { dataframe_records: [VALID_ROW] })).json()) as { predictions: { prediction_token: string }[] };
+    expect((await verifyPredictionToken(env, mlflow.predictions[0]!.prediction_token)).ok).toBe(true);
+  });
+
+  it("are left out when no signing key is configured", async () => {
+    await registerFixture("forest", { name: "churn-classifier" });
+    const app = createApp();
+    const keyless = { ...env, ADMIN_TOKEN: "", PREDICTION_TOKEN_SECRET: "" };
+    const res = await app.request("/predict", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, keyless);
+    expect(res.status).toBe(200);
+    expect(Object.keys((await res.json()) as object)).not.toContain("prediction_token");
   });
 });
 

@@ -35,6 +35,10 @@ export function predictionSchema(label: string) {
     [`${label}_probability`]: z.number().min(0).max(1).describe("positive-class probability, 4 decimals"),
     [`${label}_prediction`]: z.boolean().describe("probability >= the version's threshold"),
     risk_tier: z.string().describe("the highest risk tier whose lower bound the probability reaches"),
+    prediction_token: z
+      .string()
+      .optional()
+      .describe("signed token for this row's prediction: send it back with the observed label to POST /feedback (absent when no signing key is configured)"),
   });
 }
 

@@ -4,8 +4,10 @@ import type { AppEnv } from "../http/context";
 import type { PredictResult, RowPrediction } from "./predict-rows";
 
 /** The contract's field names come from the manifest's output label: `${label}_probability`, `${label}_prediction`. */
-export function labelled(label: string, p: RowPrediction) {
-  return { [`${label}_probability`]: p.probability, [`${label}_prediction`]: p.prediction, risk_tier: p.risk_tier };
+export function labelled(label: string, p: RowPrediction, token?: string) {
+  const row: Record<string, unknown> = { [`${label}_probability`]: p.probability, [`${label}_prediction`]: p.prediction, risk_tier: p.risk_tier };
+  if (token !== undefined) row.prediction_token = token;
+  return row;
 }
 
 /**

@@ -32,11 +32,11 @@ async function handlePredict(c: Context<AppEnv>, name: string, version?: string)
   }
   const rows = batch ? (body.instances as unknown[]) : [body];
   const path: FieldPath = batch ? (i, f) => `instances[${i}]${f ? `.${f}` : ""}` : (_i, f) => f ?? "body";
-  const result = await servePrediction(c, { name, ref, rows, path });
+  const { result, tokens } = await servePrediction(c, { name, ref, rows, path });
   const label = result.manifest.output.label;
   const common = { model: result.name, model_version: String(result.version), request_id: c.get("requestId") };
-  if (batch) return c.json({ predictions: result.predictions.map((p) => labelled(label, p)), ...common });
-  return c.json({ ...labelled(label, result.predictions[0]!), ...common });
+  if (batch) return c.json({ predictions: result.predictions.map((p, i) => labelled(label, p, tokens?.[i])), ...common });
+  return c.json({ ...labelled(label, result.predictions[0]!, tokens?.[0]), ...common });
 }
 
 function isBatch(body: unknown): body is { instances: unknown } {

@@ -1,9 +1,12 @@
 /**
  * The sequence every prediction route (REST, MLflow, OIP) runs once it has rows: route by the
  * model's traffic policy, score, sample, start the shadow, set the model headers and record what
- * served in the context. Written once here so the three protocols cannot drift apart.
+ * served in the context, and sign each row's prediction token (so a label can be joined to it
+ * later through POST /feedback with no D1 write now). Written once here so the three protocols
+ * cannot drift apart.
  */
 import type { Context } from "hono";
+import { issuePredictionTokens } from "../feedback/prediction-token";
 import type { AppEnv } from "../http/context";
 import { recordSample } from "../monitoring/sample-requests";
 import type { VersionRef } from "../registry/version-ref";
@@ -20,7 +23,13 @@ export interface PredictionRequest {
   path: FieldPath;
 }
 
-export async function servePrediction(c: Context<AppEnv>, request: PredictionRequest): Promise<PredictResult> {
+export interface ServedRows {
+  result: PredictResult;
+  /** One prediction token per row; null when no signing key is configured (no ADMIN_TOKEN or PREDICTION_TOKEN_SECRET). */
+  tokens: string[] | null;
+}
+
+export async function servePrediction(c: Context<AppEnv>, request: PredictionRequest): Promise<ServedRows> {
   const services = c.get("services");
   const requestId = c.get("requestId");
   // Only a request that named neither a version nor an alias is split (?alias=production is explicit too).
@@ -32,5 +41,6 @@ export async function servePrediction(c: Context<AppEnv>, request: PredictionReq
   if (route.shadow) startShadow(services, { requestId, name: request.name, shadow: route.shadow, rows: request.rows, path: request.path, primary: result, sampledRows });
   c.set("served", { result, arm: route.recordedArm, startedAt });
   setPredictionHeaders(c, result, route.arm);
-  return result;
+  const tokens = await issuePredictionTokens(c.env, { requestId, result, issuedAt: startedAt });
+  return { result, tokens };
 }

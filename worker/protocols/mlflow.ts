@@ -24,9 +24,9 @@ async function invoke(c: Context<AppEnv>, name: string) {
   const ref = versionRef({ alias: c.req.query("alias") }, services.settings.defaultAlias);
   const body = await readJsonBody(c);
   const { rows, path } = toRecords(body);
-  const result = await servePrediction(c, { name, ref, rows, path });
+  const { result, tokens } = await servePrediction(c, { name, ref, rows, path });
   const label = result.manifest.output.label;
-  return c.json({ predictions: result.predictions.map((p) => labelled(label, p)) });
+  return c.json({ predictions: result.predictions.map((p, i) => labelled(label, p, tokens?.[i])) });
 }
 
 function invalid(field: string, message: string): ApiError {

@@ -9,6 +9,7 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
 import { compileVersion, getSession } from "../inference/model-cache";
+import { tokenKeySource } from "../feedback/prediction-token";
 import { servePrediction } from "../predict/serve-prediction";
 import { versionRef } from "../registry/version-ref";
 import { resolveVersion } from "../registry/registry";
@@ -26,7 +27,7 @@ openInferenceRoutes.get("/v2/health/ready", async (c) => {
 for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
   openInferenceRoutes.get(base, async (c) => {
     const { row } = await resolve(c);
-    return c.json(metadata(compileVersion(row).manifest, row.version));
+    return c.json(metadata(compileVersion(row).manifest, row.version, tokenKeySource(c.env) !== null));
   });
   openInferenceRoutes.get(`${base}/ready`, async (c) => {
     const { row } = await resolve(c);
@@ -43,7 +44,8 @@ function resolve(c: Context<AppEnv>) {
   return resolveVersion(db, c.req.param("name")!, ref);
 }
 
-function metadata(manifest: Manifest, version: number) {
+/** `tokens`: a signing key is configured, so infer also answers a prediction_token per row (for POST /feedback). */
+function metadata(manifest: Manifest, version: number, tokens: boolean) {
   const label = manifest.output.label;
   return {
     name: manifest.name,
@@ -55,6 +57,7 @@ function metadata(manifest: Manifest, version: number) {
       { name: `${label}_probability`, datatype: "FP32", shape: [-1] },
       { name: `${label}_prediction`, datatype: "BOOL", shape: [-1] },
       { name: "risk_tier", datatype: "BYTES", shape: [-1] },
+      ...(tokens ? [{ name: "prediction_token", datatype: "BYTES", shape: [-1] }] : []),
     ],
   };
 }
@@ -76,7 +79,7 @@ async function infer(c: Context<AppEnv>) {
   }
   const rows = tensorsToRows(body.inputs as InferInput[]);
   const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, services.settings.defaultAlias);
-  const result = await servePrediction(c, {
+  const { result, tokens } = await servePrediction(c, {
     name: c.req.param("name")!,
     ref,
     rows,
@@ -89,6 +92,7 @@ async function infer(c: Context<AppEnv>) {
     { name: `${label}_probability`, datatype: "FP32", shape: [n], data: result.predictions.map((p) => p.probability) },
     { name: `${label}_prediction`, datatype: "BOOL", shape: [n], data: result.predictions.map((p) => p.prediction) },
     { name: "risk_tier", datatype: "BYTES", shape: [n], data: result.predictions.map((p) => p.risk_tier) },
+    ...(tokens ? [{ name: "prediction_token", datatype: "BYTES", shape: [n], data: tokens }] : []),
   ];
   const wanted = Array.isArray(body.outputs)
     ? new Set((body.outputs as { name?: unknown }[]).map((o) => String(o?.name)))
