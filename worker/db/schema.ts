@@ -122,6 +122,8 @@ export const requestSamples = sqliteTable(
     index("request_samples_model_version_created").on(t.modelName, t.version, t.createdAt),
     // Serves the reservoir's "rank within window" and retention's range on window alike.
     index("request_samples_window_key").on(t.window, t.modelName, t.version, t.sampleKey),
+    // POST /feedback joins a label to a sampled prediction by request id and row.
+    index("request_samples_request").on(t.requestId, t.rowIndex),
   ],
 );
 

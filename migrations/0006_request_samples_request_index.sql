@@ -1,0 +1,1 @@
+CREATE INDEX `request_samples_request` ON `request_samples` (`request_id`,`row_index`);
