@@ -4,6 +4,7 @@
  *
  *   npx tsx scripts/bench-predict.ts [--duration 10] [--warmup 3] [--connections 16] [--rows 1,100]
  *        [--skip-wrangler] [--skip-inference] [--skip-floor] [--probe-rows 1,100,1000] [--probe-warmup 30]
+ *        [--compare sampling,canary,shadow,shadow-sampled,shadow-unstored] [--compare-rounds 5] [--shadow-rate 50]
  *        [--json]   (npx tsx scripts/bench-predict.ts --help lists every flag)
  *
  * Path A, "direct": the bundle `wrangler deploy --dry-run` builds, run by workerd through Miniflare's
@@ -15,6 +16,11 @@
  * Inference per row comes from a probe worker (scripts/bench/inference-probe.ts) timed from outside,
  * because workerd's clocks do not advance during pure CPU work; cold, and again after --probe-warmup
  * seconds of inference (V8 tiers hot wasm up from Liftoff to TurboFan only after a while).
+ *
+ * A/B rows (--compare, scripts/bench/comparisons.ts): sampling off vs SAMPLE_RATE 0.1, no traffic
+ * policy vs a 20% canary, no shadow vs a shadow storing all, a tenth or none of its pairs; two
+ * direct servers over copies of one registry (the model published twice: v1 production, v2 the
+ * candidate), the load alternating between them round by round, medians of the paired rounds.
  *
  * Everything started here (Miniflare instances, the wrangler dev process group, temp dirs) is
  * stopped and removed at the end, on failure and on Ctrl-C.
