@@ -6,6 +6,7 @@
  */
 import { compileErrors, validate } from "@readme/openapi-parser";
 import Ajv2020 from "ajv/dist/2020";
+import addFormats from "ajv-formats";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Manifest } from "../../worker/contract/manifest";
 import { buildOpenApi, type OpenApiDocument } from "../../worker/docs/openapi";
@@ -47,6 +48,8 @@ function compileComponents(doc: OpenApiDocument) {
   const ajv = new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true });
   // ajv knows OpenAPI 3.0's nullable; JSON Schema 2020-12 (so OpenAPI 3.1) does not.
   ajv.removeKeyword("nullable");
+  // Formats (date-time, ...) are checked by ajv-formats, so strict mode still refuses an unknown one.
+  addFormats(ajv);
   const defs = JSON.parse(JSON.stringify(doc.components.schemas).replaceAll('"#/components/schemas/', '"#/$defs/'));
   ajv.addSchema({ $id: "urn:edge-mlops:components", $defs: defs });
   return (component: string) => {

@@ -185,7 +185,7 @@ describe("config.yaml monitoring:", () => {
   it("is parsed with defaults, strictly, and the repository's config sets every key", async () => {
     const { loadConfig, parseConfig, ConfigError } = await import("../../../trainer/config");
     const { config } = loadConfig("config.yaml");
-    expect(config.monitoring).toEqual({ sample_rate: 0.1, window_hours: 24, min_samples: 100, alpha: 0.05, psi_threshold: 0.2, correction: "benjamini-hochberg", alert: true });
+    expect(config.monitoring).toEqual({ sample_rate: 0.1, window_hours: 24, min_samples: 100, alpha: 0.05, psi_threshold: 0.15, correction: "benjamini-hochberg", alert: true });
     const base = { ...config, monitoring: undefined } as Record<string, unknown>;
     expect(parseConfig(base).monitoring).toEqual(monitoringOf({}));
     const bad = (() => {
