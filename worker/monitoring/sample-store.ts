@@ -21,7 +21,7 @@
  * (meta.rows_read / rows_written) with k = 10: 3-4 read and 31-32 written under the cap, 43 read
  * and 42 written with a full 10,000-row window.
  */
-import type { Db } from "../registry/registry";
+import type { D1Statement, Db } from "../registry/registry";
 
 export interface SampleRecord {
   modelName: string;
@@ -97,7 +97,7 @@ export async function writeSamples(db: Db, records: readonly SampleRecord[], opt
     group.rows++;
     groups.set(key, group);
   }
-  const upkeep: D1PreparedStatement[] = [];
+  const upkeep: D1Statement[] = [];
   const evictionAt: number[] = [];
   for (const { first: r, rows } of groups.values()) {
     upkeep.push(d1.prepare(COUNT_SQL).bind(r.window, r.modelName, r.version, rows));
