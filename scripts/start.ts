@@ -5,16 +5,21 @@
  *  3. publishes the latest training run as production if it was never published (training one when
  *     there is none); a run already published is left alone, so a rollback of production stands
  *     (scripts/lib/start-plan.ts);
- *  4. runs `wrangler dev` on 127.0.0.1:8787.
+ *  4. writes `.dev.vars` with a random ADMIN_TOKEN when there is none, so the admin API, POST
+ *     /feedback and prediction tokens work locally (the token is printed once);
+ *  5. runs `wrangler dev` on 127.0.0.1:8787 (cron handler on: /cdn-cgi/handler/scheduled).
  * `--retrain` trains, publishes and promotes a new version even when one exists. Paths in the config
  * are relative to the config file, as for `npm run train`; `--artifacts-dir` matches its flag.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { loadConfig } from "../trainer/config";
 import { runTraining } from "../trainer/pipeline/train-run";
 import { applyLocalMigrations, withLocalBindings } from "./lib/local-registry";
-import { OFFLINE_ENV } from "./lib/offline-env";
+import { OFFLINE_ENV, PROJECT_ROOT } from "./lib/offline-env";
 import { ensureTrainingData, prepareProduction, startPaths } from "./lib/start-plan";
 
 const main = defineCommand({
@@ -56,6 +61,7 @@ const main = defineCommand({
         },
       });
     });
+    ensureDevVars(join(PROJECT_ROOT, ".dev.vars"));
     console.log(`• wrangler dev on http://127.0.0.1:${args.port}`);
     const child = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", args.port, "--test-scheduled"], {
       stdio: "inherit",
@@ -65,5 +71,13 @@ const main = defineCommand({
     child.on("exit", (code) => process.exit(code ?? 0));
   },
 });
+
+/** Local secrets: an existing .dev.vars is the user's and is left alone. */
+function ensureDevVars(path: string): void {
+  if (existsSync(path)) return;
+  const token = randomBytes(32).toString("hex");
+  writeFileSync(path, `# Written by npm start (see .dev.vars.example for the other secrets).\nADMIN_TOKEN=${token}\n`, { mode: 0o600 });
+  console.log(`• wrote .dev.vars with a random ADMIN_TOKEN (admin API, POST /feedback, prediction tokens): ${token}`);
+}
 
 runMain(main);
