@@ -179,7 +179,11 @@ export function formatLimitsReport(report: LimitsReport): string {
   );
   out.push(
     `  worst invocation measured (process CPU, max over runs): ${ms(worst)} ms; Paid's default 30 s leaves ${(L.paidDefaultCpuMs / worst).toFixed(0)}x headroom. ` +
-      `Suggested cap (10x the worst, 1-2-5 step): [limits] cpu_ms = ${cap}.`,
+      `For fetch alone, a cap of 10x the worst (1-2-5 step): [limits] cpu_ms = ${cap}.`,
+  );
+  out.push(
+    "  cpu_ms is one value for the whole Worker: check the monitoring cron too (npx tsx scripts/bench-cron.ts) before setting it below 30000; " +
+      "any [limits] cpu_ms also makes a deploy on the Free plan fail up front (error 100328) instead of at runtime.",
   );
   return out.join("\n");
 }
