@@ -6,7 +6,7 @@
 import { Hono } from "hono";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
-import { bearerToken, tokensEqual } from "./bearer-token";
+import { bearerToken, tokensEqual } from "../http/bearer-token";
 import { scrapeMetrics } from "./scrape";
 import { CONTENT_TYPE } from "./exposition";
 

@@ -5,7 +5,7 @@
 import { and, desc, eq, isNotNull } from "drizzle-orm";
 import { aliasHistory } from "../db/schema";
 import { ApiError } from "../errors";
-import { assertAliasName, type Db, getModelRow, setAlias } from "./registry";
+import { aliasRemovalStatements, assertAliasName, type Db, getModelRow, setAlias } from "./registry";
 
 export interface AliasRemoval {
   name: string;
@@ -19,16 +19,7 @@ export async function removeAlias(db: Db, removal: AliasRemoval): Promise<{ from
   assertAliasName(removal.alias);
   const d1 = db.$client;
   // The history row is selected from the alias itself: no alias, no row, and the DELETE is a no-op.
-  const [history] = await d1.batch<{ from_version: number }>([
-    d1
-      .prepare(
-        `INSERT INTO alias_history (model_name, alias, from_version, to_version, changed_by, reason)
-         SELECT model_name, alias, version, NULL, ?3, ?4 FROM aliases WHERE model_name = ?1 AND alias = ?2
-         RETURNING from_version`,
-      )
-      .bind(removal.name, removal.alias, removal.by, removal.reason),
-    d1.prepare("DELETE FROM aliases WHERE model_name = ?1 AND alias = ?2").bind(removal.name, removal.alias),
-  ]);
+  const [history] = await d1.batch<{ from_version: number }>(aliasRemovalStatements(d1, removal));
   const from = history?.results[0]?.from_version;
   if (from === undefined) {
     await getModelRow(db, removal.name);
