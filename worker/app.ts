@@ -63,7 +63,7 @@ export function createApp() {
     const headers: Record<string, string> = { "x-request-id": requestId };
     const retry = (error.details as { retry_after_seconds?: number } | undefined)?.retry_after_seconds;
     if (retry) headers["retry-after"] = String(retry);
-    if (error.code === "UNAUTHORIZED") headers["www-authenticate"] = 'Bearer realm="admin"';
+    if (error.code === "UNAUTHORIZED") headers["www-authenticate"] = `Bearer realm="${realmOf(c.req.path)}"`;
     // Open Inference Protocol (KServe, Triton): {"error": "<message>"}, and every client error is a
     // 400 except not-found and payload-too-large.
     if (c.req.path === "/v2" || c.req.path.startsWith("/v2/")) {
@@ -73,6 +73,13 @@ export function createApp() {
     return c.json(errorEnvelope(error, requestId), error.status, headers);
   });
   return app;
+}
+
+/** Which secret a 401 asks for: /metrics and /feedback have their own tokens besides the admin one. */
+function realmOf(path: string): string {
+  if (path === "/metrics") return "metrics";
+  if (path === "/feedback") return "feedback";
+  return "admin";
 }
 
 /** OIP has no details field, so the message carries each failing field and why. */

@@ -110,6 +110,7 @@ describe("auth", () => {
     const before = await allLabels();
     const none = await send(body, { token: null });
     expect(none.status).toBe(401);
+    expect(none.headers.get("www-authenticate")).toBe('Bearer realm="feedback"');
     expect(((await none.json()) as Envelope).error.code).toBe("UNAUTHORIZED");
     expect((await send(body, { token: "wrong-token-wrong-token-wrong" })).status).toBe(403);
     expect((await send(body, { token: FEEDBACK_TOKEN })).status).toBe(403);

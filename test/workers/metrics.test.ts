@@ -280,6 +280,7 @@ describe("METRICS_TOKEN", () => {
   it("when set: no token 401, a wrong one 403, both in the envelope; the right one 200", async () => {
     const missing = await call("/metrics", {}, { METRICS_TOKEN: TOKEN });
     expect(missing.status).toBe(401);
+    expect(missing.headers.get("www-authenticate")).toBe('Bearer realm="metrics"');
     expect(((await missing.json()) as Envelope).error.code).toBe("UNAUTHORIZED");
     const basic = await call("/metrics", { headers: { authorization: `Basic ${btoa("a:b")}` } }, { METRICS_TOKEN: TOKEN });
     expect(basic.status).toBe(401);
