@@ -16,7 +16,7 @@ import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { monitoringOf } from "../worker/contract/manifest";
-import { lastCompleteWindow } from "../worker/monitoring/cron";
+import { lastCompleteWindow } from "../worker/monitoring/drift-report";
 import { installCleanupHandlers, makeTempDir, runCleanups } from "./bench/cleanup";
 import { CLOUDFLARE_LIMITS } from "./bench/limits-report";
 import { cpuSnapshot, cpuSpanMs, memoryKiB } from "./bench/proc-cpu";

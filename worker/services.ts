@@ -14,7 +14,11 @@ export interface Services {
   waitUntil: (work: Promise<unknown>) => void;
 }
 
-export function createServices(env: Env, ctx: Pick<ExecutionContext, "waitUntil"> | undefined): Services {
+/**
+ * Typed structurally (not by the Workers globals Env and ExecutionContext) so Node scripts that
+ * import prediction code for benchmarks typecheck without the Workers types.
+ */
+export function createServices(env: { DB: D1Database; MODELS: R2Bucket }, ctx: { waitUntil(work: Promise<unknown>): void } | undefined): Services {
   const settings = parseSettings(env);
   return {
     db: openDb(env.DB),

@@ -45,7 +45,7 @@ const settingsSchema = z
     /** Rows kept from one sampled batch request, chosen uniformly. */
     SAMPLE_MAX_ROWS_PER_REQUEST: wholeNumber(1).default(10),
     /** Rows kept per model version and UTC hour (a uniform reservoir past it). */
-    SAMPLE_WINDOW_CAP: wholeNumber(1).default(10_000),
+    SAMPLE_WINDOW_CAP: wholeNumber(1).default(4_000),
     /** Days of samples the cron keeps. */
     SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),
   })

@@ -17,7 +17,7 @@ describe("parseSettings", () => {
       resolveTtlMs: 0,
       maxCachedSessions: 3,
       maxUploadBytes: 33_554_432,
-      sampling: { rate: 0.1, maxRowsPerRequest: 10, windowCap: 10_000, retentionDays: 30 },
+      sampling: { rate: 0.1, maxRowsPerRequest: 10, windowCap: 4_000, retentionDays: 30 },
     });
     const defaults = parseSettings({ DEFAULT_MODEL: "m", MAX_BATCH_ROWS: "" });
     expect(defaults).toMatchObject({ defaultAlias: "production", maxBatchRows: 1000, maxBodyBytes: 1_048_576, backoffMs: 30_000, resolveTtlMs: 5_000, maxCachedSessions: 8 });
