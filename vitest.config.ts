@@ -58,6 +58,9 @@ export default defineConfig(async () => {
                   // Alias moves must show at once in tests; resolve-cache.test.ts covers the cache,
                   // also through the routes (settings are parsed per env object).
                   RESOLVE_CACHE_TTL_MS: "0",
+                  // Sampled rows are written by the request that sampled them (sampling.test.ts
+                  // covers the isolate's gathering with its own interval).
+                  SAMPLE_FLUSH_MS: "0",
                   // A test secret, so the suite needs no .dev.vars (bindings beat .dev.vars in the pool).
                   ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
                   // Small, so the over-limit upload test sends megabytes, not the production 32 MiB.

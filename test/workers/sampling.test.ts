@@ -9,7 +9,7 @@ import { createApp } from "../../worker/app";
 import { pruneSamples, type SampleRecord, samplingStats, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { openDb } from "../../worker/registry/registry";
 import type { Manifest } from "../../worker/contract/manifest";
-import { sampleRateFor } from "../../worker/monitoring/sample-requests";
+import { MAX_PENDING_ROWS, sampleRateFor } from "../../worker/monitoring/sample-requests";
 import { parseSettings } from "../../worker/settings";
 import { fixture, freshName, registerFixture, VALID_ROW } from "./helpers";
 
@@ -216,7 +216,7 @@ describe("D1 failure while sampling", () => {
     expect(samplingStats().failed - before.failed).toBe(1);
     expect(samplingStats().written).toBe(before.written);
     const entry = logged.mock.calls.map((c) => JSON.parse(String(c[0]))).find((e) => e.where === "request_samples");
-    expect(entry).toMatchObject({ level: "error", model: manifest.name, version: 1, rows: 1 });
+    expect(entry).toMatchObject({ level: "error", rows: 1, requests: 1, versions: [`${manifest.name}@1/production`] });
     expect(entry.error).toMatch(/no such table: request_samples/);
     // The restored table takes samples again.
     await send(ALWAYS, `/models/${manifest.name}/predict`, VALID_ROW);
@@ -262,5 +262,32 @@ describe("the sampling rate of a version", () => {
     const manifest = manifestWith({ sample_rate: 1 });
     expect(sampleRateFor(settingsWith("1"), manifest)).toBe(1);
     expect(sampleRateFor(settingsWith("0"), manifest)).toBe(0);
+  });
+});
+
+describe("gathering sampled rows per isolate (SAMPLE_FLUSH_MS)", () => {
+  it("holds rows within the interval and writes everything held in one batch once it has passed", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const gather = { ...ALWAYS, SAMPLE_FLUSH_MS: "600000" };
+    // An interval just ended: the next request writes what is queued (nothing of this model).
+    await send({ ...ALWAYS, SAMPLE_FLUSH_MS: "0" }, `/models/${manifest.name}/predict`, VALID_ROW);
+    expect(await samplesOf(manifest.name)).toHaveLength(1);
+    const held = [];
+    for (let i = 0; i < 3; i++) held.push(((await (await send(gather, `/models/${manifest.name}/predict`, VALID_ROW)).json()) as { request_id: string }).request_id);
+    expect(await samplesOf(manifest.name)).toHaveLength(1);
+    const last = ((await (await send({ ...ALWAYS, SAMPLE_FLUSH_MS: "0" }, `/models/${manifest.name}/predict`, VALID_ROW)).json()) as { request_id: string }).request_id;
+    const rows = await samplesOf(manifest.name);
+    expect(rows.map((r) => r.request_id).slice(1)).toEqual([...held, last]);
+  });
+
+  it("writes at once when MAX_PENDING_ROWS rows wait, whatever the interval", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const gather = { ...ALWAYS, SAMPLE_FLUSH_MS: "600000", SAMPLE_MAX_ROWS_PER_REQUEST: "50" };
+    await send({ ...ALWAYS, SAMPLE_FLUSH_MS: "0" }, `/models/${manifest.name}/predict`, VALID_ROW);
+    await send(gather, `/models/${manifest.name}/predict`, { instances: Array.from({ length: 50 }, () => VALID_ROW) });
+    expect(await samplesOf(manifest.name)).toHaveLength(1);
+    await send(gather, `/models/${manifest.name}/predict`, { instances: Array.from({ length: 50 }, () => VALID_ROW) });
+    expect(await samplesOf(manifest.name)).toHaveLength(1 + 2 * 50);
+    expect(MAX_PENDING_ROWS).toBe(100);
   });
 });

@@ -2,6 +2,12 @@
  * Request sampling for monitoring: after a prediction answered, decide once per request whether its
  * rows go to request_samples, and write them after the response (`waitUntil`). Sampling never
  * delays a response and never fails one: a D1 error is counted (samplingStats) and logged.
+ *
+ * Each isolate gathers sampled rows and writes them in one D1 batch at most every SAMPLE_FLUSH_MS
+ * (or once MAX_PENDING_ROWS wait), from the waitUntil of the request that finds the interval
+ * passed. One batch per interval instead of one per sampled request: locally each batch costs
+ * about 0.8 ms of workerd CPU. The price: rows an isolate still holds when it is evicted are lost,
+ * and a quiet isolate's rows wait for its next request.
  */
 import { normalizeCategory } from "../contract/category-value";
 import { type Manifest, monitoringOf } from "../contract/manifest";
@@ -67,21 +73,41 @@ export function recordSample(services: Pick<Services, "db" | "settings" | "waitU
   return chosen;
 }
 
-/** Writes the chosen rows of one prediction to request_samples; never rejects (a failure is counted and logged). */
+/** Rows past which an isolate writes at once, whatever the interval (bounds memory and batch size). */
+export const MAX_PENDING_ROWS = 100;
+
+const pending: { records: SampleRecord[]; lastFlushAt: number } = { records: [], lastFlushAt: 0 };
+
+/**
+ * Queues the chosen rows of one prediction for request_samples and, when SAMPLE_FLUSH_MS has passed
+ * since this isolate last wrote (or MAX_PENDING_ROWS wait), writes everything queued. The promise
+ * settles when that write has (or at once when the rows only queued); it never rejects.
+ */
 export function writeSampledRows(services: Pick<Services, "db" | "settings">, input: PredictionToSample, chosen: readonly number[]): Promise<void> {
-  const records = buildRecords(input, chosen, Date.now());
+  const now = Date.now();
+  pending.records.push(...buildRecords(input, chosen, now));
+  if (now - pending.lastFlushAt < services.settings.sampling.flushMs && pending.records.length < MAX_PENDING_ROWS) return Promise.resolve();
+  return flushSampledRows(services, now);
+}
+
+/** Writes every queued row now, in one D1 batch; never rejects (a failure is counted and logged). */
+export function flushSampledRows(services: Pick<Services, "db" | "settings">, now = Date.now()): Promise<void> {
+  const records = pending.records;
+  pending.records = [];
+  pending.lastFlushAt = now;
+  if (records.length === 0) return Promise.resolve();
   return writeSamples(services.db, records, { windowCap: services.settings.sampling.windowCap }).then(
     () => undefined,
     (error: unknown) => {
+      const requests = [...new Set(records.map((r) => r.requestId))];
       console.error(
         JSON.stringify({
           level: "error",
           where: "request_samples",
-          request_id: input.requestId,
-          model: input.result.name,
-          version: input.result.version,
-          arm: input.arm,
           rows: records.length,
+          requests: requests.length,
+          request_ids: requests.slice(0, 10),
+          versions: [...new Set(records.map((r) => `${r.modelName}@${r.version}/${r.arm}`))],
           error: String(error),
         }),
       );
