@@ -67,7 +67,9 @@ export function armOf(ref: VersionRef, defaultAlias: string, routed: "primary" |
 export function recordSample(services: Pick<Services, "db" | "settings" | "waitUntil">, input: PredictionToSample): number[] | null {
   const { settings } = services;
   const rate = sampleRateFor(settings, input.result.manifest);
-  if (rate <= 0 || randomUnits(1)[0]! >= rate) return null;
+  // Math.random for the per-request draw: crypto.getRandomValues costs ~10 µs a call in workerd,
+  // paid by every request; the sampled rows' reservoir keys still come from the CSPRNG.
+  if (rate <= 0 || Math.random() >= rate) return null;
   const chosen = chooseRows(input.result.predictions.length, settings.sampling.maxRowsPerRequest);
   services.waitUntil(writeSampledRows(services, input, chosen));
   return chosen;
