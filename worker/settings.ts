@@ -46,7 +46,7 @@ const settingsSchema = z
     SAMPLE_MAX_ROWS_PER_REQUEST: wholeNumber(1).default(10),
     /** Rows kept per model version and UTC hour (a uniform reservoir past it). */
     SAMPLE_WINDOW_CAP: wholeNumber(1).default(4_000),
-    /** How long an isolate gathers sampled rows before writing them in one D1 batch; 0 writes per request. */
+    /** How long an isolate gathers sampled rows and shadow pairs before writing them in one D1 batch; 0 writes per request. */
     SAMPLE_FLUSH_MS: wholeNumber(0).default(1_000),
     /** Days of samples the cron keeps. */
     SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),

@@ -187,7 +187,8 @@ beforeAll(async () => {
   runs.otherWeak = await train("other-weak", OTHER, WEAK);
   runs.otherStrong = await train("other-strong", OTHER, STRONG);
   applyLocalMigrations(join(dir, "state"));
-  server = await startWranglerDev(join(dir, "state"), { ADMIN_TOKEN: TOKEN, DEFAULT_MODEL: NAME });
+  // SAMPLE_FLUSH_MS 0: the chain counts every shadow pair, so none may wait in the isolate's queue.
+  server = await startWranglerDev(join(dir, "state"), { ADMIN_TOKEN: TOKEN, DEFAULT_MODEL: NAME, SAMPLE_FLUSH_MS: "0" });
   base = server.base;
 }, 180_000);
 

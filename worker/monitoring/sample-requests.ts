@@ -3,11 +3,9 @@
  * rows go to request_samples, and write them after the response (`waitUntil`). Sampling never
  * delays a response and never fails one: a D1 error is counted (samplingStats) and logged.
  *
- * Each isolate gathers sampled rows and writes them in one D1 batch at most every SAMPLE_FLUSH_MS
- * (or once MAX_PENDING_ROWS wait), from the waitUntil of the request that finds the interval
- * passed. One batch per interval instead of one per sampled request: locally each batch costs
- * about 0.8 ms of workerd CPU. The price: rows an isolate still holds when it is evicted are lost,
- * and a quiet isolate's rows wait for its next request.
+ * Each isolate gathers sampled rows (gathered-writes.ts) and writes them in one D1 batch at most
+ * every SAMPLE_FLUSH_MS, or once MAX_PENDING_ROWS wait: one batch per interval instead of one per
+ * sampled request (locally each batch cost about 0.8 ms of workerd CPU).
  */
 import { normalizeCategory } from "../contract/category-value";
 import { type Manifest, monitoringOf } from "../contract/manifest";
@@ -15,6 +13,7 @@ import type { PredictResult } from "../predict/predict-rows";
 import type { VersionRef } from "../registry/version-ref";
 import type { Services } from "../services";
 import type { Settings } from "../settings";
+import { GatheredWrites } from "./gathered-writes";
 import { type SampleRecord, sampleWindow, writeSamples } from "./sample-store";
 
 export interface PredictionToSample {
@@ -78,7 +77,7 @@ export function recordSample(services: Pick<Services, "db" | "settings" | "waitU
 /** Rows past which an isolate writes at once, whatever the interval (bounds memory and batch size). */
 export const MAX_PENDING_ROWS = 100;
 
-const pending: { records: SampleRecord[]; lastFlushAt: number } = { records: [], lastFlushAt: 0 };
+const gathered = new GatheredWrites<SampleRecord>(MAX_PENDING_ROWS);
 
 /**
  * Queues the chosen rows of one prediction for request_samples and, when SAMPLE_FLUSH_MS has passed
@@ -87,16 +86,16 @@ const pending: { records: SampleRecord[]; lastFlushAt: number } = { records: [],
  */
 export function writeSampledRows(services: Pick<Services, "db" | "settings">, input: PredictionToSample, chosen: readonly number[]): Promise<void> {
   const now = Date.now();
-  pending.records.push(...buildRecords(input, chosen, now));
-  if (now - pending.lastFlushAt < services.settings.sampling.flushMs && pending.records.length < MAX_PENDING_ROWS) return Promise.resolve();
-  return flushSampledRows(services, now);
+  const due = gathered.add(buildRecords(input, chosen, now), now, services.settings.sampling.flushMs);
+  return due ? writeRecords(services, due) : Promise.resolve();
 }
 
 /** Writes every queued row now, in one D1 batch; never rejects (a failure is counted and logged). */
 export function flushSampledRows(services: Pick<Services, "db" | "settings">, now = Date.now()): Promise<void> {
-  const records = pending.records;
-  pending.records = [];
-  pending.lastFlushAt = now;
+  return writeRecords(services, gathered.take(now));
+}
+
+function writeRecords(services: Pick<Services, "db" | "settings">, records: SampleRecord[]): Promise<void> {
   if (records.length === 0) return Promise.resolve();
   return writeSamples(services.db, records, { windowCap: services.settings.sampling.windowCap }).then(
     () => undefined,

@@ -4,6 +4,7 @@
  */
 import { and, desc, eq, sql } from "drizzle-orm";
 import { shadowPairs } from "../db/schema";
+import { GatheredWrites } from "../monitoring/gathered-writes";
 import type { Db } from "../registry/registry";
 
 export interface ShadowPair {
@@ -24,6 +25,18 @@ export interface ShadowPair {
 export async function writeShadowPairs(db: Db, pairs: readonly ShadowPair[]): Promise<void> {
   if (!pairs.length) return;
   await db.batch(pairs.map((pair) => db.insert(shadowPairs).values(pair)) as [never, ...never[]]);
+}
+
+const gathered = new GatheredWrites<ShadowPair>(100);
+
+/**
+ * Queues a request's pairs and writes everything queued in one batch once `intervalMs` (the
+ * SAMPLE_FLUSH_MS setting) has passed since this isolate last wrote pairs, or 100 wait. Rejects
+ * when that write fails (the caller logs it).
+ */
+export async function queueShadowPairs(db: Db, pairs: readonly ShadowPair[], options: { intervalMs: number; now: number }): Promise<void> {
+  const due = gathered.add(pairs, options.now, options.intervalMs);
+  if (due) await writeShadowPairs(db, due);
 }
 
 const DAY_MS = 86_400_000;

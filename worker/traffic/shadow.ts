@@ -10,7 +10,7 @@
 import { chooseRows, writeSampledRows } from "../monitoring/sample-requests";
 import { type FieldPath, type PredictResult, predictRows } from "../predict/predict-rows";
 import type { Services } from "../services";
-import { type ShadowPair, writeShadowPairs } from "./shadow-store";
+import { type ShadowPair, queueShadowPairs } from "./shadow-store";
 import { randomUnit } from "./split";
 
 export interface ShadowRequest {
@@ -43,7 +43,9 @@ async function scoreShadow(services: Services, request: ShadowRequest, storePair
     const writes: Promise<unknown>[] = [];
     if (storePairs) {
       const chosen = chooseRows(primary.predictions.length, services.settings.sampling.maxRowsPerRequest);
-      writes.push(writeShadowPairs(services.db, pairsOf(request.requestId, primary, shadow, chosen, new Date().toISOString())));
+      const now = Date.now();
+      const pairs = pairsOf(request.requestId, primary, shadow, chosen, new Date(now).toISOString());
+      writes.push(queueShadowPairs(services.db, pairs, { intervalMs: services.settings.sampling.flushMs, now }));
     }
     if (request.sampledRows) {
       const sample = { requestId: request.requestId, arm: "shadow", rows: request.rows, result: shadow, startedAt };
