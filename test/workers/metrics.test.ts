@@ -161,6 +161,24 @@ describe("GET /metrics over real prediction traffic", () => {
     expect(validation(text) - validation(before)).toBe(1);
   });
 
+  it("a request the canary would have answered counts its failure against the canary's arm and version", async () => {
+    const first = await registerFixture("logistic");
+    const name = first.manifest.name;
+    await registerFixture("forest", { name, aliases: [] });
+    const policy = await call(`/admin/models/${name}/traffic`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${env.ADMIN_TOKEN}` },
+      body: JSON.stringify({ canary: { version: 2, percent: 100 }, reason: "all to the canary" }),
+    });
+    expect(policy.status).toBe(200);
+    expect((await post(`/models/${name}/predict`, { ...VALID_ROW, tenure: -5 })).status).toBe(422);
+    expect((await post(`/models/${name}/predict`, VALID_ROW)).status).toBe(200);
+    const text = await scrapeText();
+    expect(valueOf(text, "predictions_total", { model: name, arm: "canary", version: "2", outcome: "client_error" })).toBe(1);
+    expect(valueOf(text, "predictions_total", { model: name, arm: "canary", version: "2", outcome: "success" })).toBe(1);
+    expect(total(sampleLines(text), "predictions_total", { model: name, arm: "production" })).toBe(0);
+  });
+
   it("a version that cannot serve counts as a server error of that version, by its code", async () => {
     const { manifest } = await registerFixture("logistic");
     const name = manifest.name;

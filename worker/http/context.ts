@@ -1,5 +1,6 @@
 /** What every handler can rely on: bindings, the request id, and the request's services. */
 import type { PredictResult } from "../predict/predict-rows";
+import type { VersionRef } from "../registry/version-ref";
 import type { Services } from "../services";
 
 /**
@@ -14,7 +15,19 @@ export interface ServedPrediction {
   startedAt: number;
 }
 
+/**
+ * Set by every prediction route once the traffic policy chose the version, before scoring: so a
+ * request that then fails (a 422 on its rows, a 503 of its version) is still counted against the
+ * arm and version that would have answered it.
+ */
+export interface RoutedPrediction {
+  name: string;
+  ref: VersionRef;
+  /** As ServedPrediction.arm. */
+  arm: string;
+}
+
 export type AppEnv = {
   Bindings: Env;
-  Variables: { requestId: string; services: Services; served?: ServedPrediction };
+  Variables: { requestId: string; services: Services; served?: ServedPrediction; routed?: RoutedPrediction };
 };

@@ -49,7 +49,9 @@ function observe(c: Context<AppEnv>, buffer: MetricBuffer): void {
       const code = errorCode(c.error, status);
       const known = served ? { name: served.result.name, version: served.result.version, arm: served.arm } : namedInError(c.error);
       const defaultAlias = services.settings.defaultAlias;
-      if (known) recordFailure(buffer, code, status, { arm: armOf(refOf(c, route) ?? { alias: defaultAlias }, defaultAlias), ...known });
+      const routed = c.get("routed");
+      const arm = routed?.arm ?? armOf(refOf(c, route) ?? { alias: defaultAlias }, defaultAlias);
+      if (known) recordFailure(buffer, code, status, { arm, ...known });
       else {
         recordFailure(buffer, code, status);
         // Unknown model, alias or version: nothing resolves, so nothing to look up.
@@ -85,13 +87,15 @@ function namedInError(error: Error | undefined): { name: string; version: number
 
 async function resolveLater(c: Context<AppEnv>, route: PredictionRoute, buffer: MetricBuffer, status: number): Promise<void> {
   const { db, settings } = c.get("services");
-  const ref = refOf(c, route);
+  // The traffic policy's choice when the request got that far (a canary's version and arm).
+  const routed = c.get("routed");
+  const ref = routed?.ref ?? refOf(c, route);
   if (!ref) return;
-  const name = route.name ?? settings.defaultModel;
+  const name = routed?.name ?? route.name ?? settings.defaultModel;
   let target: FailedTarget;
   try {
     const { row } = await resolveVersionCached(db, name, ref, settings.resolveTtlMs);
-    target = { name: row.modelName, version: row.version, arm: armOf(ref, settings.defaultAlias) };
+    target = { name: row.modelName, version: row.version, arm: routed?.arm ?? armOf(ref, settings.defaultAlias) };
   } catch {
     return;
   }

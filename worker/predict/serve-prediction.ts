@@ -35,6 +35,7 @@ export async function servePrediction(c: Context<AppEnv>, request: PredictionReq
   // Only a request that named neither a version nor an alias is split (?alias=production is explicit too).
   const routed = !("version" in request.ref) && c.req.query("alias") === undefined;
   const route = await routeRequest(services, { ...request, routed, entityHeader: c.req.header("x-entity-id") });
+  c.set("routed", { name: request.name, ref: route.ref, arm: route.recordedArm });
   const startedAt = Date.now();
   const result = await predictRows(services, { name: request.name, ref: route.ref }, request.rows, { path: request.path });
   const sampledRows = recordSample(services, { requestId, arm: route.recordedArm, rows: request.rows, result, startedAt });
