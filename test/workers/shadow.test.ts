@@ -147,10 +147,37 @@ describe("shadow scoring", () => {
   it("a batch stores at most SAMPLE_MAX_ROWS_PER_REQUEST pairs", async () => {
     const name = await twoVersions();
     await setShadow(name, { version: 2, sample_rate: 1 });
-    await call("POST", `/models/${name}/predict`, { instances: rows(12) }, {}, { SAMPLE_MAX_ROWS_PER_REQUEST: "4" });
+    const batch = rows(12);
+    await call("POST", `/models/${name}/predict`, { instances: batch }, {}, { SAMPLE_MAX_ROWS_PER_REQUEST: "4" });
     const stored = await pairsOf(name);
     expect(stored).toHaveLength(4);
     expect(new Set(stored.map((p) => p.row_index)).size).toBe(4);
+    // The shadow scores only the stored rows; each pair still holds its own row's outputs.
+    const v1 = await directProbabilities(name, 1, batch);
+    const v2 = await directProbabilities(name, 2, batch);
+    for (const pair of stored) {
+      expect(pair.primary_probability).toBe(v1.p[pair.row_index]);
+      expect(pair.shadow_probability).toBe(v2.p[pair.row_index]);
+    }
+  });
+
+  it("a sampled batch records the shadow's scores of exactly the sampled rows, under their own row indices", async () => {
+    const name = await twoVersions();
+    await setShadow(name, { version: 2, sample_rate: 0 });
+    const batch = rows(9);
+    await call("POST", `/models/${name}/predict`, { instances: batch }, {}, { SAMPLE_RATE: "1", SAMPLE_MAX_ROWS_PER_REQUEST: "3" });
+    const { results } = await env.DB.prepare("SELECT arm, row_index, probability, features FROM request_samples WHERE model_name = ? ORDER BY arm, row_index")
+      .bind(name)
+      .all<{ arm: string; row_index: number; probability: number; features: string }>();
+    const production = results.filter((r) => r.arm === "production");
+    const shadow = results.filter((r) => r.arm === "shadow");
+    expect(production).toHaveLength(3);
+    expect(shadow.map((r) => r.row_index)).toEqual(production.map((r) => r.row_index));
+    const v2 = await directProbabilities(name, 2, batch);
+    for (const r of shadow) {
+      expect(r.probability).toBe(v2.p[r.row_index]);
+      expect(JSON.parse(r.features)).toMatchObject({ tenure: batch[r.row_index]!.tenure });
+    }
   });
 
   it("when the request is sampled, the shadow's scores of the same rows go to request_samples as arm shadow", async () => {

@@ -25,6 +25,8 @@ export interface PredictionToSample {
   result: PredictResult;
   /** Date.now() taken just before predictRows. */
   startedAt: number;
+  /** The request's row index of each of `rows` when they are a subset (a shadow scores only what it stores); default: the position. */
+  rowIndices?: readonly number[];
 }
 
 /**
@@ -127,7 +129,7 @@ function buildRecords(input: PredictionToSample, chosen: readonly number[], now:
     version: result.version,
     arm: input.arm,
     requestId: input.requestId,
-    rowIndex: i,
+    rowIndex: input.rowIndices?.[i] ?? i,
     features: JSON.stringify(featuresOf(result.manifest, input.rows[i])),
     probability: result.probabilities[i * 2 + 1]!,
     prediction: result.predictions[i]!.prediction,

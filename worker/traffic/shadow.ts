@@ -38,18 +38,28 @@ async function scoreShadow(services: Services, request: ShadowRequest, storePair
   await new Promise((resolve) => setTimeout(resolve, 0));
   const { primary } = request;
   try {
+    // Only the rows whose shadow output is stored are scored (at most SAMPLE_MAX_ROWS_PER_REQUEST
+    // of a batch, not all 1,000): `needed[k]` is the request's row index of the k-th scored row.
+    const chosen = storePairs ? chooseRows(primary.predictions.length, services.settings.sampling.maxRowsPerRequest) : [];
+    const needed = [...new Set([...chosen, ...(request.sampledRows ?? [])])].sort((a, b) => a - b);
+    const position = new Map(needed.map((row, k) => [row, k]));
     const startedAt = Date.now();
-    const shadow = await predictRows(services, { name: request.name, ref: { version: request.shadow.version } }, request.rows, { path: request.path });
+    const shadow = await predictRows(
+      services,
+      { name: request.name, ref: { version: request.shadow.version } },
+      needed.map((row) => request.rows[row]),
+      { path: (k, field) => request.path(needed[k]!, field) },
+    );
     const writes: Promise<unknown>[] = [];
     if (storePairs) {
-      const chosen = chooseRows(primary.predictions.length, services.settings.sampling.maxRowsPerRequest);
       const now = Date.now();
-      const pairs = pairsOf(request.requestId, primary, shadow, chosen, new Date(now).toISOString());
+      const pairs = pairsOf(request.requestId, primary, shadow, chosen, new Date(now).toISOString(), (row) => position.get(row)!);
       writes.push(queueShadowPairs(services.db, pairs, { intervalMs: services.settings.sampling.flushMs, now }));
     }
     if (request.sampledRows) {
-      const sample = { requestId: request.requestId, arm: "shadow", rows: request.rows, result: shadow, startedAt };
-      writes.push(writeSampledRows(services, sample, request.sampledRows));
+      const rows = needed.map((row) => request.rows[row]);
+      const sample = { requestId: request.requestId, arm: "shadow", rows, result: shadow, startedAt, rowIndices: needed };
+      writes.push(writeSampledRows(services, sample, request.sampledRows.map((row) => position.get(row)!)));
     }
     await Promise.all(writes);
   } catch (error) {
@@ -67,11 +77,23 @@ async function scoreShadow(services: Services, request: ShadowRequest, storePair
   }
 }
 
-/** Each version's probability and its decision by its own manifest's threshold. */
-export function pairsOf(requestId: string, primary: PredictResult, shadow: PredictResult, rows: readonly number[], createdAt: string): ShadowPair[] {
+/**
+ * Each version's probability and its decision by its own manifest's threshold, for the request's
+ * rows `rows`; `shadowPosition` maps a request row to its position in the shadow's result (the
+ * shadow scored only the rows it needed).
+ */
+export function pairsOf(
+  requestId: string,
+  primary: PredictResult,
+  shadow: PredictResult,
+  rows: readonly number[],
+  createdAt: string,
+  shadowPosition: (row: number) => number = (row) => row,
+): ShadowPair[] {
   return rows.map((i) => {
+    const k = shadowPosition(i);
     const primaryPrediction = primary.predictions[i]!.prediction;
-    const shadowPrediction = shadow.predictions[i]!.prediction;
+    const shadowPrediction = shadow.predictions[k]!.prediction;
     return {
       modelName: primary.name,
       requestId,
@@ -79,7 +101,7 @@ export function pairsOf(requestId: string, primary: PredictResult, shadow: Predi
       primaryVersion: primary.version,
       shadowVersion: shadow.version,
       primaryProbability: primary.probabilities[i * 2 + 1]!,
-      shadowProbability: shadow.probabilities[i * 2 + 1]!,
+      shadowProbability: shadow.probabilities[k * 2 + 1]!,
       primaryPrediction,
       shadowPrediction,
       agree: primaryPrediction === shadowPrediction,
