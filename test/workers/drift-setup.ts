@@ -13,6 +13,7 @@ import worker from "../../worker/index";
 import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { artifactKey } from "../../worker/registry/r2-keys";
 import { openDb } from "../../worker/registry/registry";
+import { requestApp } from "./helpers";
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -24,11 +25,8 @@ export const WINDOW_END = "2026-01-10T00:00:00.000Z";
 const BATCH = 50;
 
 /** POSTs a request through the Worker with the given vars (sampling off unless asked). */
-export async function callWorker(path: string, init: RequestInit = {}, vars: Record<string, string> = {}) {
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`https://edge.test${path}`, init), { ...env, SAMPLE_RATE: "0", ...vars }, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
+export function callWorker(path: string, init: RequestInit = {}, vars: Record<string, string> = {}) {
+  return requestApp(path, init, { SAMPLE_RATE: "0", ...vars });
 }
 
 /** Positive-class probabilities the served model gives the rows, in order. */

@@ -3,9 +3,8 @@
  * by their signed token or by a sampled request id, a resent label replaces the stored one, and
  * every refusal (401 bad token, 403, 404 unknown id, 409, 422 naming the fields) writes nothing.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { createApp } from "../../worker/app";
 import { MAX_FEEDBACK_ITEMS } from "../../worker/feedback/feedback-schema";
 import { issuePredictionTokens } from "../../worker/feedback/prediction-token";
 import { recordFeedback } from "../../worker/feedback/record-feedback";
@@ -13,31 +12,19 @@ import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/moni
 import { predictRows } from "../../worker/predict/predict-rows";
 import { openDb } from "../../worker/registry/registry";
 import { createServices } from "../../worker/services";
-import { type Envelope, failingFields, registerFixture, VALID_ROW } from "./helpers";
+import { type Envelope, failingFields, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
-const app = createApp();
 const FEEDBACK_TOKEN = "feedback-token-0123456789abcdef";
 let clients = 0;
 
 async function send(body: unknown, options: { token?: string | null; vars?: Record<string, string>; client?: string } = {}) {
   const token = options.token === undefined ? env.ADMIN_TOKEN : options.token;
-  const ctx = createExecutionContext();
-  const res = await app.request(
-    "https://edge.test/feedback",
-    {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        "cf-connecting-ip": options.client ?? `203.0.113.${++clients}`,
-        ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-      },
-      body: typeof body === "string" ? body : JSON.stringify(body),
-    },
-    { ...env, ...options.vars },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
+  const headers = {
+    "content-type": "application/json",
+    "cf-connecting-ip": options.client ?? `203.0.113.${++clients}`,
+    ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+  };
+  return requestApp("/feedback", { method: "POST", headers, body: typeof body === "string" ? body : JSON.stringify(body) }, options.vars);
 }
 
 interface StoredLabel {

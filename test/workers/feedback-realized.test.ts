@@ -4,17 +4,15 @@
  * here; unlabelled samples give the label-free estimate; window bounds and other versions are kept
  * out.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../worker/app";
 import { issuePredictionTokens } from "../../worker/feedback/prediction-token";
 import { groundTruthSection } from "../../worker/feedback/realized";
 import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { openDb } from "../../worker/registry/registry";
 import { writeShadowPairs } from "../../worker/traffic/shadow-store";
-import { freshName, VALID_ROW } from "./helpers";
+import { freshName, requestApp, VALID_ROW } from "./helpers";
 
-const app = createApp();
 const f = Math.fround;
 const WINDOW_START = "2026-11-30T10:00:00.000Z";
 const WINDOW_END = "2026-11-30T11:00:00.000Z";
@@ -22,14 +20,11 @@ const IN_WINDOW = Date.parse("2026-11-30T10:20:00.000Z");
 const MANIFEST = { output: { label: "churn", target_column: "churn", classes: ["0", "1"] as [string, string], threshold: 0.5, risk_tiers: [{ name: "LOW", min: 0 }] } };
 
 async function postFeedback(body: unknown) {
-  const ctx = createExecutionContext();
-  const res = await app.request(
-    "https://edge.test/feedback",
-    { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${env.ADMIN_TOKEN}` }, body: JSON.stringify(body) },
-    env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
+  const res = await requestApp("/feedback", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    body: JSON.stringify(body),
+  });
   expect(res.status, await res.clone().text()).toBe(200);
 }
 

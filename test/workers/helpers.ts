@@ -1,5 +1,6 @@
 /** Test helpers: publish the real fixture models (built by the trainer's exporter) into real D1 + R2. */
-import { env, SELF } from "cloudflare:test";
+import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
 import { createOnnxSession } from "../../worker/inference/onnx-runtime";
 import { type PublishInput, publishVersion, type PublishTarget } from "../../worker/registry/publish-version";
@@ -85,6 +86,20 @@ export async function registryState() {
     cursor = page.truncated ? page.cursor : undefined;
   } while (cursor);
   return { counts: Object.fromEntries(TABLES.map((t) => [t, rows[t]!.length])), rows, keys: keys.sort() };
+}
+
+const app = createApp();
+
+/**
+ * One request through the whole app with its own execution context, waiting for the work it left
+ * in waitUntil (samples, shadow, metrics flushes); `vars` override the test bindings for this
+ * request only (settings are parsed per env object).
+ */
+export async function requestApp(path: string, init: RequestInit = {}, vars: Record<string, string> = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.request(`https://edge.test${path}`, init, { ...env, ...vars }, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
 }
 
 export function postJson(path: string, body: unknown, headers: Record<string, string> = {}) {

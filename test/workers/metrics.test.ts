@@ -4,29 +4,22 @@
  * the histogram is cumulative, two isolates' buffers sum, a failed flush keeps its deltas, the token
  * guard, compaction leaves the scrape unchanged, and drift_status follows the latest report.
  *
- * Requests go through the whole app with an execution context, and waitOnExecutionContext awaits
+ * Requests go through the whole app with an execution context (helpers.ts requestApp), which awaits
  * the observer's waitUntil work; a scrape flushes its own isolate's buffer before reading D1.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it, vi } from "vitest";
-import { createApp } from "../../worker/app";
 import { canonicalLabels, CONTENT_TYPE, parseLabels } from "../../worker/metrics/exposition";
 import { isolateMetrics } from "../../worker/metrics/isolate-metrics";
 import { MetricBuffer } from "../../worker/metrics/metric-buffer";
 import { compactMetricBuckets, compactMetricsForCron, minuteOf, TOTAL_MINUTE } from "../../worker/metrics/metric-store";
 import { renderMetrics } from "../../worker/metrics/render-metrics";
-import { corruptArtifact, type Envelope, freshName, registerFixture, VALID_ROW } from "./helpers";
+import { corruptArtifact, type Envelope, freshName, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
-const app = createApp();
 const ORIGIN = "https://edge.test";
 
-async function call(path: string, init: RequestInit = {}, vars: Record<string, string> = {}) {
-  const ctx = createExecutionContext();
-  const res = await app.request(`${ORIGIN}${path}`, init, { ...env, ...vars }, ctx);
-  await waitOnExecutionContext(ctx);
-  return res;
-}
+const call = requestApp;
 
 function post(path: string, body: unknown) {
   return call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });

@@ -3,28 +3,18 @@
  * D1 fault path and retention. Requests go through the whole app with sampling vars of their own
  * (the suite's default SAMPLE_RATE is 0), and waitOnExecutionContext awaits the waitUntil writes.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createApp } from "../../worker/app";
 import { pruneSamples, type SampleRecord, samplingStats, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { openDb } from "../../worker/registry/registry";
 import type { Manifest } from "../../worker/contract/manifest";
 import { MAX_PENDING_ROWS, sampleRateFor } from "../../worker/monitoring/sample-requests";
 import { parseSettings } from "../../worker/settings";
-import { fixture, freshName, registerFixture, VALID_ROW } from "./helpers";
+import { fixture, freshName, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
-const app = createApp();
 
-async function send(vars: Record<string, string>, path: string, body: unknown) {
-  const ctx = createExecutionContext();
-  const res = await app.request(
-    `https://edge.test${path}`,
-    { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
-    { ...env, ...vars },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
+function send(vars: Record<string, string>, path: string, body: unknown) {
+  return requestApp(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, vars);
 }
 
 interface StoredSample {

@@ -5,27 +5,18 @@
  * response; the pair sample rate and retention bound storage; the shadow's scores are sampled under
  * arm "shadow"; and the admin read summarises agreement.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createApp } from "../../worker/app";
 import { shadowReportSchema } from "../../worker/docs/openapi-traffic";
 import { openDb } from "../../worker/registry/registry";
 import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow-store";
-import { corruptArtifact, registerFixture, VALID_ROW } from "./helpers";
+import { corruptArtifact, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
-const app = createApp();
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, vars: Record<string, string> = {}) {
-  const ctx = createExecutionContext();
-  const res = await app.request(
-    `https://edge.test${path}`,
-    { method, headers: { "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) },
-    { ...env, ...vars },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
+function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, vars: Record<string, string> = {}) {
+  const init = { method, headers: { "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) };
+  return requestApp(path, init, vars);
 }
 
 async function twoVersions() {

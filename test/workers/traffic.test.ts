@@ -5,30 +5,21 @@
  * leaving every table as it was, archive refused under a canary, and the policy read through the
  * resolve cache. Shadow scoring is in shadow.test.ts.
  */
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../worker/app";
 import { trafficPolicySchema } from "../../worker/docs/openapi-traffic";
 import { archiveVersion, openDb } from "../../worker/registry/registry";
 import { clearResolveCache, resolvePolicyCached } from "../../worker/registry/resolve-cache";
 import { changePolicy } from "../../worker/traffic/policy";
 import { bucketOf, chooseArm, entityOf, hash32 } from "../../worker/traffic/split";
-import { type Envelope, failingFields, registerFixture, VALID_ROW } from "./helpers";
+import { type Envelope, failingFields, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
-const app = createApp();
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}`, "x-actor": "release-bot" };
 
 /** One request through the whole app, waiting for its waitUntil work (samples, shadow). */
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, vars: Record<string, string> = {}) {
-  const ctx = createExecutionContext();
-  const res = await app.request(
-    `https://edge.test${path}`,
-    { method, headers: { "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) },
-    { ...env, ...vars },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
+function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, vars: Record<string, string> = {}) {
+  const init = { method, headers: { "content-type": "application/json", ...headers }, body: body === undefined ? undefined : JSON.stringify(body) };
+  return requestApp(path, init, vars);
 }
 
 const admin = (method: string, path: string, body?: unknown) => call(method, path, body, AUTH);
