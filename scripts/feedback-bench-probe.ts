@@ -13,6 +13,7 @@ import { buildGroundTruthSection, groundTruthSection } from "../worker/feedback/
 import { issuePredictionTokens, verifyPredictionToken } from "../worker/feedback/prediction-token";
 import { recordFeedback } from "../worker/feedback/record-feedback";
 import type { Db } from "../worker/registry/registry";
+import { parkMillerScores } from "./bench/park-miller-scores";
 
 interface ProbeEnv {
   DB: D1Database;
@@ -22,24 +23,13 @@ interface ProbeEnv {
 const MANIFEST = { output: { label: "y", target_column: "y", classes: ["0", "1"] as [string, string], threshold: 0.5, risk_tiers: [{ name: "LOW", min: 0 }] } };
 const WINDOW = { windowStart: "2026-11-30T00:00:00.000Z", windowEnd: "2026-11-30T01:00:00.000Z" };
 
-/** Deterministic scores in [0, 1) (Park–Miller), so every run measures the same data. */
-function scores(n: number, seed = 12345): Float32Array {
-  const out = new Float32Array(n);
-  let state = seed;
-  for (let i = 0; i < n; i++) {
-    state = (state * 48271) % 2147483647;
-    out[i] = state / 2147483647;
-  }
-  return out;
-}
-
 export default {
   async fetch(request: Request, env: ProbeEnv): Promise<Response> {
     const url = new URL(request.url);
     const int = (name: string, fallback: number) => Number(url.searchParams.get(name) ?? fallback);
     const reps = int("reps", 1);
     if (url.pathname === "/tokens") {
-      const p = scores(int("rows", 1));
+      const p = parkMillerScores(int("rows", 1));
       const probabilities = new Float32Array(p.length * 2);
       p.forEach((v, i) => (probabilities[i * 2 + 1] = v));
       let length = 0;
@@ -92,9 +82,9 @@ export default {
     }
     if (url.pathname === "/metrics") {
       const n = int("n", 100_000);
-      const p = scores(n);
-      const labels = Uint8Array.from(scores(n, 777), (u, i) => (u < p[i]! ? 1 : 0));
-      const unlabelled = scores(n, 4242);
+      const p = parkMillerScores(n);
+      const labels = Uint8Array.from(parkMillerScores(n, 777), (u, i) => (u < p[i]! ? 1 : 0));
+      const unlabelled = parkMillerScores(n, 4242);
       let section: unknown = null;
       for (let r = 0; r < reps; r++) section = buildGroundTruthSection({ model: "bench", version: 1, ...WINDOW, manifest: MANIFEST, scores: p, labels, unlabelled });
       return Response.json(section);
@@ -105,8 +95,8 @@ export default {
 
 /** Labels and samples in chunks of 5,000 rows per statement (json_each keeps it to one bound value). */
 async function seed(db: D1Database, labels: number, unlabelled: number): Promise<void> {
-  const p = scores(labels + unlabelled);
-  const truth = scores(labels, 777);
+  const p = parkMillerScores(labels + unlabelled);
+  const truth = parkMillerScores(labels, 777);
   const at = (i: number) => new Date(Date.parse(WINDOW.windowStart) + (i % 3_600_000)).toISOString();
   const CHUNK = 5_000;
   for (let start = 0; start < labels; start += CHUNK) {

@@ -9,22 +9,19 @@
  * request to scripts/feedback-bench-probe.ts: (time with R repetitions − time with 0) / R, median
  * of the trials. Figures from a shared 2-core machine are noisy; compare within one run.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
-import { build } from "esbuild";
 import { Miniflare } from "miniflare";
 import { issuePredictionTokens, verifyPredictionToken } from "../worker/feedback/prediction-token";
 import { buildGroundTruthSection } from "../worker/feedback/realized";
+import { parkMillerScores } from "./bench/park-miller-scores";
+import { bundleModules, buildBundle, COMPATIBILITY_DATE, median } from "./bench/process";
+import { migrationStatements } from "./bench/registry-state";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const SECRET = "bench-admin-token-0123456789abcdef";
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -40,41 +37,21 @@ async function perRep(get: (reps: number) => Promise<unknown>, reps: number, tri
   return Math.max(0, median(deltas));
 }
 
+/** The probe bundled as wrangler bundles the Worker, over a fresh D1 with the migrations applied. */
 async function startProbe(dir: string): Promise<Miniflare> {
-  const bundle = await build({
-    entryPoints: [join(ROOT, "scripts/feedback-bench-probe.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    write: false,
-    logLevel: "error",
-  });
+  const bundleDir = join(dir, "bundle");
+  await buildBundle(ROOT, bundleDir, "scripts/feedback-bench-probe.ts");
   const mf = new Miniflare({
-    modules: true,
-    script: bundle.outputFiles[0]!.text,
-    compatibilityDate: "2026-04-20",
+    modules: bundleModules(bundleDir),
+    modulesRoot: bundleDir,
+    compatibilityDate: COMPATIBILITY_DATE,
     d1Databases: { DB: "bench-feedback" },
     d1Persist: join(dir, "d1"),
     bindings: { ADMIN_TOKEN: SECRET },
   });
   const db = await mf.getD1Database("DB");
-  for (const file of readdirSync(join(ROOT, "migrations")).filter((f) => f.endsWith(".sql")).sort()) {
-    for (const statement of readFileSync(join(ROOT, "migrations", file), "utf8").split("--> statement-breakpoint")) {
-      if (statement.trim()) await db.prepare(statement).run();
-    }
-  }
+  for (const statement of migrationStatements(join(ROOT, "migrations"))) await db.prepare(statement).run();
   return mf;
-}
-
-function nodeScores(n: number, seed: number): Float32Array {
-  const out = new Float32Array(n);
-  let state = seed;
-  for (let i = 0; i < n; i++) {
-    state = (state * 48271) % 2147483647;
-    out[i] = state / 2147483647;
-  }
-  return out;
 }
 
 async function nodeFigures(trials: number) {
@@ -92,9 +69,9 @@ async function nodeFigures(trials: number) {
   const [token] = (await issuePredictionTokens(env, { requestId: crypto.randomUUID(), result: { name: "m", version: 1, probabilities: new Float32Array([0.5, 0.5]) }, issuedAt: 0 }))!;
   const verify = median(await Promise.all(Array.from({ length: trials }, async () => (await timed(async () => { for (let r = 0; r < 500; r++) await verifyPredictionToken(env, token!); })) / 500)));
   const n = 100_000;
-  const p = nodeScores(n, 12345);
-  const labels = Uint8Array.from(nodeScores(n, 777), (u, i) => (u < p[i]! ? 1 : 0));
-  const unlabelled = nodeScores(n, 4242);
+  const p = parkMillerScores(n, 12345);
+  const labels = Uint8Array.from(parkMillerScores(n, 777), (u, i) => (u < p[i]! ? 1 : 0));
+  const unlabelled = parkMillerScores(n, 4242);
   const manifest = { output: { label: "y", target_column: "y", classes: ["0", "1"] as [string, string], threshold: 0.5, risk_tiers: [{ name: "LOW", min: 0 }] } };
   const section = () => buildGroundTruthSection({ model: "m", version: 1, windowStart: "", windowEnd: "", manifest, scores: p, labels, unlabelled });
   section();
