@@ -12,7 +12,6 @@
  * stopped and removed at the end.
  */
 import { cpSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { monitoringOf } from "../worker/contract/manifest";
@@ -20,13 +19,17 @@ import { lastCompleteWindow } from "../worker/monitoring/drift-report";
 import { installCleanupHandlers, makeTempDir, runCleanups } from "./bench/cleanup";
 import { CLOUDFLARE_LIMITS } from "./bench/limits-report";
 import { cpuSnapshot, cpuSpanMs, memoryKiB } from "./bench/proc-cpu";
-import { buildBundle, freePort, median, sleep } from "./bench/process";
+import { median } from "./bench/order-statistics";
+import { reportHeader, runEnvironment } from "./bench/report-header";
+import { buildBundle, sleep } from "./bench/process";
+import { positiveArg } from "./bench/positive-arg";
 import { publishModels, queryState, readBenchModel } from "./bench/registry-state";
 import { seedSamples } from "./bench/sample-seed";
 import { watchIsolateHeap } from "./bench/isolate-heap";
 import { startDirect } from "./bench/servers";
 import { trainDefaultModel } from "./bench/train-default";
-import { packageVersion, readRegistryConfig } from "./bench/wrangler-config";
+import { readRegistryConfig } from "./bench/wrangler-config";
+import { freePort } from "./lib/wrangler-dev-server";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -42,12 +45,6 @@ interface CronRun {
   status: string;
   samplesInReport: number;
   driftedFeatures: string[];
-}
-
-function positive(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
 }
 
 const command = defineCommand({
@@ -66,9 +63,9 @@ const command = defineCommand({
   },
   async run({ args }) {
     installCleanupHandlers();
-    const count = positive("samples", args.samples);
-    const runs = positive("runs", args.runs);
-    const heapRuns = args["heap-runs"] === "0" ? 0 : positive("heap-runs", args["heap-runs"]);
+    const count = positiveArg("samples", args.samples);
+    const runs = positiveArg("runs", args.runs);
+    const heapRuns = args["heap-runs"] === "0" ? 0 : positiveArg("heap-runs", args["heap-runs"]);
     const driftedShare = Number(args["drifted-share"]);
     if (!(driftedShare >= 0 && driftedShare <= 1)) throw new Error(`--drifted-share must be between 0 and 1, got ${args["drifted-share"]}`);
     try {
@@ -181,11 +178,7 @@ const command = defineCommand({
       }
       const m = (pick: (r: CronRun) => number) => median(results.map(pick));
       const summary = {
-        date: new Date().toISOString(),
-        node: process.version,
-        cpus: cpus().length,
-        loadAvg: loadavg().map((l) => l.toFixed(2)).join(" "),
-        wrangler: packageVersion(ROOT, "wrangler"),
+        ...runEnvironment(ROOT),
         model: `${published!.name} v${published!.version}`,
         samples: count,
         windowHours,
@@ -204,7 +197,7 @@ const command = defineCommand({
       process.stdout.write(
         [
           "",
-          `bench-cron  ${summary.date}  node ${summary.node}, ${summary.cpus} cpus (load avg ${summary.loadAvg})  wrangler ${summary.wrangler}`,
+          reportHeader("bench-cron", summary),
           `drift cron on ${count.toLocaleString("en-US")} samples in one ${windowHours} h window of ${summary.model} (${(100 * driftedShare).toFixed(0)}% drawn from the drifted data), ` +
             `fired with cron "${CRON}" on a fresh workerd per run; medians of ${runs} runs:`,
           `  isolate CPU (workerd main thread) ${s.mainCpuMs.toFixed(0)} ms; whole process ${s.cpuMs.toFixed(0)} ms (max ${worst.toFixed(0)}); wall ${s.wallMs.toFixed(0)} ms`,

@@ -14,7 +14,6 @@
  */
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
-import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { Miniflare } from "miniflare";
@@ -26,6 +25,8 @@ import { predictionRoute } from "../worker/metrics/prediction-routes";
 import { renderMetrics } from "../worker/metrics/render-metrics";
 import { BENCH_MODEL_DEFAULTS, buildBenchModel } from "./bench/bench-model";
 import { installCleanupHandlers, makeTempDir, onCleanup, runCleanups } from "./bench/cleanup";
+import { positiveArg } from "./bench/positive-arg";
+import { reportHeader, type RunEnvironment, runEnvironment } from "./bench/report-header";
 import { bundleModules, buildBundle, COMPATIBILITY_DATE } from "./bench/process";
 import { migrationStatements, persistPaths, prepareRegistry, readBenchModel } from "./bench/registry-state";
 import { readRegistryConfig } from "./bench/wrangler-config";
@@ -203,8 +204,7 @@ async function twoIsolates(modelDir: string): Promise<IsolateFigures> {
   }
 }
 
-interface Report {
-  loadAvg: string;
+interface Report extends RunEnvironment {
   observer: { oneRowNs: number; hundredRowsNs: number };
   d1: D1Figures;
   workers: IsolateFigures | null;
@@ -213,8 +213,8 @@ interface Report {
 
 function printReport(report: Report, expected: { success: number; clientError: number } | null): void {
   const { observer, d1, workers, minutes } = report;
-  console.log(`load average ${report.loadAvg} (2 shared cores: timings are noisy)`);
-  console.log(`observer per request (Node ${process.version}): 1 row ${(observer.oneRowNs / 1000).toFixed(2)} µs, 100 rows ${(observer.hundredRowsNs / 1000).toFixed(2)} µs`);
+  console.log(reportHeader("bench:metrics", report));
+  console.log(`observer per request: 1 row ${(observer.oneRowNs / 1000).toFixed(2)} µs, 100 rows ${(observer.hundredRowsNs / 1000).toFixed(2)} µs`);
   console.log(
     `flush of a typical buffer (${d1.flushSeries} series): new minute ${d1.firstFlush.rowsWritten} rows written, ${d1.firstFlush.rowsRead} read, ${d1.firstFlush.ms.toFixed(1)} ms; ` +
       `same minute again ${d1.repeatFlush.rowsWritten} written, ${d1.repeatFlush.rowsRead} read, ${d1.repeatFlush.ms.toFixed(1)} ms`,
@@ -246,15 +246,15 @@ const main = defineCommand({
   async run({ args }) {
     installCleanupHandlers();
     try {
-      const iterations = Number(args.iterations);
-      const minutes = Number(args.minutes);
-      const isolates = Number(args.isolates);
+      const iterations = positiveArg("iterations", args.iterations);
+      const minutes = positiveArg("minutes", args.minutes);
+      const isolates = positiveArg("isolates", args.isolates);
       log(`observer bookkeeping, ${iterations} simulated requests each...`);
       const observer = { oneRowNs: observerCost(1, iterations), hundredRowsNs: observerCost(100, iterations) };
       log(`D1 through Miniflare: one flush, then ${minutes} minutes x ${isolates} isolates x 6 flushes, scrape, compaction...`);
       const d1 = await d1Costs(minutes, isolates);
       const workers = args["skip-workers"] ? null : await twoIsolates(resolve(ROOT, args.model));
-      const report: Report = { loadAvg: loadavg().map((l) => l.toFixed(2)).join(" "), observer, d1, workers, minutes };
+      const report: Report = { ...runEnvironment(ROOT), observer, d1, workers, minutes };
       const expected = workers ? { success: workers.sent.a.rows + workers.sent.b.rows, clientError: workers.sent.invalid } : null;
       if (args.json) console.log(JSON.stringify({ ...report, expected }, null, 2));
       else printReport(report, expected);

@@ -26,7 +26,6 @@
  * stopped and removed at the end, on failure and on Ctrl-C.
  */
 import { existsSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { BENCH_MODEL_DEFAULTS, buildBenchModel } from "./bench/bench-model";
@@ -35,23 +34,17 @@ import { HEALTH_FLOOR, type LoadFigures, type Payload, payloads, runLoad, verify
 import { measureInNode } from "./bench/node-reference";
 import { measureInference, type ProbeResult } from "./bench/probe-timing";
 import { buildBundle } from "./bench/process";
+import { positiveArg } from "./bench/positive-arg";
 import { type ComparisonResult, runComparison } from "./bench/compare";
 import { BENCH_ADMIN_TOKEN, COMPARISONS, type ComparisonName, comparison } from "./bench/comparisons";
 import { type BenchModel, prepareRegistry, publishModels, readBenchModel } from "./bench/registry-state";
 import { packageVersion, readRegistryConfig } from "./bench/wrangler-config";
 import { type BenchReport, checkTargets, formatReport, type PathRun } from "./bench/report";
+import { runEnvironment } from "./bench/report-header";
 import { type RunningServer, startDirect, startWranglerDev } from "./bench/servers";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function positive(name: string, value: string, integer = true): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
-    throw new Error(`--${name} must be a positive ${integer ? "integer" : "number"}, got ${value}`);
-  }
-  return n;
-}
 
 async function benchPath(
   path: PathRun["path"],
@@ -130,22 +123,22 @@ const command = defineCommand({
   },
   async run({ args }) {
     installCleanupHandlers();
-    const durationS = positive("duration", args.duration, false);
-    const warmupS = positive("warmup", args.warmup, false);
-    const connections = positive("connections", args.connections);
-    const rowCounts = args.rows.split(",").map((r) => positive("rows", r.trim()));
-    const probeRows = args["probe-rows"].split(",").map((r) => positive("probe-rows", r.trim()));
-    const probeSamples = positive("probe-samples", args["probe-samples"]);
-    const probeTargetMs = positive("probe-target-ms", args["probe-target-ms"], false);
-    const probeWarmupS = args["probe-warmup"] === "0" ? 0 : positive("probe-warmup", args["probe-warmup"], false);
+    const durationS = positiveArg("duration", args.duration, false);
+    const warmupS = positiveArg("warmup", args.warmup, false);
+    const connections = positiveArg("connections", args.connections);
+    const rowCounts = args.rows.split(",").map((r) => positiveArg("rows", r.trim()));
+    const probeRows = args["probe-rows"].split(",").map((r) => positiveArg("probe-rows", r.trim()));
+    const probeSamples = positiveArg("probe-samples", args["probe-samples"]);
+    const probeTargetMs = positiveArg("probe-target-ms", args["probe-target-ms"], false);
+    const probeWarmupS = args["probe-warmup"] === "0" ? 0 : positiveArg("probe-warmup", args["probe-warmup"], false);
     const compareNames = args.compare.split(",").map((c) => c.trim()).filter(Boolean);
     for (const name of compareNames) {
       if (!(COMPARISONS as readonly string[]).includes(name)) throw new Error(`--compare: unknown row ${name}; expected ${COMPARISONS.join(", ")}`);
     }
-    const compareRounds = positive("compare-rounds", args["compare-rounds"]);
-    const compareDurationS = positive("compare-duration", args["compare-duration"], false);
-    const compareRows = positive("compare-rows", args["compare-rows"]);
-    const shadowRate = positive("shadow-rate", args["shadow-rate"]);
+    const compareRounds = positiveArg("compare-rounds", args["compare-rounds"]);
+    const compareDurationS = positiveArg("compare-duration", args["compare-duration"], false);
+    const compareRows = positiveArg("compare-rows", args["compare-rows"]);
+    const shadowRate = positiveArg("shadow-rate", args["shadow-rate"]);
     const modelDir = resolve(ROOT, args.model);
     if (!existsSync(join(modelDir, "model.onnx")) || !existsSync(join(modelDir, "manifest.json"))) {
       const { trees, depth, seed } = BENCH_MODEL_DEFAULTS;
@@ -165,11 +158,7 @@ const command = defineCommand({
       const bundleDir = join(tmp, "worker-bundle");
       const probeDir = join(tmp, "probe-bundle");
       const meta: BenchReport["meta"] = {
-        date: new Date().toISOString(),
-        node: process.version,
-        cpus: cpus().length,
-        loadAvg: loadavg().map((l) => l.toFixed(2)).join(" "),
-        wrangler: packageVersion(ROOT, "wrangler"),
+        ...runEnvironment(ROOT),
         miniflare: packageVersion(ROOT, "miniflare"),
         model: model.manifest.name,
         modelDescription: model.manifest.description,

@@ -31,7 +31,9 @@ import { fitModel } from "../trainer/models/fit-model";
 import { predictProba } from "../trainer/models/predict";
 import { prepareData } from "../trainer/pipeline/prepare";
 import { Rng } from "../trainer/random";
-import { median, removeDir, runSklearn, writeSplits } from "./lib/sklearn-bridge";
+import { median } from "./bench/order-statistics";
+import { positiveArg } from "./bench/positive-arg";
+import { removeDir, runSklearn, writeSplits } from "./lib/sklearn-bridge";
 
 const MODELS: Record<string, ModelConfig> = {
   random_forest: modelConfigSchema.parse({ type: "random_forest", n_estimators: 200, max_depth: 8 }),
@@ -69,7 +71,7 @@ const command = defineCommand({
     const seed = Number(args.seed);
     const { config } = loadConfig(args.config);
     let started = performance.now();
-    const csvText = toCsv(generateChurnRows({ rows: Number(args.rows), seed, messy: true }));
+    const csvText = toCsv(generateChurnRows({ rows: positiveArg("rows", args.rows), seed, messy: true }));
     const { train, validation } = await prepareData(config, { csvText });
     const prepSeconds = (performance.now() - started) / 1000;
     console.log(
@@ -78,7 +80,8 @@ const command = defineCommand({
     );
 
     const ours: Timing = { wall: [], cpu: [], auc: Number.NaN };
-    for (let run = 0; run < Number(args.runs); run++) {
+    const runs = positiveArg("runs", args.runs);
+    for (let run = 0; run < runs; run++) {
       const cpu0 = process.cpuUsage();
       started = performance.now();
       const { model } = fitModel(modelConfig, train, { rng: new Rng(seed).fork("model") });
@@ -94,7 +97,7 @@ const command = defineCommand({
     const dir = writeSplits({ train, validation }, { seed, model: modelConfig });
     try {
       const script = fileURLToPath(new URL("./bench_train.py", import.meta.url));
-      const theirs = runSklearn<Timing & { sklearn_version: string }>(script, dir, [String(Number(args["sklearn-runs"]))]);
+      const theirs = runSklearn<Timing & { sklearn_version: string }>(script, dir, [String(positiveArg("sklearn-runs", args["sklearn-runs"]))]);
       console.log(`scikit-learn ${theirs.sklearn_version} (n_jobs=1): ${fmt(theirs)}`);
       console.log(`speed-up (median wall): ${(median(theirs.wall) / median(ours.wall)).toFixed(1)}x`);
     } finally {

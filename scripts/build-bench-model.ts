@@ -10,6 +10,8 @@ import { createSession, runRows } from "../trainer/onnx/node-runtime";
 import { Rng } from "../trainer/random";
 import { churnFeatures, randomChurnRows } from "../test/fixtures/fixture-models";
 import { BENCH_MODEL_DEFAULTS, buildBenchModel } from "./bench/bench-model";
+import { median } from "./bench/order-statistics";
+import { positiveArg } from "./bench/positive-arg";
 
 /** Wall (min, median) and CPU (median) time of ORT-in-Node runs after a warm-up: min is the figure least hurt by a busy machine. */
 async function timeRows(onnx: Uint8Array, rowCount: number, runs: number): Promise<string> {
@@ -27,9 +29,7 @@ async function timeRows(onnx: Uint8Array, rowCount: number, runs: number): Promi
     cpu.push((used.user + used.system) / 1000);
   }
   await session.release();
-  const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
-  const mid = runs >> 1;
-  return `wall min ${sorted(wall)[0]!.toFixed(2)} ms, median ${wall[mid]!.toFixed(2)} ms; cpu median ${sorted(cpu)[mid]!.toFixed(2)} ms`;
+  return `wall min ${Math.min(...wall).toFixed(2)} ms, median ${median(wall).toFixed(2)} ms; cpu median ${median(cpu).toFixed(2)} ms`;
 }
 
 const command = defineCommand({
@@ -41,11 +41,10 @@ const command = defineCommand({
     seed: { type: "string", default: String(BENCH_MODEL_DEFAULTS.seed) },
   },
   async run({ args }) {
-    const trees = Number(args.trees);
-    const depth = Number(args.depth);
+    const trees = positiveArg("trees", args.trees);
+    const depth = positiveArg("depth", args.depth);
     const seed = Number(args.seed);
-    for (const [name, v] of [["--trees", trees], ["--depth", depth], ["--seed", seed]] as const)
-      if (!Number.isInteger(v) || v < (name === "--seed" ? 0 : 1)) throw new Error(`${name} must be a whole number, got ${v}`);
+    if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a whole number, got ${args.seed}`);
     const { fixture, nodes, buildMs } = await buildBenchModel({ outDir: args.outDir, trees, depth, seed });
     console.log(`wrote ${join(args.outDir, "model.onnx")} (${fixture.onnx.byteLength} bytes, sha256 ${fixture.manifest.onnx.sha256.slice(0, 12)}…) and manifest.json`);
     console.log(`${trees} trees, ${nodes} tree nodes; export + golden scoring ${buildMs.toFixed(0)} ms`);

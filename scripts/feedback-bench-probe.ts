@@ -12,7 +12,7 @@
 import { buildGroundTruthSection, groundTruthSection } from "../worker/feedback/realized";
 import { issuePredictionTokens, verifyPredictionToken } from "../worker/feedback/prediction-token";
 import { recordFeedback } from "../worker/feedback/record-feedback";
-import type { Db } from "../worker/registry/registry";
+import type { Db } from "../worker/db/open-db";
 import { parkMillerScores } from "./bench/park-miller-scores";
 
 interface ProbeEnv {

@@ -13,12 +13,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
-import { Miniflare } from "miniflare";
 import { issuePredictionTokens, verifyPredictionToken } from "../worker/feedback/prediction-token";
 import { buildGroundTruthSection } from "../worker/feedback/realized";
 import { parkMillerScores } from "./bench/park-miller-scores";
-import { bundleModules, buildBundle, COMPATIBILITY_DATE, median } from "./bench/process";
+import { median } from "./bench/order-statistics";
+import { positiveArg } from "./bench/positive-arg";
+import { bundleModules, buildBundle } from "./bench/process";
 import { migrationStatements } from "./bench/registry-state";
+import { type RunningMiniflare, startMiniflare } from "./bench/servers";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const SECRET = "bench-admin-token-0123456789abcdef";
@@ -38,20 +40,19 @@ async function perRep(get: (reps: number) => Promise<unknown>, reps: number, tri
 }
 
 /** The probe bundled as wrangler bundles the Worker, over a fresh D1 with the migrations applied. */
-async function startProbe(dir: string): Promise<Miniflare> {
+async function startProbe(dir: string): Promise<RunningMiniflare> {
   const bundleDir = join(dir, "bundle");
   await buildBundle(ROOT, bundleDir, "scripts/feedback-bench-probe.ts");
-  const mf = new Miniflare({
+  const server = await startMiniflare("dispose feedback probe", {
     modules: bundleModules(bundleDir),
     modulesRoot: bundleDir,
-    compatibilityDate: COMPATIBILITY_DATE,
     d1Databases: { DB: "bench-feedback" },
     d1Persist: join(dir, "d1"),
     bindings: { ADMIN_TOKEN: SECRET },
   });
-  const db = await mf.getD1Database("DB");
+  const db = await server.mf.getD1Database("DB");
   for (const statement of migrationStatements(join(ROOT, "migrations"))) await db.prepare(statement).run();
-  return mf;
+  return server;
 }
 
 async function nodeFigures(trials: number) {
@@ -87,15 +88,14 @@ const main = defineCommand({
     trials: { type: "string", default: "5", description: "trials per figure (median)" },
   },
   async run({ args }) {
-    const trials = Number(args.trials);
-    const labels = Number(args.labels);
-    const unlabelled = Number(args.unlabelled);
+    const trials = positiveArg("trials", args.trials);
+    const labels = positiveArg("labels", args.labels);
+    const unlabelled = positiveArg("unlabelled", args.unlabelled);
     const dir = mkdtempSync(join(tmpdir(), "feedback-bench-"));
-    const mf = await startProbe(dir);
+    const server = await startProbe(dir);
     try {
-      const url = await mf.ready;
       const get = async (path: string) => {
-        const res = await mf.dispatchFetch(new URL(path, url));
+        const res = await server.mf.dispatchFetch(new URL(path, server.url));
         if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
         return res.json();
       };
@@ -130,7 +130,7 @@ const main = defineCommand({
       const width = Math.max(...rows.map(([k]) => k.length));
       for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
     } finally {
-      await mf.dispose();
+      await server.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   },

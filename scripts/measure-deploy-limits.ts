@@ -14,7 +14,6 @@
  * so nothing in artifacts/ changes. Everything started is stopped and removed at the end.
  */
 import { existsSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
 import { join, resolve } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { BENCH_MODEL_DEFAULTS, buildBenchModel } from "./bench/bench-model";
@@ -22,19 +21,15 @@ import { type BundleSize, measureBundle } from "./bench/bundle-size";
 import { installCleanupHandlers, makeTempDir, runCleanups } from "./bench/cleanup";
 import { baselineStartupCpuMs, type ColdRun, coldRun } from "./bench/cold-start";
 import { formatLimitsReport, type LimitsReport, summarizeCold } from "./bench/limits-report";
-import { median } from "./bench/process";
+import { median } from "./bench/order-statistics";
+import { runEnvironment } from "./bench/report-header";
+import { positiveArg } from "./bench/positive-arg";
 import { type BenchModel, publishModels, readBenchModel } from "./bench/registry-state";
 import { trainDefaultModel } from "./bench/train-default";
 import { packageVersion, readRegistryConfig } from "./bench/wrangler-config";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const log = (line: string) => process.stderr.write(`${line}\n`);
-
-function positive(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, got ${value}`);
-  return n;
-}
 
 const command = defineCommand({
   meta: { name: "measure-deploy-limits", description: "Bundle size and cold/batch CPU time against Cloudflare's Worker limits" },
@@ -50,9 +45,9 @@ const command = defineCommand({
   },
   async run({ args }) {
     installCleanupHandlers();
-    const runs = positive("runs", args.runs);
-    const batches = positive("batches", args.batches);
-    const warmRequests = positive("warm-requests", args["warm-requests"]);
+    const runs = positiveArg("runs", args.runs);
+    const batches = positiveArg("batches", args.batches);
+    const warmRequests = positiveArg("warm-requests", args["warm-requests"]);
     try {
       const tmp = makeTempDir("bench-limits-");
       const config = readRegistryConfig(ROOT);
@@ -64,11 +59,7 @@ const command = defineCommand({
 
       const report: LimitsReport = {
         meta: {
-          date: new Date().toISOString(),
-          node: process.version,
-          cpus: cpus().length,
-          loadAvg: loadavg().map((l) => l.toFixed(2)).join(" "),
-          wrangler: packageVersion(ROOT, "wrangler"),
+          ...runEnvironment(ROOT),
           onnxruntimeWeb: packageVersion(ROOT, "onnxruntime-web"),
           runs,
           batches,

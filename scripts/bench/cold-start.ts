@@ -12,13 +12,10 @@
  * waiting on them is not CPU time, so even the main-thread figure is an upper bound on what an
  * invocation is billed.
  */
-import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
-import { onCleanup } from "./cleanup";
-import { cpuSnapshot, cpuSpanMs, ownWorkerdPids } from "./proc-cpu";
-import { COMPATIBILITY_DATE, sleep } from "./process";
-import { persistPaths, type BenchModel, type RegistryConfig } from "./registry-state";
-import { startDirect } from "./servers";
+import { cpuSnapshot, cpuSpanMs } from "./proc-cpu";
+import { sleep } from "./process";
+import { type BenchModel, type RegistryConfig, registryBindings } from "./registry-state";
+import { startDirect, startMiniflare } from "./servers";
 
 export interface RequestCpu {
   /** Whole workerd process. */
@@ -132,28 +129,14 @@ export async function coldRun(
 
 /** Startup CPU of workerd with the same bindings and a one-line Worker: the part of startup that is not this bundle. */
 export async function baselineStartupCpuMs(stateDir: string, config: RegistryConfig): Promise<number> {
-  const before = new Set(ownWorkerdPids());
-  const mf = new Miniflare({
+  const server = await startMiniflare("dispose baseline Miniflare", {
     modules: true,
     script: "export default { fetch() { return new Response('ok'); } };",
-    compatibilityDate: COMPATIBILITY_DATE,
-    d1Databases: { DB: config.d1DatabaseId },
-    r2Buckets: { MODELS: config.r2BucketName },
-    ...persistPaths(stateDir),
-    host: "127.0.0.1",
-    port: 0,
-    logRequests: false,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.resume();
-      stderr.resume();
-    },
+    ...registryBindings(stateDir, config),
   });
-  const unregister = onCleanup("dispose baseline Miniflare", () => mf.dispose());
   try {
-    await mf.ready;
-    return cpuSnapshot(ownWorkerdPids().filter((p) => !before.has(p))).ticksMs;
+    return cpuSnapshot(server.pids()).ticksMs;
   } finally {
-    unregister();
-    await mf.dispose();
+    await server.stop();
   }
 }

@@ -10,7 +10,7 @@
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { type LoadFigures, type Payload, runLoad, verifyPredict } from "./load";
-import { median } from "./process";
+import { median } from "./order-statistics";
 import type { BenchModel, RegistryConfig } from "./registry-state";
 import { type RunningServer, startDirect } from "./servers";
 
@@ -27,7 +27,7 @@ export interface Variant {
 
 export interface Comparison {
   name: string;
-  /** What the issue asks, in words, and the pass rule applied to the medians. */
+  /** The requirement, in words, and the pass rule applied to the medians. */
   target: string;
   mode: "throughput" | "latency";
   a: Variant;

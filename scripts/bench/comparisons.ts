@@ -1,9 +1,9 @@
 /**
- * The benchmark's A/B rows, each asked for by an issue:
- *  - sampling: SAMPLE_RATE 0 vs 0.1; 10% sampling keeps >= 95% of /predict throughput (issue 8);
- *  - canary:   no traffic policy vs 20% of traffic to a canary version; routing costs <= 5% (issue 7);
+ * The benchmark's A/B rows, each with the requirement it checks:
+ *  - sampling: SAMPLE_RATE 0 vs 0.1; 10% sampling keeps >= 95% of /predict throughput;
+ *  - canary:   no traffic policy vs 20% of traffic to a canary version; routing costs <= 5% of throughput;
  *  - shadow:   no shadow vs every request also scored by a shadow version in waitUntil; no
- *              client-visible latency (issue 7): p50/p99 at a fixed rate below capacity; every
+ *              client-visible latency: p50/p99 at a fixed rate below capacity; every
  *              pair stored (sample_rate 1), one in ten ("shadow-sampled", 0.1), or none
  *              ("shadow-unstored", 0: the shadow's scoring alone, without its D1 writes).
  * The canary and shadow point at version 2, the same artifact published again, so the rows measure
@@ -64,7 +64,7 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
     case "sampling":
       return {
         name: "sampling",
-        target: "10% sampling keeps >= 95% of throughput (issue 8)",
+        target: "10% sampling keeps >= 95% of throughput",
         mode: "throughput",
         a: { label: "SAMPLE_RATE=0", vars: { SAMPLE_RATE: "0" }, inspect: samples },
         b: { label: "SAMPLE_RATE=0.1", vars: { SAMPLE_RATE: "0.1" }, inspect: samples },
@@ -73,7 +73,7 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
     case "canary":
       return {
         name: "canary",
-        target: "a 20% canary costs <= 5% of throughput (issue 7)",
+        target: "a 20% canary costs <= 5% of throughput",
         mode: "throughput",
         a: { label: "no traffic policy", vars: { SAMPLE_RATE: "0" }, probe: arms(400) },
         b: {
@@ -91,7 +91,7 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
       const pairs: Variant["inspect"] = async (s) => `shadow_pairs rows: ${await count(s, ctx.config, "shadow_pairs")}`;
       return {
         name,
-        target: "shadow on adds no client-visible latency (issue 7): p50 within +0.5 ms at a fixed rate",
+        target: "shadow on adds no client-visible latency: p50 within +0.5 ms at a fixed rate",
         mode: "latency",
         a: { label: "no shadow", vars: { SAMPLE_RATE: "0" }, inspect: pairs },
         b: {

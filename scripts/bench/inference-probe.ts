@@ -16,7 +16,7 @@
  */
 import { type Manifest, parseManifest, type FeatureRow } from "../../worker/contract/manifest";
 import { createOnnxSession } from "../../worker/inference/onnx-runtime";
-import type { OnnxSession } from "../../worker/inference/onnx-session";
+import type { OnnxSession } from "../../worker/contract/onnx-session";
 import { buildFeeds, type Feeds } from "../../worker/contract/feature-feeds";
 
 interface Loaded {

@@ -1,7 +1,9 @@
 /** Cloudflare's Worker limits, the deploy-limits figures summarised against them, and the printed report. */
 import type { BundleSize } from "./bundle-size";
 import type { ColdRun, RequestCpu } from "./cold-start";
-import { median, percentile } from "./process";
+import { median, percentile } from "./order-statistics";
+import { reportHeader, type RunEnvironment } from "./report-header";
+import { textTable } from "./text-table";
 
 /**
  * As documented at developers.cloudflare.com/workers/platform/limits (read 2026-11-30): Worker size
@@ -50,7 +52,7 @@ export interface ModelLimits {
 }
 
 export interface LimitsReport {
-  meta: Record<string, unknown>;
+  meta: RunEnvironment & Record<string, unknown>;
   bundle: BundleSize;
   models: ModelLimits[];
 }
@@ -97,12 +99,6 @@ export function recommendCpuMs(worstMs: number): number {
   return Math.min(CLOUDFLARE_LIMITS.paidMaxCpuMs, Math.max(1000, niceCeil(worstMs * 10)));
 }
 
-function table(headers: string[], rows: string[][], leftColumns = 2): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < leftColumns ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
 const mib = (b: number) => `${(b / 2 ** 20).toFixed(2)} MiB`;
 const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? x.toFixed(0) : x.toFixed(1)) : "n/a");
 const verdict = (x: number, limit: number) => (x <= limit ? "within" : `OVER (${x / limit >= 10 ? (x / limit).toFixed(0) : (x / limit).toFixed(1)}x)`);
@@ -111,11 +107,11 @@ export function formatLimitsReport(report: LimitsReport): string {
   const out: string[] = [];
   const m = report.meta;
   const L = CLOUDFLARE_LIMITS;
-  out.push(`bench:limits  ${m.date}  node ${m.node}, ${m.cpus} cpus (load avg ${m.loadAvg})  wrangler ${m.wrangler}, onnxruntime-web ${m.onnxruntimeWeb}`);
+  out.push(reportHeader("bench:limits", m, { "onnxruntime-web": m.onnxruntimeWeb }));
   out.push("");
   const b = report.bundle;
   out.push(`Bundle (wrangler deploy --dry-run --outdir, offline, ${(b.buildMs / 1000).toFixed(1)} s):`);
-  out.push(table(["file", "raw", "gzip"], b.files.map((f) => [f.file, mib(f.bytes), mib(f.gzipBytes)]), 1));
+  out.push(textTable(["file", "raw", "gzip"], b.files.map((f) => [f.file, mib(f.bytes), mib(f.gzipBytes)]), (i) => i >= 1));
   out.push(
     `total ${mib(b.bytes)} raw (${b.bytes.toLocaleString("en-US")} bytes), ${mib(b.gzipBytes)} gzip` +
       (b.wrangler ? `; wrangler: Total Upload ${b.wrangler.totalKiB} KiB / gzip ${b.wrangler.gzipKiB} KiB` : ""),
@@ -153,7 +149,7 @@ export function formatLimitsReport(report: LimitsReport): string {
     rows.push(row(`${m.batchRows}-row batch (n=${model.batch.main.n}; isolate p90 ${ms(model.batch.p90Main)})`, model.batch, false));
     rows.push(row(`1-row request, warm (n=${model.warmOneRow.main.n})`, model.warmOneRow, false));
   }
-  out.push(table(["model", "invocation", "isolate CPU", "process CPU", "wall", "Free 10 ms", "Paid 30 s (max)"], rows));
+  out.push(textTable(["model", "invocation", "isolate CPU", "process CPU", "wall", "Free 10 ms", "Paid 30 s (max)"], rows, (i) => i >= 2));
   const coarse = report.models.reduce((n, x) => n + x.coarseReadings, 0);
   if (coarse) out.push(`${coarse} process readings fell back to 10 ms tick resolution (a workerd thread exited mid-request).`);
   const startup = report.models[0]!.bundleStartupCpuMs;

@@ -6,7 +6,7 @@
 import { loadavg } from "node:os";
 import autocannon from "autocannon";
 import type { Manifest } from "../../worker/contract/manifest";
-import { percentile } from "./process";
+import { percentile } from "./order-statistics";
 import { cpuMs } from "./proc-cpu";
 
 export interface LoadFigures {

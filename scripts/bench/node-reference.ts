@@ -9,16 +9,20 @@ import { createRequire } from "node:module";
 import * as ort from "onnxruntime-web/wasm";
 import type { FeatureRow } from "../../worker/contract/manifest";
 import { buildFeeds } from "../../worker/contract/feature-feeds";
-import { median } from "./process";
+import { median } from "./order-statistics";
 import type { BenchModel } from "./registry-state";
 
-export interface NodeFigure {
+/** One batch size's timing, in Node here and in workerd (probe-timing.ts), so the report can set them side by side. */
+export interface PerCallFigure {
   phase: "cold" | "warm";
   rows: number;
   reps: number;
   samples: number;
   perCallMs: number;
   perRowMs: number;
+}
+
+export interface NodeFigure extends PerCallFigure {
   /** Median process CPU time per call (process.cpuUsage), less moved by other load than wall time. */
   cpuPerCallMs: number;
 }

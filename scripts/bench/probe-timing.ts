@@ -11,21 +11,14 @@
  * V8 (and a busy shared machine moves these figures as much), so "warm" means "after the warm-up",
  * not "guaranteed tiered up".
  */
-import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
-import { onCleanup } from "./cleanup";
-import type { NodeFigure } from "./node-reference";
-import { cpuMs, ownWorkerdPids } from "./proc-cpu";
-import { bundleModules, COMPATIBILITY_DATE, median, percentile } from "./process";
+import type { NodeFigure, PerCallFigure } from "./node-reference";
+import { median, percentile } from "./order-statistics";
+import { cpuMs } from "./proc-cpu";
+import { bundleModules } from "./process";
 import type { BenchModel } from "./registry-state";
+import { startMiniflare } from "./servers";
 
-export interface InferenceFigure {
-  phase: "cold" | "warm";
-  rows: number;
-  reps: number;
-  samples: number;
-  perCallMs: number;
-  perRowMs: number;
+export interface InferenceFigure extends PerCallFigure {
   per1000RowsMs: number;
   /** Spread of the per-row estimate across samples (25th and 75th percentile). */
   perRowIqrMs: [number, number];
@@ -58,28 +51,10 @@ export interface ProbeOptions {
 }
 
 export async function measureInference(bundleDir: string, model: BenchModel, options: ProbeOptions): Promise<ProbeResult> {
-  const mf = new Miniflare({
-    modules: bundleModules(bundleDir),
-    modulesRoot: bundleDir,
-    compatibilityDate: COMPATIBILITY_DATE,
-    host: "127.0.0.1",
-    logRequests: false,
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.pipe(process.stderr, { end: false });
-      stderr.pipe(process.stderr, { end: false });
-    },
-  });
-  let disposed = false;
-  const dispose = async () => {
-    if (disposed) return;
-    disposed = true;
-    await mf.dispose();
-  };
-  const unregister = onCleanup("dispose inference probe", dispose);
+  const server = await startMiniflare("dispose inference probe", { modules: bundleModules(bundleDir), modulesRoot: bundleDir });
+  const { mf } = server;
   try {
-    const before = new Set(ownWorkerdPids());
-    await mf.ready;
-    const pids = ownWorkerdPids().filter((p) => !before.has(p));
+    const pids = server.pids();
     const loadRes = await mf.dispatchFetch("http://probe/load", {
       method: "POST",
       headers: { "content-type": "application/json" },
@@ -166,7 +141,6 @@ export async function measureInference(bundleDir: string, model: BenchModel, opt
     const warm = await measure("warm");
     return { goldenMaxAbsError: loaded.max_abs_error, warmupS: options.warmupS, figures: warm, cold };
   } finally {
-    unregister();
-    await dispose();
+    await server.stop();
   }
 }

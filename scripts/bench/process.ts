@@ -1,10 +1,8 @@
-/** Child processes and ports for the benchmark: wrangler builds, free loopback ports, offline env. */
+/** Child processes for the benchmark: wrangler builds of the worker and the bundle as Miniflare modules. */
 import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { extname, join } from "node:path";
-import { OFFLINE_ENV } from "../lib/offline-env";
-
+import { OFFLINE_ENV } from "../../trainer/offline-env";
 
 export const COMPATIBILITY_DATE = "2026-04-20";
 
@@ -63,31 +61,6 @@ function moduleType(file: string): "ESModule" | "CompiledWasm" | "Data" | "Text"
   return ext === ".wasm" ? "CompiledWasm" : ext === ".bin" ? "Data" : "Text";
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return Number.NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
 }

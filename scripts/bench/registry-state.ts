@@ -9,7 +9,7 @@ import { Miniflare } from "miniflare";
 import { type Manifest, parseManifest } from "../../worker/contract/manifest";
 import { openNodeSession } from "../../trainer/onnx/node-runtime";
 import { publishVersion } from "../../worker/registry/publish-version";
-import { openDb } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
 import { COMPATIBILITY_DATE } from "./process";
 
 export interface RegistryConfig {
@@ -24,6 +24,11 @@ export function persistPaths(stateDir: string) {
   return { d1Persist: join(stateDir, "v3", "d1"), r2Persist: join(stateDir, "v3", "r2") };
 }
 
+/** Miniflare options for the worker's DB and MODELS bindings over the persisted state. */
+export function registryBindings(stateDir: string, config: RegistryConfig) {
+  return { d1Databases: { DB: config.d1DatabaseId }, r2Buckets: { MODELS: config.r2BucketName }, ...persistPaths(stateDir) };
+}
+
 /**
  * Runs `fn` with the D1 and R2 bindings of a persisted state, through a bindings-only Miniflare
  * (no server of ours may be running on that state meanwhile), and disposes it.
@@ -33,9 +38,7 @@ export async function withStateBindings<T>(stateDir: string, config: RegistryCon
     modules: true,
     script: "export default { fetch() { return new Response(null, { status: 204 }); } };",
     compatibilityDate: COMPATIBILITY_DATE,
-    d1Databases: { DB: config.d1DatabaseId },
-    r2Buckets: { MODELS: config.r2BucketName },
-    ...persistPaths(stateDir),
+    ...registryBindings(stateDir, config),
   });
   try {
     return await fn((await mf.getD1Database("DB")) as unknown as D1Database, (await mf.getR2Bucket("MODELS")) as unknown as R2Bucket);

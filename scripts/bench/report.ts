@@ -2,6 +2,8 @@
 import type { ComparisonResult } from "./compare";
 import type { InferenceFigure, ProbeResult } from "./probe-timing";
 import type { LoadFigures } from "./load";
+import { reportHeader, type RunEnvironment } from "./report-header";
+import { textTable } from "./text-table";
 
 export interface PathRun {
   path: "direct" | "wrangler-dev";
@@ -19,7 +21,7 @@ export interface TargetCheck {
 }
 
 export interface BenchReport {
-  meta: Record<string, unknown>;
+  meta: RunEnvironment & Record<string, unknown>;
   paths: PathRun[];
   inference: ProbeResult | null;
   /** A/B rows (sampling, canary, shadow), when run. */
@@ -84,20 +86,13 @@ export function checkTargets(paths: PathRun[], inference: ProbeResult | null, co
   return checks;
 }
 
-function table(headers: string[], rows: string[][], rightAligned: Set<number>): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (rightAligned.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ").trimEnd();
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
-}
-
 const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 
 export function formatReport(report: BenchReport): string {
   const out: string[] = [];
   const m = report.meta;
-  out.push(`bench-predict  ${m.date}  node ${m.node}, ${m.cpus} cpus (load avg ${m.loadAvg})  wrangler ${m.wrangler}, miniflare ${m.miniflare}`);
+  out.push(reportHeader("bench-predict", m, { miniflare: m.miniflare }));
   out.push(`model ${m.model} v${m.modelVersion}: ${m.modelDescription} (${int(Number(m.modelBytes))} bytes)`);
   out.push("");
   if (report.paths.length) {
@@ -128,10 +123,10 @@ export function formatReport(report: BenchReport): string {
       }
     }
     out.push(
-      table(
+      textTable(
         ["path", "payload", "req/s", "p50", "p90", "p99", "max", "srv CPU ms/req", "srv cores", "requests", "non-2xx", "errors", "load"],
         rows,
-        new Set([2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]),
+        (i) => i >= 2,
       ),
     );
     out.push("");
@@ -159,7 +154,7 @@ export function formatReport(report: BenchReport): string {
       ];
     });
     out.push(
-      table(
+      textTable(
         [
           "phase",
           "rows/call",
@@ -175,7 +170,7 @@ export function formatReport(report: BenchReport): string {
           "Node CPU ms/call",
         ],
         rows,
-        new Set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+        (i) => i >= 1,
       ),
     );
     out.push(
@@ -212,10 +207,10 @@ export function formatReport(report: BenchReport): string {
       }
     }
     out.push(
-      table(
+      textTable(
         ["row", "variant", "load", "req/s", "p50", "p99", "srv CPU ms/req", "B/A req/s", "A/B CPU", "Δp50", "Δp99"],
         rows,
-        new Set([3, 4, 5, 6, 7, 8, 9, 10]),
+        (i) => i >= 3,
       ),
     );
     for (const c of report.comparisons) {

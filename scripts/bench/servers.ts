@@ -8,12 +8,13 @@ import { spawn } from "node:child_process";
 import { createWriteStream, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { Miniflare } from "miniflare";
+import { Miniflare, type MiniflareOptions } from "miniflare";
+import { OFFLINE_ENV } from "../../trainer/offline-env";
+import { freePort } from "../lib/wrangler-dev-server";
 import { killGroup, onCleanup, trackGroup } from "./cleanup";
 import { groupPids, ownWorkerdPids } from "./proc-cpu";
-import { OFFLINE_ENV } from "../lib/offline-env";
-import { bundleModules, COMPATIBILITY_DATE, freePort, sleep } from "./process";
-import { persistPaths, type RegistryConfig } from "./registry-state";
+import { bundleModules, COMPATIBILITY_DATE, sleep } from "./process";
+import { type RegistryConfig, registryBindings } from "./registry-state";
 
 export interface RunningServer {
   url: string;
@@ -22,36 +23,31 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startDirect(
-  bundleDir: string,
-  stateDir: string,
-  config: RegistryConfig,
-  vars: Record<string, string>,
-  options: { triggerHandlers?: boolean; inspectorPort?: number } = {},
-): Promise<RunningServer> {
-  const port = await freePort();
+export interface RunningMiniflare extends RunningServer {
+  mf: Miniflare;
+}
+
+/**
+ * A workerd through Miniflare on a free loopback port, set up alike for every benchmark: the
+ * worker's console on stderr (stdout stays clean for --json), no per-request log line, disposal
+ * registered with the cleanup so Ctrl-C stops it, and the pids of the workerd it started, for CPU
+ * accounting. `options` is the worker: its modules or script, bindings, persistence.
+ */
+export async function startMiniflare(label: string, options: MiniflareOptions): Promise<RunningMiniflare> {
+  const before = new Set(ownWorkerdPids());
   const streams: Readable[] = [];
   const mf = new Miniflare({
-    modules: bundleModules(bundleDir),
-    modulesRoot: bundleDir,
     compatibilityDate: COMPATIBILITY_DATE,
-    d1Databases: { DB: config.d1DatabaseId },
-    r2Buckets: { MODELS: config.r2BucketName },
-    bindings: vars,
-    ...persistPaths(stateDir),
     host: "127.0.0.1",
-    port,
-    // GET /cdn-cgi/handler/scheduled?cron=…&time=… fires the scheduled handler (as wrangler dev serves it).
-    ...(options.triggerHandlers ? { unsafeTriggerHandlers: true } : {}),
-    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
-    // No per-request log line: with request logging on, Miniflare's entry worker POSTs each line to Node.
+    port: 0,
+    // With request logging on, Miniflare's entry worker POSTs each line to Node: load on the figures.
     logRequests: false,
-    // Worker console output goes to stderr, keeping stdout clean for --json.
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       streams.push(stdout, stderr);
       stdout.pipe(process.stderr, { end: false });
       stderr.pipe(process.stderr, { end: false });
     },
+    ...options,
   });
   let stopped = false;
   const stop = async () => {
@@ -61,11 +57,11 @@ export async function startDirect(
     // Each server's pipes add listeners to process.stderr: remove them, or a script that starts many trips Node's leak warning.
     for (const stream of streams) stream.unpipe(process.stderr);
   };
-  const unregister = onCleanup("dispose direct Miniflare", stop);
-  const before = new Set(ownWorkerdPids());
+  const unregister = onCleanup(label, stop);
   const url = await mf.ready;
   const pids = ownWorkerdPids().filter((p) => !before.has(p));
   return {
+    mf,
     url: url.origin,
     pids: () => pids,
     async stop() {
@@ -73,6 +69,25 @@ export async function startDirect(
       await stop();
     },
   };
+}
+
+/** The built bundle over a persisted registry: path A. */
+export function startDirect(
+  bundleDir: string,
+  stateDir: string,
+  config: RegistryConfig,
+  vars: Record<string, string>,
+  options: { triggerHandlers?: boolean; inspectorPort?: number } = {},
+): Promise<RunningServer> {
+  return startMiniflare("dispose direct Miniflare", {
+    modules: bundleModules(bundleDir),
+    modulesRoot: bundleDir,
+    ...registryBindings(stateDir, config),
+    bindings: vars,
+    // GET /cdn-cgi/handler/scheduled?cron=…&time=… fires the scheduled handler (as wrangler dev serves it).
+    ...(options.triggerHandlers ? { unsafeTriggerHandlers: true } : {}),
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
+  });
 }
 
 export async function startWranglerDev(

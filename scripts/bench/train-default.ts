@@ -1,6 +1,6 @@
 /** The default model for the measurements: config.yaml trained by the trainer CLI into a given dir (about 3 s). */
 import { spawn } from "node:child_process";
-import { OFFLINE_ENV, PROJECT_ROOT } from "../lib/offline-env";
+import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
 
 /** Runs `trainer train --artifacts-dir <dir> --json`; returns the run directory it wrote. */
 export function trainDefaultModel(artifactsDir: string): Promise<string> {

@@ -53,9 +53,3 @@ export function runSklearn<T>(script: string, dir: string, args: string[] = []):
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}

@@ -1,4 +1,4 @@
-"""Reference values for worker/feedback/realized-metrics.ts from scikit-learn and numpy.
+"""Reference values for worker/contract/classification-metrics.ts and worker/feedback/expected-metrics.ts from scikit-learn and numpy.
 
 Writes test/node/feedback-fixtures/realized-reference.json. CI has no scikit-learn, so the numbers
 are committed; rerun after changing the cases below:

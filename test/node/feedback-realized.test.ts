@@ -1,10 +1,13 @@
 /**
- * Realized and expected metrics (worker/feedback/realized-metrics.ts) against scikit-learn 1.2.1
- * (fixtures from scripts/reference/realized-metrics-reference.py) within 1e-9, and against small
- * cases worked by hand, ties included.
+ * Realized metrics (worker/contract/classification-metrics.ts) and expected metrics
+ * (worker/feedback/expected-metrics.ts) against scikit-learn 1.2.1 (fixtures from
+ * scripts/reference/realized-metrics-reference.py) within 1e-9; expected metrics also against small
+ * cases worked by hand, ties included. The realized metrics' hand-worked cases are in
+ * test/node/metrics/classification-metrics.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { expectedMetrics, expectedRocAuc, rocAuc, thresholdMetrics } from "../../worker/feedback/realized-metrics";
+import { rocAuc, thresholdMetrics } from "../../worker/contract/classification-metrics";
+import { expectedMetrics, expectedRocAuc } from "../../worker/feedback/expected-metrics";
 import { buildGroundTruthSection } from "../../worker/feedback/realized";
 import reference from "./feedback-fixtures/realized-reference.json";
 
@@ -20,8 +23,8 @@ describe("against scikit-learn (1e-9)", () => {
     it(c.name, () => {
       const scores = Float64Array.from(c.scores, Math.fround);
       const labels = Uint8Array.from(c.labels);
-      expectClose(rocAuc(scores, labels), c.roc_auc);
-      const atThreshold = thresholdMetrics(scores, labels, c.threshold);
+      expectClose(rocAuc({ labels, scores }), c.roc_auc);
+      const atThreshold = thresholdMetrics({ labels, scores }, c.threshold);
       if (c.precision === null) expect(atThreshold.precision).toBeNull();
       else expectClose(atThreshold.precision, c.precision);
       expectClose(atThreshold.recall, c.recall);
@@ -33,48 +36,6 @@ describe("against scikit-learn (1e-9)", () => {
       }
     });
   }
-});
-
-describe("rocAuc by hand", () => {
-  it("scikit-learn's documented example: 0.75", () => {
-    expect(rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBe(0.75);
-  });
-
-  it("a positive tied with a negative counts one half", () => {
-    // positive 0.5: beats 0.2 (1), ties 0.5 (½); positive 0.9 beats both (2): 3.5 of 4 pairs
-    expect(rocAuc([0.2, 0.5, 0.5, 0.9], [0, 0, 1, 1])).toBe(0.875);
-    expect(rocAuc([0.5, 0.5, 0.5, 0.5], [0, 1, 0, 1])).toBe(0.5);
-  });
-
-  it("perfect, inverted, and undefined with one class", () => {
-    expect(rocAuc([0.1, 0.2, 0.8, 0.9], [0, 0, 1, 1])).toBe(1);
-    expect(rocAuc([0.1, 0.2, 0.8, 0.9], [1, 1, 0, 0])).toBe(0);
-    expect(rocAuc([0.1, 0.9], [1, 1])).toBeNull();
-    expect(rocAuc([], [])).toBeNull();
-  });
-});
-
-describe("thresholdMetrics by hand", () => {
-  it("counts the confusion matrix at the threshold", () => {
-    const m = thresholdMetrics([0.9, 0.6, 0.4, 0.7, 0.1], [1, 0, 1, 1, 0], 0.5);
-    expect(m.confusion).toEqual({ tp: 2, fp: 1, tn: 1, fn: 1 });
-    expect(m.precision).toBe(2 / 3);
-    expect(m.recall).toBe(2 / 3);
-    expect(m.predicted_positive_rate).toBe(3 / 5);
-  });
-
-  it("a float32 score exactly at the bound is positive, by the serving rule", () => {
-    // Math.fround(0.45) < 0.45 as doubles; the edge (decision.ts) compares in float32.
-    expect(Math.fround(0.45) < 0.45).toBe(true);
-    const m = thresholdMetrics([Math.fround(0.45)], [1], 0.45);
-    expect(m.confusion.tp).toBe(1);
-  });
-
-  it("no predicted positives: precision is null, not 0", () => {
-    const m = thresholdMetrics([0.1, 0.2], [1, 0], 0.5);
-    expect(m.precision).toBeNull();
-    expect(m.recall).toBe(0);
-  });
 });
 
 describe("expected metrics from calibrated scores, by hand", () => {

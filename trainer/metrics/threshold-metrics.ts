@@ -1,9 +1,11 @@
 /**
- * Precision, recall, F1 and accuracy at a decision threshold (a row is positive when p reaches it by
- * the worker's rule, worker/contract/decision.ts). A ratio whose denominator is zero is reported as
- * 0, as scikit-learn does with zero_division=0, so the result is always a finite JSON number.
+ * Precision, recall, F1 and accuracy at a decision threshold (worker/contract/classification-metrics.ts
+ * counts them; a row is positive when p reaches the threshold by the worker's rule). A ratio whose
+ * denominator is zero is reported as 0, as scikit-learn does with zero_division=0, so the model card
+ * always holds a finite JSON number.
  */
-import { confusionMatrix, type ConfusionMatrix } from "./confusion-matrix";
+import { type ConfusionCounts, thresholdMetrics as thresholdMetricsOrNull } from "../../worker/contract/classification-metrics";
+import { checkScores } from "./inputs";
 
 export interface ThresholdMetrics {
   threshold: number;
@@ -11,22 +13,18 @@ export interface ThresholdMetrics {
   recall: number;
   f1: number;
   accuracy: number;
-  confusion: ConfusionMatrix;
-}
-
-function ratio(numerator: number, denominator: number): number {
-  return denominator === 0 ? 0 : numerator / denominator;
+  confusion: ConfusionCounts;
 }
 
 export function thresholdMetrics(y: Uint8Array, p: Float64Array, threshold: number): ThresholdMetrics {
-  const confusion = confusionMatrix(y, p, threshold);
-  const { tp, fp, tn, fn } = confusion;
+  checkScores(y, p);
+  const m = thresholdMetricsOrNull({ labels: y, scores: p }, threshold);
   return {
     threshold,
-    precision: ratio(tp, tp + fp),
-    recall: ratio(tp, tp + fn),
-    f1: ratio(2 * tp, 2 * tp + fp + fn),
-    accuracy: ratio(tp + tn, tp + fp + tn + fn),
-    confusion,
+    precision: m.precision ?? 0,
+    recall: m.recall ?? 0,
+    f1: m.f1 ?? 0,
+    accuracy: m.accuracy ?? 0,
+    confusion: m.confusion,
   };
 }

@@ -17,8 +17,8 @@ import type { ModelConfig } from "../config";
 import { modelConfigSchema } from "../config";
 import { applyBins, fitBinEdges, type BinnedMatrix } from "./binning";
 import { addTreeValues } from "./predict";
+import { partitionRows, TreeBuilder } from "./tree-builder";
 import type { Matrix, Tree } from "./types";
-import { packTree } from "./pack-tree";
 
 export type GradientBoostingOptions = Omit<Extract<ModelConfig, { type: "gradient_boosting" }>, "type">;
 
@@ -131,8 +131,8 @@ interface GrowNode {
 class TreeGrower {
   /** Row ids, grouped by node; ascending within a node (stable partitions), so reads of grad[row]
    * and codes[row] walk forward through memory rather than jumping about. */
-  readonly index: Int32Array;
-  readonly scratch: Int32Array;
+  private readonly index: Int32Array;
+  private readonly scratch: Int32Array;
   /** A node's gradients and hessians gathered into row order once per histogram, so the per-feature
    * loops read them sequentially (one scattered read per row instead of one per row and feature). */
   private readonly ordGrad: Float64Array;
@@ -178,19 +178,8 @@ class TreeGrower {
     for (let r = 0; r < n; r++) index[r] = r;
     const lambda = opts.l2_regularization;
     const rate = opts.learning_rate;
-    const feature: number[] = [];
-    const threshold: number[] = [];
-    const left: number[] = [];
-    const right: number[] = [];
-    const value: number[] = [];
-    const addNode = (g: number, h: number): number => {
-      feature.push(-1);
-      threshold.push(0);
-      left.push(-1);
-      right.push(-1);
-      value.push(h + lambda > 0 ? (-g / (h + lambda)) * rate : 0);
-      return value.length - 1;
-    };
+    const tree = new TreeBuilder();
+    const addLeaf = (g: number, h: number) => tree.addLeaf(h + lambda > 0 ? (-g / (h + lambda)) * rate : 0);
 
     let g0 = 0;
     let h0 = 0;
@@ -199,22 +188,19 @@ class TreeGrower {
       h0 += hess[r]!;
     }
     const rootHist = this.buildHistogram(0, n, g0, h0, true);
-    const stack: GrowNode[] = [{ id: addNode(g0, h0), start: 0, end: n, depth: 0, g: g0, h: h0, hist: rootHist }];
+    const stack: GrowNode[] = [{ id: addLeaf(g0, h0), start: 0, end: n, depth: 0, g: g0, h: h0, hist: rootHist }];
     while (stack.length > 0) {
       const node = stack.pop()!;
       const split = node.depth < opts.max_depth ? this.findSplit(node) : undefined;
       if (!split) {
-        addToRaw(raw, index, node.start, node.end, value[node.id]!);
+        addToRaw(raw, index, node.start, node.end, tree.valueOf(node.id));
         this.pool.push(node.hist);
         continue;
       }
-      const mid = partitionRows(this, node.start, node.end, split.feature * n, split.bin);
-      feature[node.id] = split.feature;
-      threshold[node.id] = binned.edges[split.feature]![split.bin]!;
-      const l = addNode(split.gl, split.hl);
-      const rt = addNode(node.g - split.gl, node.h - split.hl);
-      left[node.id] = l;
-      right[node.id] = rt;
+      const mid = partitionRows(index, this.scratch, node.start, node.end, binned.codes, split.feature * n, split.bin);
+      const l = addLeaf(split.gl, split.hl);
+      const rt = addLeaf(node.g - split.gl, node.h - split.hl);
+      tree.split(node.id, split.feature, binned.edges[split.feature]![split.bin]!, l, rt);
       const leftSmaller = mid - node.start <= node.end - mid;
       const small = leftSmaller
         ? this.buildHistogram(node.start, mid, split.gl, split.hl)
@@ -227,7 +213,7 @@ class TreeGrower {
       stack.push({ ...rNode, hist: leftSmaller ? large : small });
       stack.push({ ...lNode, hist: leftSmaller ? small : large });
     }
-    return packTree({ feature, threshold, left, right, value });
+    return tree.build();
   }
 
   /** g and h are the node's gradient and hessian totals (a binary feature's bin 0 is total - bin 1). */
@@ -395,26 +381,4 @@ function packBits(binned: BinnedMatrix, binary: Int32Array): Int32Array {
     for (let r = 0; r < n; r++) bits[r]! |= codes[base + r]! << k;
   }
   return bits;
-}
-
-/**
- * Stable, branch-free partition of index[start, end): rows with code <= bin first, each side keeping
- * its ascending order. Which side a row goes is a coin flip to the branch predictor, so each row is
- * written to both destinations and only the matching cursor advances.
- */
-function partitionRows(grower: TreeGrower, start: number, end: number, base: number, bin: number): number {
-  const { index, scratch } = grower;
-  const codes = grower.binned.codes;
-  let l = start;
-  let r = 0;
-  for (let i = start; i < end; i++) {
-    const row = index[i]!;
-    const goLeft = 1 - ((bin - codes[base + row]!) >>> 31);
-    index[l] = row;
-    scratch[r] = row;
-    l += goLeft;
-    r += 1 - goLeft;
-  }
-  index.set(scratch.subarray(0, r), l);
-  return l;
 }

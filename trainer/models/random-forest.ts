@@ -9,15 +9,15 @@
  * sklearn's predict_proba. min_samples_leaf / min_samples_split count distinct in-bag rows, as
  * sklearn's n_node_samples does.
  *
- * Longer than 300 lines because the hot loops (histograms, partition) sit beside their one caller as
+ * Longer than 300 lines because the hot loops (histograms, split scan) sit beside their one caller as
  * small standalone functions, the shape V8 optimises well.
  */
 import type { ModelConfig } from "../config";
 import { modelConfigSchema } from "../config";
 import type { Rng } from "../random";
 import { binMatrix, type BinnedMatrix } from "./binning";
+import { partitionRows, TreeBuilder } from "./tree-builder";
 import type { Matrix, Tree } from "./types";
-import { packTree } from "./pack-tree";
 
 export type RandomForestOptions = Omit<Extract<ModelConfig, { type: "random_forest" }>, "type">;
 
@@ -93,10 +93,14 @@ const POS = 2 ** 26;
  */
 interface Workspace {
   weight: Int32Array;
+  /** Row ids grouped by node (see partitionRows). */
   index: Int32Array;
+  scratch: Int32Array;
+  /** Packed weight of each row. */
+  rowPacked: Float64Array;
+  /** Packed weight of the row at each index position, gathered for the node being searched so the
+   * per-feature histogram loops read it sequentially. */
   packed: Float64Array;
-  scratchIndex: Int32Array;
-  scratchPacked: Float64Array;
 }
 
 function newWorkspace(n: number): Workspace {
@@ -104,19 +108,19 @@ function newWorkspace(n: number): Workspace {
   return {
     weight: new Int32Array(n),
     index: new Int32Array(n),
+    scratch: new Int32Array(n),
+    rowPacked: new Float64Array(n),
     packed: new Float64Array(n),
-    scratchIndex: new Int32Array(n),
-    scratchPacked: new Float64Array(n),
   };
 }
 
 function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions, rng: Rng, work: Workspace): Tree {
   const { rows: n, cols: p, codes, edges, nBins } = binned;
-  const { weight, index, packed, scratchIndex, scratchPacked } = work;
+  const { weight, index, scratch, rowPacked, packed } = work;
   // In-bag rows and their draw counts; out-of-bag rows (count 0) never enter the tree, as in sklearn.
   if (opts.bootstrap) drawBootstrap(weight, rng);
   else weight.fill(1);
-  const { inBag, rootWeight, rootPositive } = gatherInBag(weight, y, index, packed);
+  const { inBag, rootWeight, rootPositive } = gatherInBag(weight, y, index, rowPacked);
 
   const maxFeatures = featuresPerNode(opts.max_features, p);
   const minLeaf = opts.min_samples_leaf;
@@ -129,21 +133,8 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
   const counts = minLeaf > 1 ? new Int32Array(maxB) : null;
   const best: SplitCandidate = { score: 0, feature: -1, bin: -1, weight: 0, positive: 0 };
 
-  const feature: number[] = [];
-  const threshold: number[] = [];
-  const left: number[] = [];
-  const right: number[] = [];
-  const value: number[] = [];
-  const addNode = (w: number, pos: number): number => {
-    feature.push(-1);
-    threshold.push(0);
-    left.push(-1);
-    right.push(-1);
-    value.push(pos / w);
-    return value.length - 1;
-  };
-
-  const root = addNode(rootWeight, rootPositive);
+  const tree = new TreeBuilder();
+  const root = tree.addLeaf(rootPositive / rootWeight);
   const stack: PendingNode[] = [
     { id: root, start: 0, end: inBag, depth: 0, weight: rootWeight, positive: rootPositive, constant: null },
   ];
@@ -151,6 +142,7 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
     const node = stack.pop()!;
     const { start, end, weight: wNode, positive: posNode } = node;
     if (node.depth >= opts.max_depth || end - start < minSplit || posNode === 0 || posNode === wNode) continue;
+    gatherPacked(packed, rowPacked, index, start, end);
 
     best.score = -Infinity;
     best.feature = -1;
@@ -175,21 +167,17 @@ function growTree(binned: BinnedMatrix, y: Uint8Array, opts: RandomForestOptions
     }
     if (best.feature < 0) continue;
 
-    const mid = partitionRows(index, packed, scratchIndex, scratchPacked, start, end, codes, best.feature * n, best.bin);
-    const id = node.id;
-    feature[id] = best.feature;
-    threshold[id] = edges[best.feature]![best.bin]!;
+    const mid = partitionRows(index, scratch, start, end, codes, best.feature * n, best.bin);
     const wl = best.weight;
     const posl = best.positive;
-    const l = addNode(wl, posl);
-    const rt = addNode(wNode - wl, posNode - posl);
-    left[id] = l;
-    right[id] = rt;
+    const l = tree.addLeaf(posl / wl);
+    const rt = tree.addLeaf((posNode - posl) / (wNode - wl));
+    tree.split(node.id, best.feature, edges[best.feature]![best.bin]!, l, rt);
     const depth = node.depth + 1;
     stack.push({ id: rt, start: mid, end, depth, weight: wNode - wl, positive: posNode - posl, constant });
     stack.push({ id: l, start, end: mid, depth, weight: wl, positive: posl, constant });
   }
-  return packTree({ feature, threshold, left, right, value });
+  return tree.build();
 }
 
 // The hot loops live in small functions taking their arrays as arguments: V8 optimises them far
@@ -242,23 +230,26 @@ function fillBinaryHistogram(
 }
 
 /**
- * The in-bag rows in ascending order and their packed weights. Row ids of each node stay ascending
- * afterwards (stable partitions), so code lookups walk forward through a column while packed is
- * read sequentially.
+ * The in-bag rows in ascending order and each row's packed weight. Row ids of each node stay
+ * ascending afterwards (stable partitions), so code lookups walk forward through a column.
  */
-function gatherInBag(weight: Int32Array, y: Uint8Array, index: Int32Array, packed: Float64Array) {
+function gatherInBag(weight: Int32Array, y: Uint8Array, index: Int32Array, rowPacked: Float64Array) {
   let inBag = 0;
   let rootWeight = 0;
   let rootPositive = 0;
   for (let r = 0; r < weight.length; r++) {
     const w = weight[r]!;
     if (w === 0) continue;
-    index[inBag] = r;
-    packed[inBag++] = w + w * y[r]! * POS;
+    index[inBag++] = r;
+    rowPacked[r] = w + w * y[r]! * POS;
     rootWeight += w;
     rootPositive += w * y[r]!;
   }
   return { inBag, rootWeight, rootPositive };
+}
+
+function gatherPacked(packed: Float64Array, rowPacked: Float64Array, index: Int32Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) packed[i] = rowPacked[index[i]!]!;
 }
 
 /** n draws with replacement: weight[r] = how often row r was drawn. */
@@ -324,39 +315,4 @@ function scanBins(
     prev = b;
   }
   return true;
-}
-
-/**
- * Stable partition of [start, end): rows with code <= bin first, each side keeping its order, with
- * packed carried along. Returns where the right-hand rows begin.
- */
-function partitionRows(
-  index: Int32Array,
-  packed: Float64Array,
-  scratchIndex: Int32Array,
-  scratchPacked: Float64Array,
-  start: number,
-  end: number,
-  codes: Uint8Array,
-  base: number,
-  bin: number,
-): number {
-  let l = start;
-  let r = 0;
-  // Branch-free: which side a row goes is a coin flip to the branch predictor, so write it to both
-  // and advance only the matching cursor.
-  for (let i = start; i < end; i++) {
-    const row = index[i]!;
-    const v = packed[i]!;
-    const goLeft = 1 - ((bin - codes[base + row]!) >>> 31);
-    index[l] = row;
-    packed[l] = v;
-    scratchIndex[r] = row;
-    scratchPacked[r] = v;
-    l += goLeft;
-    r += 1 - goLeft;
-  }
-  index.set(scratchIndex.subarray(0, r), l);
-  packed.set(scratchPacked.subarray(0, r), l);
-  return l;
 }

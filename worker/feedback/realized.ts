@@ -1,7 +1,8 @@
 /**
  * The drift report's ground-truth section for one model version and window: realized ROC AUC,
- * precision and recall on the labels joined so far, and the label-free estimate (realized-metrics.ts)
- * on the window's sampled predictions that have no label yet.
+ * precision and recall on the labels joined so far (contract/classification-metrics.ts, as the
+ * trainer computes them), and the label-free estimate (expected-metrics.ts) on the window's sampled
+ * predictions that have no label yet.
  *
  * A shadow version never answers, so no label names it; its labelled rows are its shadow_pairs
  * whose (request id, row) carries a label for the version that answered, scored with the shadow's
@@ -12,9 +13,10 @@
  * or without both classes, the realized part reads "insufficient_labels" rather than a number no
  * one should act on.
  */
+import { type BinaryLabels, type ConfusionCounts, rocAuc, thresholdMetrics } from "../contract/classification-metrics";
 import type { Manifest } from "../contract/manifest";
-import type { Db } from "../registry/registry";
-import { type Confusion, type ExpectedMetrics, expectedMetrics, rocAuc, thresholdMetrics } from "./realized-metrics";
+import type { Db } from "../db/open-db";
+import { type ExpectedMetrics, expectedMetrics } from "./expected-metrics";
 
 export const DEFAULT_MIN_LABELS = 100;
 
@@ -39,7 +41,7 @@ export type RealizedMetrics =
       observed_positive_rate: number;
       /** Mean score of the labelled rows: beside observed_positive_rate, a calibration check. */
       expected_positive_rate: number;
-      confusion: Confusion;
+      confusion: ConfusionCounts;
     }
   | { status: "insufficient_labels"; reason: string };
 
@@ -91,7 +93,7 @@ export async function groundTruthSection(db: Db, options: GroundTruthOptions): P
 export function buildGroundTruthSection(
   input: GroundTruthOptions & {
     scores: ArrayLike<number>;
-    labels: ArrayLike<number>;
+    labels: BinaryLabels;
     joinedBy?: GroundTruthSection["labels"]["joined_by"];
     unlabelled: ArrayLike<number>;
   },
@@ -112,10 +114,11 @@ export function buildGroundTruthSection(
   } else if (positives === 0 || negatives === 0) {
     realized = { status: "insufficient_labels", reason: `all ${n} labels are ${positives ? "positive" : "negative"}: AUC needs both classes` };
   } else {
-    const atThreshold = thresholdMetrics(input.scores, input.labels, threshold);
+    const rows = { labels: input.labels, scores: input.scores };
+    const atThreshold = thresholdMetrics(rows, threshold);
     realized = {
       status: "ok",
-      roc_auc: rocAuc(input.scores, input.labels),
+      roc_auc: rocAuc(rows),
       precision: atThreshold.precision,
       recall: atThreshold.recall,
       predicted_positive_rate: atThreshold.predicted_positive_rate,

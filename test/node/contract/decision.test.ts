@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { decisionRule, displayProbability, reaches, tierOf, sortTiers } from "../../../worker/contract/decision";
 import { riskTier } from "../../../worker/contract/manifest";
-import { confusionMatrix } from "../../../trainer/metrics/confusion-matrix";
+import { thresholdMetrics } from "../../../trainer/metrics/threshold-metrics";
 import { riskTierTable } from "../../../trainer/metrics/risk-tier-table";
 
 const f32 = Math.fround;
@@ -94,7 +94,7 @@ describe("the trainer applies the same rule", () => {
   const p = (...v: number[]) => Float64Array.from(v);
 
   it("confusion matrix: a row at f32(0.45) is positive at threshold 0.45", () => {
-    expect(confusionMatrix(y(1, 0), p(f32(0.45), f32(0.45) - 2 ** -25), 0.45)).toEqual({ tp: 1, fp: 0, tn: 1, fn: 0 });
+    expect(thresholdMetrics(y(1, 0), p(f32(0.45), f32(0.45) - 2 ** -25), 0.45).confusion).toEqual({ tp: 1, fp: 0, tn: 1, fn: 0 });
   });
 
   it("tier table: a row at f32(0.45) and at f32(0.75) counts in MEDIUM and HIGH", () => {

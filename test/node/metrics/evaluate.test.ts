@@ -1,8 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { averagePrecision } from "../../../trainer/metrics/average-precision";
 import { evaluate, FOLD_METRICS, manifestMetrics, summariseFolds } from "../../../trainer/metrics/evaluate";
-import { logLoss } from "../../../trainer/metrics/log-loss";
-import { rocAuc } from "../../../trainer/metrics/roc-auc";
 import { expectClose } from "./fixtures/close";
 import { tiedDataset } from "./fixtures/lcg-datasets";
 import { sklearnReference } from "./fixtures/sklearn-reference";
@@ -17,18 +14,22 @@ describe("evaluate", () => {
   const { y, p } = tiedDataset();
   const evaluation = evaluate(y, p, { threshold: 0.5, riskTiers: TIERS });
 
-  it("bundles the individual metrics", () => {
+  // Tolerances as in sklearn-reference.test.ts: 1e-12 absolute, 1e-12 relative for log loss.
+  it("bundles the individual metrics, each equal to scikit-learn's", () => {
+    const ref = sklearnReference.tied;
     expect(evaluation.n).toBe(600);
     expect(evaluation.positives).toBe(198);
     expect(evaluation.prevalence).toBe(198 / 600);
-    expect(evaluation.roc_auc).toBe(rocAuc(y, p));
-    expect(evaluation.average_precision).toBe(averagePrecision(y, p));
-    expect(evaluation.log_loss).toBe(logLoss(y, p));
-    expect(evaluation.at_threshold.confusion).toEqual(sklearnReference.tied.at_threshold[0]!.confusion);
+    expectClose(evaluation.roc_auc, ref.roc_auc, 1e-12, "roc_auc");
+    expectClose(evaluation.average_precision, ref.average_precision, 1e-12, "average_precision");
+    expectClose(evaluation.log_loss, ref.log_loss, 1e-12 * ref.log_loss, "log_loss");
+    expectClose(evaluation.brier, ref.brier, 1e-12, "brier");
+    expect(evaluation.at_threshold.confusion).toEqual(ref.at_threshold[0]!.confusion);
+    expectClose(evaluation.at_threshold.f1, ref.at_threshold[0]!.f1, 1e-15, "f1");
     expect(evaluation.risk_tiers.map((t) => t.name)).toEqual(["HIGH", "MEDIUM", "LOW"]);
     expect(evaluation.risk_tiers.reduce((a, t) => a + t.count, 0)).toBe(600);
     expect(evaluation.calibration.n_bins).toBe(10);
-    expect(evaluation.curves.roc.fpr.length).toBe(sklearnReference.tied.roc_points.dropped);
+    expect(evaluation.curves.roc.fpr.length).toBe(ref.roc_points.dropped);
   });
 
   it("gives manifest metrics without curves that survive a JSON round trip unchanged", () => {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { confusionMatrix } from "../../../trainer/metrics/confusion-matrix";
 import { riskTierTable } from "../../../trainer/metrics/risk-tier-table";
 import { thresholdMetrics } from "../../../trainer/metrics/threshold-metrics";
 
@@ -11,9 +10,9 @@ const TIERS = [
   { name: "MEDIUM", min: 0.45 },
 ];
 
-describe("confusionMatrix / thresholdMetrics", () => {
+describe("thresholdMetrics", () => {
   it("counts p == threshold as positive", () => {
-    expect(confusionMatrix(y(1, 0, 1, 0), p(0.5, 0.5, 0.49, 0.1), 0.5)).toEqual({ tp: 1, fp: 1, tn: 1, fn: 1 });
+    expect(thresholdMetrics(y(1, 0, 1, 0), p(0.5, 0.5, 0.49, 0.1), 0.5).confusion).toEqual({ tp: 1, fp: 1, tn: 1, fn: 1 });
   });
 
   it("computes precision, recall, F1 and accuracy from the counts", () => {
@@ -26,7 +25,7 @@ describe("confusionMatrix / thresholdMetrics", () => {
     expect(m.accuracy).toBe(4 / 6);
   });
 
-  it("reports 0 where a denominator is zero", () => {
+  it("reports 0 where a denominator is zero, as scikit-learn's zero_division=0", () => {
     const none = thresholdMetrics(y(1, 0), p(0.2, 0.1), 1);
     expect(none).toMatchObject({ precision: 0, recall: 0, f1: 0, accuracy: 0.5 });
     const noPositives = thresholdMetrics(y(0, 0), p(0.2, 0.9), 0.5);
