@@ -24,11 +24,12 @@ import { DEFAULT_DRIFT } from "../trainer/commands/generate-data";
 import { parseConfig } from "../trainer/config";
 import { generateChurnRows, toCsv } from "../trainer/data/synthetic";
 import { runTraining } from "../trainer/pipeline/train-run";
-import { openDb, setAlias } from "../worker/registry/registry";
+import { openDb } from "../worker/db/open-db";
+import { setAlias } from "../worker/registry/aliases";
 import { checkDashboardPage } from "./lib/browser-page-checks";
 import { currentWindow, formatReport, reportFor, requestRows, sendRows, servedModel } from "./lib/demo-traffic";
-import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "./lib/local-registry";
-import { PROJECT_ROOT } from "./lib/offline-env";
+import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "../trainer/local-registry";
+import { PROJECT_ROOT } from "../trainer/offline-env";
 import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
 
 const MODEL = "churn-browser-check";
@@ -36,7 +37,7 @@ const HOSTILE_REASON = `browser check <script>alert("xss")</script> & "quotes"`;
 
 /** A small forest (fast to train) with the default churn features and monitoring settings. */
 const CONFIG = {
-  mlflow: { experiment_name: "browser-check", model_name: MODEL, description: "Trained by npm run test:browser" },
+  mlflow: { model_name: MODEL, description: "Trained by npm run test:browser" },
   data: { train_path: "train.csv", target_column: "churned" },
   features: {
     numeric: ["tenure", "monthly_charges", "total_charges", "num_products"],

@@ -3,6 +3,9 @@
  * local `wrangler dev`, through the same npm scripts CI runs, printing each step:
  *   train (or reuse artifacts/LATEST) -> gate -> "deploy staging" -> publish --alias staging ->
  *   smoke staging -> promote production with the gate's evidence -> smoke production.
+ * A reused run is gated with the config it was trained with (its run directory keeps it), so a run
+ * trained with another config file releases with no flags; an explicit --config reuses LATEST only
+ * when it was trained with that file, and trains a new run otherwise.
  * As in CI, staging and production are two Workers over one registry: here one temp --persist-to
  * state served first with DEFAULT_ALIAS=staging, then with the default alias (production). The
  * runs one after the other, never together, so two workerd processes never share the SQLite files.
@@ -16,10 +19,11 @@ import { basename, join } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { GATE_FAILED_EXIT_CODE } from "../trainer/commands/gate";
 import { loadConfig } from "../trainer/config";
+import { quietWranglerNotices } from "../trainer/quiet-wrangler";
 import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
-import { applyLocalMigrations } from "./lib/local-registry";
-import { PROJECT_ROOT } from "./lib/offline-env";
-import { ensureTrainingData, latestRun, startPaths } from "./lib/start-plan";
+import { applyLocalMigrations } from "../trainer/local-registry";
+import { PROJECT_ROOT } from "../trainer/offline-env";
+import { ensureTrainingData, latestRun, startPaths, trainedWith } from "./lib/start-plan";
 
 class StepFailed extends Error {
   constructor(
@@ -58,16 +62,19 @@ async function npmRun(script: string, args: string[], env: Record<string, string
 const main = defineCommand({
   meta: { name: "release:local", description: "Run the CI release chain (gate, publish, smoke, promote, smoke) against a local wrangler dev" },
   args: {
-    config: { type: "string", default: "config.yaml" },
+    config: { type: "string", description: "config to train with (default config.yaml); a reused run is gated with its own" },
     "artifacts-dir": { type: "string", description: "where training runs go", default: "artifacts" },
     retrain: { type: "boolean", default: false, description: "train a new run even when artifacts/LATEST has one" },
     keep: { type: "boolean", default: false, description: "keep the temp wrangler state (its path is printed)" },
   },
   async run({ args }) {
     const started = Date.now();
-    const { config } = loadConfig(args.config);
+    // Also inherited by the npm scripts it runs.
+    quietWranglerNotices();
+    const configPath = args.config ?? "config.yaml";
+    const { config, text } = loadConfig(configPath);
     const name = config.mlflow.model_name;
-    const paths = startPaths(args.config, config, args["artifacts-dir"]);
+    const paths = startPaths(configPath, config, args["artifacts-dir"]);
     const work = await mkdtemp(join(tmpdir(), "release-local-"));
     const state = join(work, "state");
     const env = { ADMIN_TOKEN: randomBytes(24).toString("hex"), REGISTRY_URL: "" };
@@ -76,9 +83,13 @@ const main = defineCommand({
       step("train");
       if (await ensureTrainingData(paths.dataPath, config.training.random_state)) console.log(`generated ${paths.dataPath}`);
       let run = args.retrain ? null : latestRun(paths.artifactsDir, name);
+      if (run && args.config !== undefined && !trainedWith(run, text)) {
+        console.log(`${run.dir} (artifacts/LATEST) was trained with another config than ${args.config}: training a new run`);
+        run = null;
+      }
       if (run) console.log(`reusing ${run.dir} (artifacts/LATEST; --retrain for a new run)`);
       else {
-        await npmRun("train", ["--config", args.config, "--artifacts-dir", args["artifacts-dir"]], {});
+        await npmRun("train", ["--config", configPath, "--artifacts-dir", args["artifacts-dir"]], {});
         run = latestRun(paths.artifactsDir, name);
         if (!run) throw new StepFailed(`npm run train left no run for ${name} in ${paths.artifactsDir}/LATEST`, 1);
       }
@@ -93,7 +104,8 @@ const main = defineCommand({
 
       step("gate against what production serves");
       try {
-        await npmRun("gate", [runDir, "--config", args.config, "--registry", server.base], env);
+        // Without --config the gate reads the config the run was trained with from its directory.
+        await npmRun("gate", [runDir, ...(args.config === undefined ? [] : ["--config", args.config]), "--registry", server.base], env);
       } catch (error) {
         if (error instanceof StepFailed && error.exitCode === GATE_FAILED_EXIT_CODE) throw new StepFailed("the gate failed: not releasing", GATE_FAILED_EXIT_CODE);
         throw error;

@@ -94,12 +94,15 @@ export const configSchema = z
   .object({
     mlflow: z
       .object({
-        experiment_name: z.string().min(1),
         model_name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "lowercase letters, digits, '.', '_' or '-'"),
         description: z.string().default(""),
         tracking_uri: z.string().optional(),
+        /** Retired: it was required and read by nothing. Still accepted and dropped, so configs written
+         * then keep loading; a misspelling of it, like any other unknown key, is still an error. */
+        experiment_name: z.string().optional(),
       })
-      .strict(),
+      .strict()
+      .transform(({ experiment_name: _retired, ...mlflow }) => mlflow),
     data: z
       .object({
         train_path: z.string().min(1),

@@ -1,18 +1,21 @@
 /**
  * What `npm start` does to the local registry, as plain functions (scripts/start.ts is the CLI
- * around them). The rule (issue 6, defect 9): a training run, identified by its manifest's
- * source.run_id, is published at most once, and a run already published is never promoted again,
- * so a rollback of production stands. Only a run never published is published and promoted.
+ * around them). The rule: a training run, identified by its manifest's source.run_id, is published
+ * at most once, and a run already published is never promoted again, so a rollback of production
+ * stands. Only a run never published is published and promoted.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { generateDefaultData } from "../../trainer/commands/generate-data";
 import type { Config } from "../../trainer/config";
+import { sha256Text } from "../../trainer/data/fingerprint";
 import type { Manifest } from "../../worker/contract/manifest";
-import { getVersionRow, openDb } from "../../worker/registry/registry";
-import { type LocalBindings, localAliasVersion, registerArtifactDir, runVersions } from "./local-registry";
+import { openDb } from "../../worker/db/open-db";
+import { getVersionRow } from "../../worker/registry/versions";
+import { type LocalBindings, localAliasVersion, registerArtifactDir, runVersions } from "../../trainer/local-registry";
 
 export interface StartPaths {
   /** Paths inside the config are relative to this directory, as `npm run train` reads them. */
@@ -46,6 +49,17 @@ export async function ensureTrainingData(dataPath: string, seed: number): Promis
   return true;
 }
 
+/**
+ * Local secrets: writes `.dev.vars` with a random ADMIN_TOKEN (readable by the owner only) and
+ * returns the token; an existing .dev.vars is the user's, left alone (null).
+ */
+export function ensureDevVars(path: string): string | null {
+  if (existsSync(path)) return null;
+  const token = randomBytes(32).toString("hex");
+  writeFileSync(path, `# Written by npm start (see .dev.vars.example for the other secrets).\nADMIN_TOKEN=${token}\n`, { mode: 0o600, flag: "wx" });
+  return token;
+}
+
 export interface RunDir {
   dir: string;
   runId: string;
@@ -59,6 +73,12 @@ export function latestRun(artifactsDir: string, name: string): RunDir | null {
   if (!existsSync(join(dir, "manifest.json")) || !existsSync(join(dir, "model.onnx"))) return null;
   const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as Partial<Manifest>;
   return manifest.name === name && manifest.source?.run_id ? { dir, runId: manifest.source.run_id } : null;
+}
+
+/** Whether a run was trained with this config file text (the manifest's source.config_sha256). */
+export function trainedWith(run: RunDir, configText: string): boolean {
+  const manifest = JSON.parse(readFileSync(join(run.dir, "manifest.json"), "utf8")) as Partial<Manifest>;
+  return manifest.source?.config_sha256 === sha256Text(configText);
 }
 
 export interface StartState {

@@ -24,9 +24,10 @@ import { parseConfig } from "../../trainer/config";
 import { generateChurnRows, toCsv } from "../../trainer/data/synthetic";
 import type { GateEvidence } from "../../trainer/gate/run-release-gate";
 import { runTraining } from "../../trainer/pipeline/train-run";
-import { applyLocalMigrations, withLocalBindings } from "../../scripts/lib/local-registry";
-import { aliasHistoryFor, openDb } from "../../worker/registry/registry";
-import { PROJECT_ROOT } from "../../scripts/lib/offline-env";
+import { applyLocalMigrations, withLocalBindings } from "../../trainer/local-registry";
+import { openDb } from "../../worker/db/open-db";
+import { aliasHistoryFor } from "../../worker/registry/aliases";
+import { PROJECT_ROOT } from "../../trainer/offline-env";
 import { freePort, startWranglerDev, type WranglerDev } from "../../scripts/lib/wrangler-dev-server";
 
 const TOKEN = "release-cli-test-token-0123456789";
@@ -43,7 +44,7 @@ const runs: Record<"weak" | "strong" | "otherWeak" | "otherStrong", Run> = {} as
 
 function configFor(name: string, model: Record<string, unknown>) {
   return {
-    mlflow: { experiment_name: "release-cli", model_name: name },
+    mlflow: { model_name: name },
     data: { train_path: "train.csv", target_column: "churned" },
     features: {
       numeric: ["tenure", "monthly_charges", "total_charges", "num_products"],

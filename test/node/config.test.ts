@@ -39,6 +39,17 @@ describe("config.yaml", () => {
     expect(issuesOf(doc).map((i) => i.path).sort()).toEqual(["model.n_estimator", "training.val_sise"]);
   });
 
+  it("accepts and drops the retired mlflow.experiment_name; a misspelling of it is still an unknown key", () => {
+    const doc = base();
+    expect(doc.mlflow).not.toHaveProperty("experiment_name");
+    doc.mlflow = { ...doc.mlflow, experiment_name: "churn-prediction" };
+    const config = parseConfig(doc);
+    expect(config.mlflow).toEqual({ model_name: "churn-classifier", description: expect.any(String) });
+    expect(config.mlflow).not.toHaveProperty("experiment_name");
+    doc.mlflow = { ...doc.mlflow, experiment_nmae: "churn-prediction" };
+    expect(issuesOf(doc)).toEqual([{ path: "mlflow.experiment_nmae", message: "unknown key" }]);
+  });
+
   it("names a bad value and explains it", () => {
     const doc = base();
     doc.training = { ...doc.training, val_size: 1.5 };

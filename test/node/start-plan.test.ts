@@ -1,14 +1,21 @@
 /**
  * `npm start`'s decisions (scripts/lib/start-plan.ts): a run is published at most once and never
- * promoted again, so a rollback stands; and the config's paths are read relative to the config file.
+ * promoted again, so a rollback stands; the config's paths are read relative to the config file;
+ * `.dev.vars` is written once and never over the user's; and wrangler's experimental-field notice is
+ * switched off without hiding its errors.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../trainer/config";
-import { ensureTrainingData, planStart, type StartState, startPaths } from "../../scripts/lib/start-plan";
+import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
+import { ensureDevVars, ensureTrainingData, planStart, type StartState, startPaths, trainedWith } from "../../scripts/lib/start-plan";
+import { QUIET_WRANGLER_ENV } from "../../trainer/quiet-wrangler";
 
 const runA = { dir: "/runs/a", runId: "a" };
 const runB = { dir: "/runs/b", runId: "b" };
@@ -79,4 +86,77 @@ describe("paths from the config", () => {
     expect(existsSync(join(dir, "project", "inputs", "churn_train.csv"))).toBe(false);
     expect(await ensureTrainingData(paths.dataPath, 42)).toBe(false);
   });
+});
+
+describe(".dev.vars and the reused run", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "start-dev-vars-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("writes .dev.vars once, with a random ADMIN_TOKEN only its owner can read, and leaves an existing one alone", async () => {
+    const path = join(dir, ".dev.vars");
+    const token = ensureDevVars(path);
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    const text = readFileSync(path, "utf8");
+    expect(text).toMatch(new RegExp(`^ADMIN_TOKEN=${token}$`, "m"));
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(ensureDevVars(path)).toBeNull();
+    expect(readFileSync(path, "utf8")).toBe(text);
+    expect(ensureDevVars(join(dir, "other"))).not.toBe(token);
+
+    const mine = join(dir, "mine.vars");
+    await writeFile(mine, "ADMIN_TOKEN=my-own-token-0123456789\n");
+    expect(ensureDevVars(mine)).toBeNull();
+    expect(readFileSync(mine, "utf8")).toBe("ADMIN_TOKEN=my-own-token-0123456789\n");
+  });
+
+  it("trainedWith: whether a run's manifest records this config text's sha256", async () => {
+    const run = { dir: join(dir, "run"), runId: "r" };
+    await mkdir(run.dir);
+    const text = "mlflow:\n  model_name: m\n";
+    await writeFile(join(run.dir, "manifest.json"), JSON.stringify({ source: { config_sha256: createHash("sha256").update(text).digest("hex") } }));
+    expect(trainedWith(run, text)).toBe(true);
+    expect(trainedWith(run, `${text}# edited\n`)).toBe(false);
+  });
+});
+
+describe("wrangler's output", () => {
+  const execFileAsync = promisify(execFile);
+  /** One wrangler command as npm start runs it (offline env, project root); its stderr and exit code. */
+  async function wrangler(args: string[], extraEnv: Record<string, string>) {
+    try {
+      const { WRANGLER_DISABLE_EXPERIMENTAL_WARNING: _inherited, ...env } = process.env;
+      const { stderr } = await execFileAsync("npx", ["wrangler", ...args], { cwd: PROJECT_ROOT, env: { ...env, ...OFFLINE_ENV, CI: "1", ...extraEnv } });
+      return { code: 0, stderr };
+    } catch (error) {
+      const e = error as { code: number; stderr: string };
+      return { code: e.code, stderr: e.stderr };
+    }
+  }
+  let state: string;
+  beforeAll(async () => {
+    state = await mkdtemp(join(tmpdir(), "start-wrangler-"));
+  });
+  afterAll(async () => {
+    await rm(state, { recursive: true, force: true });
+  });
+
+  it("QUIET_WRANGLER_ENV drops the notice wrangler.toml's [secrets] causes on every command, and keeps errors", async () => {
+    const notice = '"secrets" fields are experimental';
+    const apply = ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
+    const loud = await wrangler(apply, {});
+    expect(loud.code, loud.stderr).toBe(0);
+    expect(loud.stderr).toContain(notice);
+    const quiet = await wrangler(apply, QUIET_WRANGLER_ENV);
+    expect(quiet.code, quiet.stderr).toBe(0);
+    expect(quiet.stderr).not.toContain(notice);
+    const failing = await wrangler(["d1", "migrations", "apply", "NO_SUCH_BINDING", "--local", "--persist-to", state], QUIET_WRANGLER_ENV);
+    expect(failing.code).not.toBe(0);
+    expect(failing.stderr).toMatch(/NO_SUCH_BINDING/);
+    expect(failing.stderr).not.toContain(notice);
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { defineCommand } from "citty";
 import { loadConfig } from "../config";
 import { generateChurnRows, toCsv, type DriftSpec } from "../data/synthetic";
-import { UsageError } from "./user-errors";
+import { UsageError } from "../user-errors";
 
 export const DEFAULT_ROWS = 10_000;
 

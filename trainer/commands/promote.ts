@@ -8,7 +8,7 @@ import { defineCommand } from "citty";
 import type { GateEvidence } from "../gate/run-release-gate";
 import type { AliasMoveResult, Registry } from "../registry-client";
 import { parseVersion, printResult, type RegistryTarget, registryArgs, requireReason, targetFromArgs, withRegistry } from "./registry-args";
-import { UsageError } from "./user-errors";
+import { UsageError } from "../user-errors";
 
 export interface PromoteOptions {
   alias?: string;

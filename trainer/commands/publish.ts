@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import { type PublishResult, readArtifactDir } from "../registry-client";
 import { printResult, type RegistryTarget, registryArgs, targetFromArgs, withRegistry } from "./registry-args";
-import { UsageError } from "./user-errors";
+import { UsageError } from "../user-errors";
 
 export async function publishRun(dir: string, options: { aliases?: string[]; reason?: string; target: RegistryTarget }): Promise<PublishResult> {
   const files = readArtifactDir(dir);

@@ -4,8 +4,9 @@
  * ADMIN_TOKEN environment variable only, so it never lands in shell history or CI logs.
  */
 import { userInfo } from "node:os";
+import { quietWranglerNotices } from "../quiet-wrangler";
 import { HttpRegistry, type Registry } from "../registry-client";
-import { UsageError } from "./user-errors";
+import { UsageError } from "../user-errors";
 
 export const registryArgs = {
   registry: { type: "string", description: "Registry URL (default: $REGISTRY_URL), e.g. http://127.0.0.1:8787" },
@@ -33,6 +34,8 @@ export async function withRegistry<T>(target: RegistryTarget, fn: (registry: Reg
   const actor = actorName(target.by ?? env.GITHUB_ACTOR ?? userInfo().username);
   if (target.local) {
     if (target.registry) throw new UsageError("--local writes the local state directly: drop --registry, or drop --local");
+    // Without wrangler's "secrets fields are experimental" notice on each step; its errors still print.
+    quietWranglerNotices();
     // Loaded on demand: it pulls in wrangler, which commands talking HTTP never need.
     const { withLocalRegistry } = await import("../local-registry-client");
     return withLocalRegistry({ persistTo: target.persistTo, actor }, fn);

@@ -10,7 +10,7 @@ import { defineCommand } from "citty";
 import { loadConfig } from "../config";
 import type { ShadowReport, TrafficChangeBody, TrafficPolicyView } from "../registry-client";
 import { parseVersion, printResult, type RegistryTarget, registryArgs, requireReason, targetFromArgs, withRegistry } from "./registry-args";
-import { UsageError } from "./user-errors";
+import { UsageError } from "../user-errors";
 
 export interface TrafficOptions {
   canaryVersion?: number;

@@ -1,6 +1,7 @@
 /**
  * `train`: config.yaml -> artifacts/<run-id>/ (model.onnx, manifest.json, model-card.md, plots,
- * reference.json). Progress goes to stderr; the summary (or --json) to stdout.
+ * reference.json, and config.json: the config it was trained with, which `gate` reads). Progress
+ * goes to stderr; the summary (or --json) to stdout.
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -8,7 +9,7 @@ import { defineCommand } from "citty";
 import { SingleBar } from "cli-progress";
 import { loadConfig } from "../config";
 import { runTraining, type TrainResult } from "../pipeline/train-run";
-import { UsageError } from "./user-errors";
+import { UsageError } from "../user-errors";
 
 export const trainCommand = defineCommand({
   meta: { name: "train", description: "Train, evaluate and export a model from config.yaml" },
@@ -29,6 +30,7 @@ export const trainCommand = defineCommand({
     const progress = new Progress(!args.json && process.stderr.isTTY === true);
     const result = await runTraining(config, {
       configText: text,
+      configPath: args.config,
       baseDir,
       artifactsDir: args["artifacts-dir"],
       onPhase: (phase) => progress.phase(phase),

@@ -2,7 +2,7 @@
 import { defineCommand } from "citty";
 import type { ModelDetail } from "../registry-client";
 import { printResult, type RegistryTarget, registryArgs, targetFromArgs, withRegistry } from "./registry-args";
-import { UsageError } from "./user-errors";
+import { UsageError } from "../user-errors";
 
 export async function listVersions(name: string, options: { target: RegistryTarget }): Promise<ModelDetail> {
   const model = await withRegistry(options.target, (registry) => registry.model(name));

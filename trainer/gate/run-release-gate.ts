@@ -1,19 +1,21 @@
 /**
  * The release gate run: the candidate (a run directory) and the version an alias (production) points
  * at, both scored by their own ONNX graphs in ORT on the same rows, the candidate's validation split.
- * The split is rebuilt from the config and data that trained the run; both are checked against the
- * manifest first, since a different config or file would give different rows and a meaningless AUC.
+ * The split is rebuilt from the config and data that trained the run (by default the config kept in
+ * the run directory, pipeline/run-config.ts); both are checked against the manifest first, since a
+ * different config or file would give different rows and a meaningless AUC.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { UsageError } from "../commands/user-errors";
+import { UsageError } from "../user-errors";
 import type { Config } from "../config";
 import { countPositives } from "../metrics/inputs";
 import { rocAuc } from "../metrics/roc-auc";
 import { createSession, runRows } from "../onnx/node-runtime";
 import { prepareData, rawRows } from "../pipeline/prepare";
+import { RUN_CONFIG_FILE } from "../pipeline/run-config";
 import type { Registry } from "../registry-client";
 import { type FeatureRow, type Manifest, manifestSchema } from "../../worker/contract/manifest";
 import { decideReleaseGate, type ReleaseGateCheck } from "./release-gate";
@@ -54,11 +56,7 @@ export interface ReleaseGateInput {
 export async function runReleaseGate(input: ReleaseGateInput): Promise<GateEvidence> {
   const alias = input.alias ?? "production";
   const { manifest, onnx } = readRun(input.runDir);
-  const configSha = sha256(input.configText);
-  if (configSha !== manifest.source.config_sha256)
-    throw new UsageError(
-      `${input.configPath} (sha256 ${configSha.slice(0, 12)}…) is not the config run ${manifest.source.run_id} was trained with (sha256 ${manifest.source.config_sha256.slice(0, 12)}…): pass that file with --config, so the validation split can be rebuilt`,
-    );
+  const configSha = assertTrainedWith(manifest, input.configText, input.configPath);
   const data = await prepareData(input.config, { baseDir: input.baseDir });
   for (const key of ["sha256", "rows", "train_rows", "validation_rows"] as const)
     if (data.fingerprint[key] !== manifest.data[key])
@@ -93,6 +91,23 @@ export async function runReleaseGate(input: ReleaseGateInput): Promise<GateEvide
   };
   await writeFile(join(input.runDir, GATE_EVIDENCE_FILE), `${JSON.stringify(evidence, null, 2)}\n`);
   return evidence;
+}
+
+/**
+ * Checks that a config is the one a run was trained with (before anything else, so a wrong --config
+ * fails without a registry); returns its sha256.
+ */
+export function checkRunConfig(runDir: string, configText: string, configPath: string): string {
+  return assertTrainedWith(readRun(runDir).manifest, configText, configPath);
+}
+
+function assertTrainedWith(manifest: Manifest, configText: string, configPath: string): string {
+  const configSha = sha256(configText);
+  if (configSha !== manifest.source.config_sha256)
+    throw new UsageError(
+      `${configPath} (sha256 ${configSha.slice(0, 12)}…) is not the config run ${manifest.source.run_id} was trained with (sha256 ${manifest.source.config_sha256.slice(0, 12)}…): pass that file with --config (or leave --config out: the run keeps its own in ${RUN_CONFIG_FILE}), so the validation split can be rebuilt`,
+    );
+  return configSha;
 }
 
 function readRun(dir: string): { manifest: Manifest; onnx: Uint8Array } {

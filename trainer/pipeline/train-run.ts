@@ -1,7 +1,8 @@
 /**
  * One training run, end to end: config -> data -> preprocessing -> model -> evaluation -> ONNX ->
- * parity -> manifest, model card and drift reference in artifacts/<run-id>/. Plain function: the
- * CLI adds progress bars and output formats around it, tests call it directly.
+ * parity -> manifest, model card, drift reference and the run's own config (config.json) in
+ * artifacts/<run-id>/. Plain function: the CLI adds progress bars and output formats around it,
+ * tests call it directly.
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -21,6 +22,7 @@ import { type Manifest, MANIFEST_SCHEMA_VERSION, manifestSchema } from "../../wo
 import { crossValidate } from "./cross-validate";
 import { evaluateGate, type GateResult } from "./gate";
 import { prepareData, rawRows } from "./prepare";
+import { RUN_CONFIG_FILE, runConfigRecord } from "./run-config";
 import packageJson from "../../package.json" with { type: "json" };
 
 export const TRAINER_VERSION = packageJson.version;
@@ -28,8 +30,11 @@ export const TRAINER_VERSION = packageJson.version;
 export type TrainPhase = "load" | "fit" | "cv" | "evaluate" | "export" | "parity" | "write";
 
 export interface TrainOptions {
-  /** The config file's text, hashed into the manifest. */
+  /** The config file's text, hashed into the manifest and kept in the run's config.json. */
   configText: string;
+  /** The file the text was read from, recorded in config.json. */
+  configPath?: string;
+  /** Directory data.train_path is relative to (the config file's); defaults to the working directory. */
   baseDir?: string;
   artifactsDir?: string;
   /** Fixed for reproducible tests; defaults to now. */
@@ -158,6 +163,10 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       writeFile(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`),
       writeFile(join(dir, "model-card.md"), card.markdown),
       writeFile(join(dir, "reference.json"), `${JSON.stringify(reference)}\n`),
+      writeFile(
+        join(dir, RUN_CONFIG_FILE),
+        `${JSON.stringify(runConfigRecord({ config, text: options.configText, sha256: configSha, configPath: options.configPath, baseDir: options.baseDir }), null, 2)}\n`,
+      ),
       ...Object.entries(card.files).map(([file, text]) => writeFile(join(dir, file), text)),
     ]);
     await writeFile(join(options.artifactsDir ?? "artifacts", "LATEST"), `${runId}\n`);

@@ -12,7 +12,7 @@ export interface ConfigPatch {
 
 export function testConfig(patch: ConfigPatch = {}): Config {
   return parseConfig({
-    mlflow: { experiment_name: "test", model_name: "test-model" },
+    mlflow: { model_name: "test-model" },
     data: { train_path: "data.csv", target_column: "churned", ...patch.data },
     features: { numeric: ["age", "income"], categorical: ["plan"], ...patch.features },
     training: { val_size: 0.2, random_state: 7, ...patch.training },

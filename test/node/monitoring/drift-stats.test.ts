@@ -2,8 +2,8 @@
  * Drift statistics against scipy 1.10 (fixtures from scripts/reference/drift_stats_reference.py)
  * and against small cases worked by hand.
  *
- * Tolerance against scipy: 1e-6 absolute on every statistic and p-value, as issue 8 asks; the
- * special functions are also held to 1e-12 relative where the values allow it.
+ * Tolerance against scipy: 1e-6 absolute on every statistic and p-value, the accuracy the drift
+ * report requires; the special functions are also held to 1e-12 relative where the values allow it.
  */
 import { describe, expect, it } from "vitest";
 import {

@@ -29,7 +29,7 @@ describe("categorical missing: {constant}", () => {
     { type: "random_forest", n_estimators: 30, max_depth: 6 },
   ])("a null category scores as the constant, as the blank CSV cell trained ($type)", async (model) => {
     const config = parseConfig({
-      mlflow: { experiment_name: "tests", model_name: "impute-check" },
+      mlflow: { model_name: "impute-check" },
       data: { train_path: join(dir, "train.csv"), target_column: "churned" },
       features: {
         numeric: ["tenure", "monthly_charges"],

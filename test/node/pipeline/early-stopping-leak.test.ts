@@ -48,7 +48,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 function config() {
   return parseConfig({
-    mlflow: { experiment_name: "tests", model_name: "leak-check" },
+    mlflow: { model_name: "leak-check" },
     data: { train_path: join(dir, "train.csv"), target_column: "churned" },
     features: { numeric: ["id", "tenure", "monthly_charges"], categorical: ["contract_type"] },
     training: { val_size: 0.2, random_state: 3, cv_folds: 3, golden_rows: 5, reference_sample_size: 10 },
