@@ -1,6 +1,6 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { applyOfflineEnv } from "./scripts/lib/offline-env";
+import { applyOfflineEnv } from "./trainer/offline-env";
 
 /**
  * Two projects in one `vitest run`:

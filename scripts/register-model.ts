@@ -6,7 +6,7 @@
 import { userInfo } from "node:os";
 import { defineCommand, runMain } from "citty";
 import { PublishError } from "../worker/registry/publish-version";
-import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "./lib/local-registry";
+import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "../trainer/local-registry";
 
 const main = defineCommand({
   meta: { name: "register-model", description: "Register an artifact directory into the local registry" },

@@ -8,7 +8,7 @@ import { publishCommand } from "./commands/publish";
 import { rollbackCommand } from "./commands/rollback";
 import { trafficCommand } from "./commands/traffic";
 import { trainCommand } from "./commands/train";
-import { reportingUserErrors } from "./commands/user-errors";
+import { reportingUserErrors } from "./user-errors";
 import { versionsCommand } from "./commands/versions";
 import { TRAINER_VERSION } from "./pipeline/train-run";
 

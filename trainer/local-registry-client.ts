@@ -4,15 +4,18 @@
  * rollbackAlias, archiveVersion), so a local release runs the same checks and writes the same
  * history as one over HTTP. Worker errors keep their messages, as the HTTP client reports them.
  */
-import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "../scripts/lib/local-registry";
+import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "./local-registry";
 import { ApiError, ERROR_STATUS } from "../worker/errors";
-import { rollbackAlias } from "../worker/registry/admin-aliases";
+import { rollbackAlias } from "../worker/registry/aliases";
 import { PublishError, publishVersion } from "../worker/registry/publish-version";
 import { artifactKey } from "../worker/registry/r2-keys";
-import { archiveVersion, getModelDetail, getModelRow, getVersionDetail, openDb, setAlias } from "../worker/registry/registry";
-import { changePolicy, readPolicy, trafficView } from "../worker/traffic/policy";
+import { openDb } from "../worker/db/open-db";
+import { setAlias } from "../worker/registry/aliases";
+import { archiveVersion, describeArchived } from "../worker/registry/version-lifecycle";
+import { getModelDetail, getModelRow, getVersionDetail } from "../worker/registry/versions";
+import { changePolicy, readPolicy, trafficView } from "../worker/registry/traffic-policy";
 import { readShadowPairs } from "../worker/traffic/shadow-store";
-import { shadowQuerySchema, trafficBodySchema } from "../worker/traffic/traffic-schemas";
+import { shadowQuerySchema, trafficBodySchema } from "../worker/registry/traffic-schemas";
 import { type ModelDetail, type Registry, RegistryError, type VersionDetail } from "./registry-client";
 
 export interface LocalRegistryOptions {
@@ -56,19 +59,16 @@ export async function withLocalRegistry<T>(options: LocalRegistryOptions, fn: (r
         const alias = o.alias ?? defaultAlias;
         return { name, alias, ...(await rollbackAlias(db, { name, alias, by, reason: o.reason })) };
       },
-      archive: async (name, version, reason) => {
-        const row = await archiveVersion(db, name, version, by, reason);
-        return { name, version, status: row.status };
-      },
+      archive: async (name, version, reason) => describeArchived(await archiveVersion(db, name, version, by, reason)),
       model: async (name) => {
         try {
-          return (await getModelDetail(db, name)) as ModelDetail;
+          return await getModelDetail(db, name);
         } catch (error) {
           if (error instanceof ApiError && error.code === "NOT_FOUND") return null;
           throw error;
         }
       },
-      version: async (name, version) => (await getVersionDetail(db, name, version)) as VersionDetail,
+      version: (name, version) => getVersionDetail(db, name, version),
       modelOnnx: async (name, version) => {
         await getVersionDetail(db, name, version);
         const object = await env.MODELS.get(artifactKey(name, version, "model.onnx"));

@@ -6,7 +6,18 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { UsageError } from "./commands/user-errors";
+import type { z } from "zod";
+import type {
+  aliasChangeSchema,
+  archivedVersionSchema,
+  modelDetailSchema,
+  publishedVersionSchema,
+  shadowReportSchema,
+  trafficPolicySchema,
+  versionDetailSchema,
+} from "../worker/registry/registry-views";
+import type { trafficBodySchema } from "../worker/registry/traffic-schemas";
+import { UsageError } from "./user-errors";
 
 /** A failure the user acts on (start the server, set the token, fix the artifact): exit 2, no stack. */
 export class RegistryError extends UsageError {
@@ -27,82 +38,16 @@ export interface ArtifactFiles {
   reference?: string;
 }
 
-export interface AliasMoveResult {
-  name: string;
-  alias: string;
-  from: number | null;
-  to: number | null;
-}
-
-export interface PublishResult {
-  name: string;
-  version: number;
-  sha256: string;
-  aliases: { alias: string; from: number | null; to: number }[];
-}
-
-export interface VersionSummary {
-  version: number;
-  status: string;
-  aliases: string[];
-  sha256: string;
-  created_at: string;
-  created_by: string;
-  metrics: Record<string, unknown> | null;
-}
-
-export interface ModelDetail {
-  name: string;
-  aliases: Record<string, number>;
-  versions: VersionSummary[];
-}
-
-export interface VersionDetail extends VersionSummary {
-  manifest: unknown;
-}
-
-export interface ArchiveResult {
-  name: string;
-  version: number;
-  status: string;
-}
-
-export interface TrafficPolicyView {
-  name: string;
-  primary: { alias: string; version: number | null };
-  canary: { version: number; percent: number } | null;
-  shadow: { version: number; sample_rate: number } | null;
-  entity_field: string | null;
-  updated_at: string | null;
-  updated_by: string | null;
-  reason: string | null;
-}
-
+/** Response types come from the worker's own zod schemas (the ones its OpenAPI document is built from). */
+export type AliasMoveResult = z.output<typeof aliasChangeSchema>;
+export type PublishResult = z.output<typeof publishedVersionSchema>;
+export type ModelDetail = z.output<typeof modelDetailSchema>;
+export type VersionDetail = z.output<typeof versionDetailSchema>;
+export type ArchiveResult = z.output<typeof archivedVersionSchema>;
+export type TrafficPolicyView = z.output<typeof trafficPolicySchema>;
+export type ShadowReport = z.output<typeof shadowReportSchema>;
 /** PUT /admin/models/:name/traffic: an absent key leaves that part as it is, null removes it. */
-export interface TrafficChangeBody {
-  canary?: { version: number; percent: number } | null;
-  shadow?: { version: number; sample_rate: number } | null;
-  entity_field?: string | null;
-  reason: string;
-}
-
-export interface ShadowReport {
-  name: string;
-  shadow_version: number | null;
-  summary: { count: number; agreement_rate: number | null; mean_abs_delta: number | null; first_at: string | null; last_at: string | null };
-  pairs: {
-    request_id: string;
-    row_index: number;
-    primary_version: number;
-    shadow_version: number;
-    primary_probability: number;
-    shadow_probability: number;
-    primary_prediction: boolean;
-    shadow_prediction: boolean;
-    agree: boolean;
-    created_at: string;
-  }[];
-}
+export type TrafficChangeBody = z.input<typeof trafficBodySchema>;
 
 export interface Registry {
   /** Where the registry is, for messages: a URL or the local state directory. */

@@ -3,7 +3,7 @@
  * domain functions: the registry database, the artifact bucket, validated settings, and a way to
  * keep work running after the response (`waitUntil`). Domain code never reads `c.env` itself.
  */
-import { openDb, type Db } from "./registry/registry";
+import { openDb, type Db } from "./db/open-db";
 import { parseSettings, type Settings } from "./settings";
 
 export interface Services {

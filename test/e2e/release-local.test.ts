@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PROJECT_ROOT } from "../../scripts/lib/offline-env";
+import { PROJECT_ROOT } from "../../trainer/offline-env";
 import { runSmoke, SmokeFailure } from "../../scripts/lib/smoke-checks";
 import { freePort } from "../../scripts/lib/wrangler-dev-server";
 

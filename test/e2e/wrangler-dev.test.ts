@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { publishVersion } from "../../worker/registry/publish-version";
 import type { Manifest } from "../../worker/contract/manifest";
-import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "../../scripts/lib/local-registry";
+import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "../../trainer/local-registry";
 import { trainFixtureModel } from "../fixtures/trained-model";
 import { startWranglerDev, type WranglerDev } from "../../scripts/lib/wrangler-dev-server";
 

@@ -7,9 +7,10 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyLocalMigrations, localAliasVersion, runVersions, withLocalBindings } from "../../scripts/lib/local-registry";
+import { applyLocalMigrations, localAliasVersion, runVersions, withLocalBindings } from "../../trainer/local-registry";
 import { prepareProduction } from "../../scripts/lib/start-plan";
-import { openDb, setAlias } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
+import { setAlias } from "../../worker/registry/aliases";
 import { buildFixtureModels, type FixtureModel } from "../fixtures/fixture-models";
 
 const NAME = "churn-start";

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { OFFLINE_ENV, PROJECT_ROOT } from "../../scripts/lib/offline-env";
+import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
 
 const execFileAsync = promisify(execFile);
 const WORKFLOWS = join(PROJECT_ROOT, ".github", "workflows");

@@ -7,7 +7,7 @@ import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
-import * as schemas from "../../worker/docs/openapi-schemas";
+import * as views from "../../worker/registry/registry-views";
 import { artifactKey } from "../../worker/registry/r2-keys";
 import { type Envelope, failingFields, fixture, freshName, get, postJson, registerFixture, registryState, VALID_ROW } from "./helpers";
 
@@ -162,7 +162,7 @@ describe("POST /admin/models/:name/versions", () => {
     const res = await upload(name, { onnx, manifest, modelCard: "# card", reference, aliases: "production, staging", reason: "first release" }, { actor: "ci-bot" });
     const body = await res.json();
     expect(res.status, JSON.stringify(body)).toBe(201);
-    expect(schemas.publishedVersionSchema.parse(body)).toEqual(body);
+    expect(views.publishedVersionSchema.parse(body)).toEqual(body);
     expect(body).toEqual({
       name,
       version: 1,
@@ -317,7 +317,7 @@ async function historyOf(name: string, alias: string) {
   const res = await get(`/models/${name}/aliases/${alias}/history`);
   expect(res.status).toBe(200);
   const body = await res.json();
-  expect(schemas.aliasMovesSchema.parse(body)).toEqual(body);
+  expect(views.aliasMovesSchema.parse(body)).toEqual(body);
   return (body as { history: { from: number | null; to: number | null; by: string; reason: string; evidence: unknown }[] }).history;
 }
 

@@ -8,7 +8,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { DASHBOARD_LIMITS } from "../../worker/monitoring/dashboard-data";
 import type { CategoricalFeatureDrift, DriftReport, NumericFeatureDrift } from "../../worker/monitoring/drift-report-types";
-import { openDb, setAlias } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
+import { setAlias } from "../../worker/registry/aliases";
 import { customers, fireCron, putReference, writeWindowSamples } from "./drift-setup";
 import { type Envelope, get, registerFixture } from "./helpers";
 

@@ -12,7 +12,7 @@ import { type FeatureRow, type Manifest, riskTier } from "../../worker/contract/
 import worker from "../../worker/index";
 import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { artifactKey } from "../../worker/registry/r2-keys";
-import { openDb } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
 import { requestApp } from "./helpers";
 
 export const HOUR_MS = 3_600_000;

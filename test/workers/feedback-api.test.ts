@@ -9,8 +9,8 @@ import { MAX_FEEDBACK_ITEMS } from "../../worker/feedback/feedback-schema";
 import { issuePredictionTokens } from "../../worker/feedback/prediction-token";
 import { recordFeedback } from "../../worker/feedback/record-feedback";
 import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
-import { predictRows } from "../../worker/predict/predict-rows";
-import { openDb } from "../../worker/registry/registry";
+import { predictRows } from "../../worker/scoring/predict-rows";
+import { openDb } from "../../worker/db/open-db";
 import { createServices } from "../../worker/services";
 import { type Envelope, failingFields, registerFixture, requestApp, VALID_ROW } from "./helpers";
 

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { issuePredictionTokens } from "../../worker/feedback/prediction-token";
 import { groundTruthSection } from "../../worker/feedback/realized";
 import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
-import { openDb } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
 import { writeShadowPairs } from "../../worker/traffic/shadow-store";
 import { freshName, requestApp, VALID_ROW } from "./helpers";
 

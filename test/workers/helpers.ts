@@ -5,7 +5,7 @@ import type { Manifest } from "../../worker/contract/manifest";
 import { createOnnxSession } from "../../worker/inference/onnx-runtime";
 import { type PublishInput, publishVersion, type PublishTarget } from "../../worker/registry/publish-version";
 import { artifactKey } from "../../worker/registry/r2-keys";
-import { openDb } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
 
 export const VALID_ROW = {
   tenure: 24,

@@ -11,7 +11,8 @@ import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
 import { TAGS } from "../../worker/docs/openapi";
 import * as schemas from "../../worker/docs/openapi-schemas";
-import { shadowReportSchema, trafficPolicySchema } from "../../worker/docs/openapi-traffic";
+import * as views from "../../worker/registry/registry-views";
+import { shadowReportSchema, trafficPolicySchema } from "../../worker/registry/registry-views";
 import { feedbackResultSchema } from "../../worker/feedback/feedback-schema";
 import { SWAGGER_UI_FILES } from "../../worker/docs/swagger-ui-files";
 import { get, postJson, registerFixture, VALID_ROW } from "./helpers";
@@ -199,20 +200,20 @@ describe("real responses match the documented schemas", () => {
     "GET /v2/models/{name}/versions/{version}": () => [get(`/v2/models/${name()}/versions/1`), schemas.oipModelMetadataSchema],
     "GET /v2/models/{name}/versions/{version}/ready": () => [get(`/v2/models/${name()}/versions/1/ready`), schemas.oipModelReadySchema],
     "POST /v2/models/{name}/versions/{version}/infer": () => [postJson(`/v2/models/${name()}/versions/2/infer`, { inputs: tensors() }), schemas.oipInferResponseSchema],
-    "GET /models": () => [get("/models"), schemas.modelListSchema],
-    "GET /models/{name}": () => [get(`/models/${name()}`), schemas.modelDetailSchema],
-    "GET /models/{name}/aliases": () => [get(`/models/${name()}/aliases`), schemas.aliasHistorySchema],
-    "GET /models/{name}/versions/{version}": () => [get(`/models/${name()}/versions/2`), schemas.versionDetailSchema],
+    "GET /models": () => [get("/models"), views.modelListSchema],
+    "GET /models/{name}": () => [get(`/models/${name()}`), views.modelDetailSchema],
+    "GET /models/{name}/aliases": () => [get(`/models/${name()}/aliases`), views.aliasHistorySchema],
+    "GET /models/{name}/versions/{version}": () => [get(`/models/${name()}/versions/2`), views.versionDetailSchema],
     "GET /health": () => [get("/health"), schemas.healthSchema],
     "GET /ready": () => [get("/ready"), schemas.readySchema],
     // In this order: staging is created at 1, removed, rolled back to 1; version 3 has no alias.
     "PUT /admin/models/{name}/aliases/{alias}": () => [
       adminJson("PUT", `/admin/models/${name()}/aliases/staging`, { version: 1, reason: "try it", evidence: { auc: 0.91 } }),
-      schemas.aliasChangeSchema,
+      views.aliasChangeSchema,
     ],
-    "DELETE /admin/models/{name}/aliases/{alias}": () => [adminJson("DELETE", `/admin/models/${name()}/aliases/staging`, { reason: "done" }), schemas.aliasChangeSchema],
-    "POST /admin/models/{name}/rollback": () => [adminJson("POST", `/admin/models/${name()}/rollback`, { alias: "staging", reason: "back" }), schemas.aliasChangeSchema],
-    "GET /models/{name}/aliases/{alias}/history": () => [get(`/models/${name()}/aliases/staging/history`), schemas.aliasMovesSchema],
+    "DELETE /admin/models/{name}/aliases/{alias}": () => [adminJson("DELETE", `/admin/models/${name()}/aliases/staging`, { reason: "done" }), views.aliasChangeSchema],
+    "POST /admin/models/{name}/rollback": () => [adminJson("POST", `/admin/models/${name()}/rollback`, { alias: "staging", reason: "back" }), views.aliasChangeSchema],
+    "GET /models/{name}/aliases/{alias}/history": () => [get(`/models/${name()}/aliases/staging/history`), views.aliasMovesSchema],
     // A canary on version 2 does not stand in the way of archiving version 3.
     "PUT /admin/models/{name}/traffic": () => [
       adminJson("PUT", `/admin/models/${name()}/traffic`, { canary: { version: 2, percent: 0 }, entity_field: "customer_id", reason: "doc check" }),
@@ -225,7 +226,7 @@ describe("real responses match the documented schemas", () => {
     "POST /feedback": () => [labelOwnPrediction(), feedbackResultSchema],
     "POST /admin/models/{name}/versions/{version}/archive": () => [
       adminJson("POST", `/admin/models/${name()}/versions/3/archive`, { reason: "never served" }),
-      schemas.archivedVersionSchema,
+      views.archivedVersionSchema,
     ],
   };
 

@@ -9,8 +9,10 @@ import { createApp } from "../../worker/app";
 import { reaches } from "../../worker/contract/decision";
 import { riskTier } from "../../worker/contract/manifest";
 import { getSession } from "../../worker/inference/model-cache";
-import { getVersionRow, openDb, setAlias } from "../../worker/registry/registry";
-import { sha256Hex } from "../../worker/registry/sha256";
+import { openDb } from "../../worker/db/open-db";
+import { setAlias } from "../../worker/registry/aliases";
+import { getVersionRow } from "../../worker/registry/versions";
+import { sha256Hex } from "../../worker/contract/sha256";
 import { verifyPredictionToken } from "../../worker/feedback/prediction-token";
 import { corruptArtifact, type Envelope, postJson, registerFixture, VALID_ROW } from "./helpers";
 

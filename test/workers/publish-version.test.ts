@@ -7,8 +7,11 @@ import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { PublishError, type PublishInput } from "../../worker/registry/publish-version";
 import { ARTIFACT_FILES, artifactKey } from "../../worker/registry/r2-keys";
-import { aliasHistoryFor, archiveVersion, getVersionRow, openDb, setAlias } from "../../worker/registry/registry";
-import { sha256Hex } from "../../worker/registry/sha256";
+import { openDb } from "../../worker/db/open-db";
+import { aliasHistoryFor, setAlias } from "../../worker/registry/aliases";
+import { archiveVersion } from "../../worker/registry/version-lifecycle";
+import { getVersionRow } from "../../worker/registry/versions";
+import { sha256Hex } from "../../worker/contract/sha256";
 import { fixture, freshName, publish, registerFixture, registryState } from "./helpers";
 
 /** Runs a publish that must fail, and checks it left D1 and R2 untouched. */

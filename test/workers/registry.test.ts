@@ -2,7 +2,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { artifactKey } from "../../worker/registry/r2-keys";
-import { aliasHistoryFor, openDb, resolveVersion, setAlias } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
+import { aliasHistoryFor, setAlias } from "../../worker/registry/aliases";
+import { resolveVersion } from "../../worker/registry/versions";
 import { type Envelope, fixture, get, publish, registerFixture } from "./helpers";
 
 describe("registration", () => {

@@ -6,7 +6,8 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../worker/app";
-import { openDb, setAlias } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
+import { setAlias } from "../../worker/registry/aliases";
 import { clearResolveCache, resolveVersionCached } from "../../worker/registry/resolve-cache";
 import { registerFixture, VALID_ROW } from "./helpers";
 

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { pruneSamples, type SampleRecord, samplingStats, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
-import { openDb } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
 import type { Manifest } from "../../worker/contract/manifest";
 import { MAX_PENDING_ROWS, sampleRateFor } from "../../worker/monitoring/sample-requests";
 import { parseSettings } from "../../worker/settings";

@@ -10,7 +10,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../worker/app";
 import { buildFeeds } from "../../worker/contract/feature-feeds";
 import { clearModelCaches, getSession, modelCacheStats, runWithSession } from "../../worker/inference/model-cache";
-import { getVersionRow, openDb } from "../../worker/registry/registry";
+import { openDb } from "../../worker/db/open-db";
+import { getVersionRow } from "../../worker/registry/versions";
 import { type Envelope, get, postJson, registerFixture, VALID_ROW } from "./helpers";
 
 async function setStatus(name: string, version: number, status: string) {

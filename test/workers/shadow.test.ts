@@ -7,8 +7,8 @@
  */
 import { env } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { shadowReportSchema } from "../../worker/docs/openapi-traffic";
-import { openDb } from "../../worker/registry/registry";
+import { shadowReportSchema } from "../../worker/registry/registry-views";
+import { openDb } from "../../worker/db/open-db";
 import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow-store";
 import { corruptArtifact, registerFixture, requestApp, VALID_ROW } from "./helpers";
 

@@ -7,10 +7,11 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { trafficPolicySchema } from "../../worker/docs/openapi-traffic";
-import { archiveVersion, openDb } from "../../worker/registry/registry";
+import { trafficPolicySchema } from "../../worker/registry/registry-views";
+import { openDb } from "../../worker/db/open-db";
+import { archiveVersion } from "../../worker/registry/version-lifecycle";
 import { clearResolveCache, resolvePolicyCached } from "../../worker/registry/resolve-cache";
-import { changePolicy } from "../../worker/traffic/policy";
+import { changePolicy } from "../../worker/registry/traffic-policy";
 import { bucketOf, chooseArm, entityOf, hash32 } from "../../worker/traffic/split";
 import { type Envelope, failingFields, registerFixture, requestApp, VALID_ROW } from "./helpers";
 

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import * as ort from "onnxruntime-web/wasm";
 import type { FeatureSpec, FeatureRow } from "../../worker/contract/manifest";
 import { buildFeeds, type TensorFeed } from "../../worker/contract/feature-feeds";
-import type { OnnxSessionOpener } from "../../worker/inference/onnx-session";
+import type { OnnxSessionOpener } from "../../worker/contract/onnx-session";
 import { PROBABILITIES_OUTPUT } from "./export";
 
 export type Session = ort.InferenceSession;

@@ -5,6 +5,7 @@
 import { aliasMoveBodySchema, reasonBodySchema, rollbackBodySchema } from "../registry/admin-schemas";
 import { type ErrorStatus, errors, jsonContent, nameParam, ok, operation, type OperationSpec, pathParam, ref, type Responses, TAGS, versionParam } from "./openapi-parts";
 import * as shapes from "./openapi-schemas";
+import * as views from "../registry/registry-views";
 
 export const aliasPathParam = pathParam("alias", { type: "string", pattern: "^[A-Za-z][A-Za-z0-9_-]{0,62}$" }, "alias name, e.g. production");
 const actorHeader = {
@@ -96,9 +97,9 @@ export function adminPaths() {
 /** The admin routes' request and response bodies, under #/components/schemas. */
 export function adminComponents() {
   return {
-    PublishedVersion: shapes.jsonSchema(shapes.publishedVersionSchema),
-    AliasChange: shapes.jsonSchema(shapes.aliasChangeSchema),
-    ArchivedVersion: shapes.jsonSchema(shapes.archivedVersionSchema),
+    PublishedVersion: shapes.jsonSchema(views.publishedVersionSchema),
+    AliasChange: shapes.jsonSchema(views.aliasChangeSchema),
+    ArchivedVersion: shapes.jsonSchema(views.archivedVersionSchema),
     AliasMoveRequest: shapes.jsonSchema(aliasMoveBodySchema),
     ReasonRequest: shapes.jsonSchema(reasonBodySchema),
     RollbackRequest: shapes.jsonSchema(rollbackBodySchema),

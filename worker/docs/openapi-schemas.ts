@@ -5,8 +5,6 @@
  * The row schema itself is not here: it comes from the default model's manifest.
  */
 import { z } from "zod";
-import { manifestSchema } from "../contract/manifest";
-import { VERSION_STATUSES } from "../db/schema";
 import { ERROR_STATUS, type ErrorCode } from "../errors";
 
 const fieldIssue = z.object({
@@ -109,93 +107,6 @@ export const oipModelMetadataSchema = z.object({
   outputs: z.array(oipTensorMetadata),
 });
 export const oipModelReadySchema = z.object({ name: z.string(), version: z.string(), ready: z.boolean() });
-
-const aliasMap = z.record(z.string(), z.int()).describe("alias name -> version");
-
-export const modelListSchema = z.object({
-  models: z.array(
-    z.object({
-      name: z.string(),
-      description: z.string(),
-      created_at: z.string(),
-      latest_version: z.int().nullable(),
-      version_count: z.int(),
-      aliases: aliasMap,
-    }),
-  ),
-});
-
-const versionSummary = z.object({
-  name: z.string(),
-  version: z.int(),
-  status: z.enum(VERSION_STATUSES),
-  aliases: z.array(z.string()),
-  sha256: z.string().describe("of model.onnx, checked whenever the artifact is loaded"),
-  size_bytes: z.int(),
-  created_at: z.string(),
-  created_by: z.string(),
-  source: z.string().nullable(),
-  metrics: z.record(z.string(), z.unknown()),
-});
-
-export const modelDetailSchema = z.object({
-  name: z.string(),
-  description: z.string(),
-  created_at: z.string(),
-  aliases: aliasMap,
-  versions: z.array(versionSummary).describe("newest first"),
-});
-
-/** Golden inputs are training rows: only the admin token sees them (registry.ts manifestFor). */
-const shownManifest = manifestSchema.extend({
-  golden: z.array(
-    z.object({
-      input: manifestSchema.shape.golden.element.shape.input.optional().describe("only with the admin token"),
-      probability: z.number(),
-    }),
-  ),
-});
-
-export const versionDetailSchema = versionSummary.extend({ manifest: shownManifest });
-
-const aliasMove = z.object({
-  from: z.int().nullable().describe("null when the alias was created"),
-  to: z.int().nullable().describe("null when the alias was removed"),
-  at: z.string(),
-  by: z.string(),
-  reason: z.string(),
-  evidence: z.record(z.string(), z.unknown()).nullable().describe("the JSON object given with the move, if any"),
-});
-
-export const aliasHistorySchema = z.object({
-  name: z.string(),
-  history: z.array(aliasMove.extend({ alias: z.string() })),
-});
-
-export const aliasMovesSchema = z.object({ name: z.string(), alias: z.string(), history: z.array(aliasMove).describe("oldest first") });
-
-export const publishedVersionSchema = z.object({
-  name: z.string(),
-  version: z.int(),
-  sha256: z.string(),
-  aliases: z.array(z.object({ alias: z.string(), from: z.int().nullable(), to: z.int() })).describe("the aliases moved onto the new version"),
-});
-
-export const aliasChangeSchema = z.object({
-  name: z.string(),
-  alias: z.string(),
-  from: z.int().nullable().describe("the version the alias pointed at before; null when it was created"),
-  to: z.int().nullable().describe("the version it points at now; null when it was removed"),
-});
-
-export const archivedVersionSchema = z.object({
-  name: z.string(),
-  version: z.int(),
-  status: z.literal("archived"),
-  status_changed_at: z.string().nullable(),
-  status_changed_by: z.string().nullable(),
-  status_reason: z.string().nullable(),
-});
 
 export const healthSchema = z.object({ status: z.literal("healthy") });
 export const readySchema = z.object({ status: z.literal("ready"), model: z.string(), version: z.int(), alias: z.string() });

@@ -7,47 +7,10 @@
  */
 import { z } from "zod";
 import { MAX_ENTITY_LENGTH } from "../traffic/split";
-import { shadowQuerySchema, trafficBodySchema } from "../traffic/traffic-schemas";
+import { shadowReportSchema, trafficPolicySchema } from "../registry/registry-views";
+import { shadowQuerySchema, trafficBodySchema } from "../registry/traffic-schemas";
 import { errors, jsonContent, nameParam, ok, operation, ref, TAGS } from "./openapi-parts";
 import * as shapes from "./openapi-schemas";
-
-/** GET /models/{name}/traffic and every traffic admin answer. */
-export const trafficPolicySchema = z.object({
-  name: z.string(),
-  primary: z.object({ alias: z.string(), version: z.int().nullable().describe("what the default alias serves; null when it is unset") }),
-  canary: z.object({ version: z.int(), percent: z.number().min(0).max(100) }).nullable().describe("null: no canary alias"),
-  shadow: z.object({ version: z.int(), sample_rate: z.number().min(0).max(1) }).nullable().describe("null: no shadow alias"),
-  entity_field: z.string().nullable(),
-  updated_at: z.string().nullable(),
-  updated_by: z.string().nullable(),
-  reason: z.string().nullable(),
-});
-
-export const shadowReportSchema = z.object({
-  name: z.string(),
-  shadow_version: z.int().nullable().describe("the ?version filter, null without it"),
-  summary: z.object({
-    count: z.int().describe("stored pairs (within the retention window)"),
-    agreement_rate: z.number().nullable().describe("share of pairs whose two decisions agree, each by its own version's threshold"),
-    mean_abs_delta: z.number().nullable().describe("mean |primary_probability - shadow_probability|"),
-    first_at: z.string().nullable(),
-    last_at: z.string().nullable(),
-  }),
-  pairs: z.array(
-    z.object({
-      request_id: z.string(),
-      row_index: z.int(),
-      primary_version: z.int().describe("the version that answered the client"),
-      shadow_version: z.int(),
-      primary_probability: z.number(),
-      shadow_probability: z.number(),
-      primary_prediction: z.boolean(),
-      shadow_prediction: z.boolean(),
-      agree: z.boolean(),
-      created_at: z.string(),
-    }),
-  ),
-});
 
 export const modelArmHeader = {
   "x-model-arm": {

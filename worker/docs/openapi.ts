@@ -16,6 +16,7 @@ import { metricsPaths, metricsSecuritySchemes } from "./openapi-metrics";
 import { monitoringPaths } from "./openapi-monitoring";
 import { errors, jsonContent, nameParam, ok, operation, type OperationSpec, pathParam, ref, type Responses, type Schema, TAGS, versionParam } from "./openapi-parts";
 import * as shapes from "./openapi-schemas";
+import * as views from "../registry/registry-views";
 import { SWAGGER_UI_FILES } from "./swagger-ui-files";
 import { entityIdHeader, modelArmHeader, trafficComponents, trafficPaths } from "./openapi-traffic";
 
@@ -238,11 +239,11 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
         OipServerReady: shapes.jsonSchema(shapes.oipServerReadySchema),
         OipModelMetadata: shapes.jsonSchema(shapes.oipModelMetadataSchema),
         OipModelReady: shapes.jsonSchema(shapes.oipModelReadySchema),
-        ModelList: shapes.jsonSchema(shapes.modelListSchema),
-        ModelDetail: shapes.jsonSchema(shapes.modelDetailSchema),
-        VersionDetail: shapes.jsonSchema(shapes.versionDetailSchema),
-        AliasHistory: shapes.jsonSchema(shapes.aliasHistorySchema),
-        AliasMoves: shapes.jsonSchema(shapes.aliasMovesSchema),
+        ModelList: shapes.jsonSchema(views.modelListSchema),
+        ModelDetail: shapes.jsonSchema(views.modelDetailSchema),
+        VersionDetail: shapes.jsonSchema(views.versionDetailSchema),
+        AliasHistory: shapes.jsonSchema(views.aliasHistorySchema),
+        AliasMoves: shapes.jsonSchema(views.aliasMovesSchema),
         ...adminComponents(),
         ...trafficComponents(),
         ...feedbackComponents(),

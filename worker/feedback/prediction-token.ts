@@ -20,7 +20,7 @@
  * then only join through a sample. Set PREDICTION_TOKEN_SECRET to rotate the two independently.
  * A secret shorter than 16 characters is not used; with no usable secret no tokens are issued.
  */
-import type { PredictResult } from "../predict/predict-rows";
+import type { PredictResult } from "../scoring/predict-rows";
 
 export const TOKEN_PREFIX = "pt1";
 const FORMAT = 1;
@@ -31,7 +31,7 @@ const ROW_BYTES_START = 3;
 const ROW_BYTES_END = 15;
 const ROW_CHARS_START = 4;
 const ROW_CHARS_END = 20;
-/** Shorter secrets are ignored, as admin-auth.ts refuses a shorter ADMIN_TOKEN. */
+/** Shorter secrets are ignored, as http/admin-auth.ts refuses a shorter ADMIN_TOKEN. */
 export const MIN_SECRET_LENGTH = 16;
 const MAX_TOKEN_LENGTH = 1024;
 

@@ -1,5 +1,5 @@
 /** What every handler can rely on: bindings, the request id, and the request's services. */
-import type { PredictResult } from "../predict/predict-rows";
+import type { PredictResult } from "../scoring/predict-rows";
 import type { VersionRef } from "../registry/version-ref";
 import type { Services } from "../services";
 

@@ -16,9 +16,9 @@ import { buildRowSchema, type RowSchema } from "../contract/row-schema";
 import type { ModelVersionRow } from "../db/schema";
 import { storedJson } from "../db/stored-json";
 import { ApiError } from "../errors";
-import { sha256Hex } from "../registry/sha256";
+import { sha256Hex } from "../contract/sha256";
 import { LruCache } from "./lru-cache";
-import type { OnnxSession } from "./onnx-session";
+import type { OnnxSession } from "../contract/onnx-session";
 
 export interface CompiledVersion {
   key: string;

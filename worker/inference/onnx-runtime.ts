@@ -10,7 +10,7 @@
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
-import type { OnnxSession } from "./onnx-session";
+import type { OnnxSession } from "../contract/onnx-session";
 
 const placeholder = new Uint8Array(0);
 let configured = false;

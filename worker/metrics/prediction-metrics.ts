@@ -5,7 +5,7 @@
 import { sortTiers } from "../contract/decision";
 import type { Manifest } from "../contract/manifest";
 import type { ErrorCode } from "../errors";
-import type { RowPrediction } from "../predict/predict-rows";
+import type { RowPrediction } from "../scoring/predict-rows";
 import { canonicalLabels } from "./exposition";
 import { FAMILIES, LATENCY_BUCKETS, LATENCY_BUCKET_NAME, LATENCY_SUM_NAME } from "./families";
 import type { MetricBuffer } from "./metric-buffer";

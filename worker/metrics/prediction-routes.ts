@@ -13,7 +13,7 @@ const PREDICTION_ROUTES: readonly RegExp[] = [
   /^\/v2\/models\/(?<name>[^/]+)(?:\/versions\/(?<version>[^/]+))?\/infer$/,
 ];
 
-/** The prediction routes of predict/routes.ts, protocols/mlflow.ts and protocols/open-inference.ts. */
+/** The prediction routes of api/predict.ts, api/mlflow.ts and api/open-inference.ts. */
 export function predictionRoute(path: string): PredictionRoute | null {
   if (!(path.endsWith("/predict") || path.endsWith("/invocations") || path.endsWith("/infer"))) return null;
   for (const pattern of PREDICTION_ROUTES) {

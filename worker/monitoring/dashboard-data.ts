@@ -10,7 +10,7 @@ import { aliases, aliasHistory, models, modelVersions } from "../db/schema";
 import { monitoringOf } from "../contract/manifest";
 import { storedJson } from "../db/stored-json";
 import { ApiError } from "../errors";
-import type { Db } from "../registry/registry";
+import type { Db } from "../db/open-db";
 import { listReports, servingVersions } from "./drift-report-store";
 import type { DriftReport } from "./drift-report-types";
 

@@ -17,7 +17,7 @@ import {
 import type { CategoricalFeatureSpec, MonitoringSettings, NumericFeatureSpec } from "../contract/manifest";
 import { chiSquareHomogeneity, ksTwoSample, psi, psiCategorical } from "./drift-stats";
 import type { BinnedShares, CategoricalFeatureDrift, NumericFeatureDrift } from "./drift-report-types";
-import type { WindowSample } from "./drift-report";
+import type { WindowSample } from "./drift-report-types";
 
 const MAX_UNSEEN_LISTED = 20;
 const MAX_UNSEEN_LENGTH = 64;

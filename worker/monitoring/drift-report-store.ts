@@ -5,10 +5,10 @@
  */
 import { type DriftReference, parseDriftReference } from "../contract/drift-reference";
 import { storedJson } from "../db/stored-json";
-import type { Db } from "../registry/registry";
+import type { Db } from "../db/open-db";
 import { artifactKey } from "../registry/r2-keys";
 import type { AlertDelivery, DriftReport } from "./drift-report-types";
-import type { WindowSample } from "./drift-report";
+import type { WindowSample } from "./drift-report-types";
 
 export interface ServingVersion {
   model: string;

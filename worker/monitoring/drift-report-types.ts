@@ -9,6 +9,15 @@
 
 export const DRIFT_REPORT_SCHEMA_VERSION = 1;
 
+/** One request_samples row as the report needs it; `features` already parsed from its JSON. */
+export interface WindowSample {
+  arm: string;
+  features: Record<string, unknown>;
+  probability: number;
+  prediction: boolean;
+  riskTier: string;
+}
+
 /**
  * Overall verdict, also in drift_reports.status.
  *  - ok: every feature and the scores were tested and none drifted;

@@ -24,16 +24,8 @@ import {
   type FeatureDrift,
   type FeatureDriftStatus,
   type PredictionDrift,
+  type WindowSample,
 } from "./drift-report-types";
-
-/** One request_samples row as the report needs it; `features` already parsed from its JSON. */
-export interface WindowSample {
-  arm: string;
-  features: Record<string, unknown>;
-  probability: number;
-  prediction: boolean;
-  riskTier: string;
-}
 
 export interface DriftReportInput {
   model: string;

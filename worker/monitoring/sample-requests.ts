@@ -9,7 +9,7 @@
  */
 import { normalizeCategory } from "../contract/category-value";
 import { type Manifest, monitoringOf } from "../contract/manifest";
-import type { PredictResult } from "../predict/predict-rows";
+import type { PredictResult } from "../scoring/predict-rows";
 import type { VersionRef } from "../registry/version-ref";
 import type { Services } from "../services";
 import type { Settings } from "../settings";

@@ -21,7 +21,7 @@
  * (meta.rows_read / rows_written) with k = 10: 3-4 read and 31-32 written under the cap, 43 read
  * and 42 written with a full 10,000-row window.
  */
-import type { D1Statement, Db } from "../registry/registry";
+import type { D1Statement, Db } from "../db/open-db";
 
 export interface SampleRecord {
   modelName: string;

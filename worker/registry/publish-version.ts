@@ -17,10 +17,12 @@ import { ZodError } from "zod";
 import { buildFeeds } from "../contract/feature-feeds";
 import { type Manifest, parseManifest } from "../contract/manifest";
 import { ApiError, type ErrorCode } from "../errors";
-import type { OnnxSession, OnnxSessionOpener } from "../inference/onnx-session";
+import type { OnnxSession, OnnxSessionOpener } from "../contract/onnx-session";
 import { type ArtifactFile, artifactKey } from "./r2-keys";
-import { aliasMoveStatements, assertAliasName, type Db, insertVersion, markFailed, markReadyStatement, movedFrom } from "./registry";
-import { sha256Hex } from "./sha256";
+import { type Db } from "../db/open-db";
+import { aliasMoveStatements, assertAliasName, movedFrom } from "./aliases";
+import { insertVersion, markFailed, markReadyStatement } from "./version-lifecycle";
+import { sha256Hex } from "../contract/sha256";
 
 /** How far a replayed golden probability may be from the trainer's (float32 inference vs float64 training). */
 export const GOLDEN_TOLERANCE = 1e-5;

@@ -9,8 +9,10 @@
  * it is ready, not a TTL later. Concurrent misses share one query. At most MAX_ENTRIES are kept,
  * expired ones dropped first.
  */
-import { readPolicy, type TrafficPolicy } from "../traffic/policy";
-import { type Db, resolveVersion, type ResolvedVersion, type VersionRef } from "./registry";
+import { readPolicy, type TrafficPolicy } from "./traffic-policy";
+import { type Db } from "../db/open-db";
+import { type VersionRef } from "./version-ref";
+import { resolveVersion, type ResolvedVersion } from "./versions";
 
 interface Entry {
   until: number;

@@ -5,7 +5,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { shadowPairs } from "../db/schema";
 import { GatheredWrites } from "../monitoring/gathered-writes";
-import type { Db } from "../registry/registry";
+import type { Db } from "../db/open-db";
 
 export interface ShadowPair {
   modelName: string;

@@ -8,7 +8,7 @@
  * shadow's CPU as well as its storage.
  */
 import { chooseRows, writeSampledRows } from "../monitoring/sample-requests";
-import { type FieldPath, type PredictResult, predictRows } from "../predict/predict-rows";
+import { type FieldPath, type PredictResult, predictRows } from "../scoring/predict-rows";
 import type { Services } from "../services";
 import { type ShadowPair, queueShadowPairs } from "./shadow-store";
 import { randomUnit } from "./split";

@@ -8,7 +8,8 @@
 import { describe, expect, it } from "vitest";
 import type { DriftReference } from "../../../worker/contract/drift-reference";
 import { type Manifest, monitoringOf, type MonitoringSettings } from "../../../worker/contract/manifest";
-import { buildDriftReport, type DriftReportInput, type WindowSample } from "../../../worker/monitoring/drift-report";
+import { buildDriftReport, type DriftReportInput } from "../../../worker/monitoring/drift-report";
+import type { WindowSample } from "../../../worker/monitoring/drift-report-types";
 import type { CategoricalFeatureDrift, NumericFeatureDrift } from "../../../worker/monitoring/drift-report-types";
 
 const manifest: Pick<Manifest, "features" | "output"> = {

@@ -1,0 +1,16 @@
+/** GET /monitoring: the server-rendered HTML dashboard (worker/monitoring/dashboard-page.ts). */
+import { Hono } from "hono";
+import type { AppEnv } from "../http/context";
+import { loadDashboard } from "../monitoring/dashboard-data";
+import { renderDashboard } from "../monitoring/dashboard-page";
+
+export const dashboardRoutes = new Hono<AppEnv>();
+
+dashboardRoutes.get("/monitoring", async (c) => {
+  const only = c.req.query("model");
+  const { db, settings } = c.get("services");
+  const data = await loadDashboard(db, settings.defaultAlias, only);
+  const page = renderDashboard(data, { origin: new URL(c.req.url).origin, only, sampleRate: settings.sampling.rate, now: new Date() });
+  // Reports change at most once per cron run; a short private cache spares D1 on reloads.
+  return c.html(page, 200, { "cache-control": "private, max-age=30" });
+});

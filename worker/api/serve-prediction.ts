@@ -1,0 +1,47 @@
+/**
+ * The sequence every prediction route (REST, MLflow, OIP) runs once it has rows: route by the
+ * model's traffic policy, score, sample, start the shadow, set the model headers and record what
+ * served in the context, and sign each row's prediction token (so a label can be joined to it
+ * later through POST /feedback with no D1 write now). Written once here so the three protocols
+ * cannot drift apart.
+ */
+import type { Context } from "hono";
+import { issuePredictionTokens } from "../feedback/prediction-token";
+import type { AppEnv } from "../http/context";
+import { recordSample } from "../monitoring/sample-requests";
+import type { VersionRef } from "../registry/version-ref";
+import { routeRequest } from "../traffic/route";
+import { startShadow } from "../traffic/shadow";
+import { type FieldPath, type PredictResult, predictRows } from "../scoring/predict-rows";
+import { setPredictionHeaders } from "./prediction-response";
+
+export interface PredictionRequest {
+  name: string;
+  /** The default alias unless the request named a version or an alias (?alias=). */
+  ref: VersionRef;
+  rows: readonly unknown[];
+  path: FieldPath;
+}
+
+export interface ServedRows {
+  result: PredictResult;
+  /** One prediction token per row; null when no signing key is configured (no ADMIN_TOKEN or PREDICTION_TOKEN_SECRET). */
+  tokens: string[] | null;
+}
+
+export async function servePrediction(c: Context<AppEnv>, request: PredictionRequest): Promise<ServedRows> {
+  const services = c.get("services");
+  const requestId = c.get("requestId");
+  // Only a request that named neither a version nor an alias is split (?alias=production is explicit too).
+  const routed = !("version" in request.ref) && c.req.query("alias") === undefined;
+  const route = await routeRequest(services, { ...request, routed, entityHeader: c.req.header("x-entity-id") });
+  c.set("routed", { name: request.name, ref: route.ref, arm: route.recordedArm });
+  const startedAt = Date.now();
+  const result = await predictRows(services, { name: request.name, ref: route.ref }, request.rows, { path: request.path });
+  const sampledRows = recordSample(services, { requestId, arm: route.recordedArm, rows: request.rows, result, startedAt });
+  if (route.shadow) startShadow(services, { requestId, name: request.name, shadow: route.shadow, rows: request.rows, path: request.path, primary: result, sampledRows });
+  c.set("served", { result, arm: route.recordedArm, startedAt });
+  setPredictionHeaders(c, result, route.arm);
+  const tokens = await issuePredictionTokens(c.env, { requestId, result, issuedAt: startedAt });
+  return { result, tokens };
+}
