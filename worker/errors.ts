@@ -29,7 +29,7 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   /** The graph answered NaN or Infinity for valid rows: a model defect, never a 200 (logged). */
   NON_FINITE_OUTPUT: 500,
-  /** A Worker var failed validation (see settings.ts), or ADMIN_TOKEN is unset or too short; the message names it. */
+  /** A Worker var failed validation (see settings.ts), ADMIN_TOKEN is unset or too short, or METRICS_TOKEN is set but too short; the message names it. */
   MISCONFIGURED: 500,
 } as const;
 

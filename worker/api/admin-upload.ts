@@ -4,6 +4,7 @@
  * judged from Content-Length before a byte is read, since the parts are held in memory.
  */
 import type { Context } from "hono";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../contract/json-depth";
 import { ApiError, type FieldIssue } from "../errors";
 import type { AppEnv } from "../http/context";
 import type { PublishInput } from "../registry/publish-version";
@@ -28,7 +29,9 @@ export async function readUpload(c: Context<AppEnv>, name: string, limit: number
   const manifestText = await partText(form, "manifest.json");
   let manifest: unknown;
   if (manifestText === undefined) issues.push({ field: "manifest.json", message: "required" });
-  else {
+  else if (nestsDeeperThan(manifestText)) {
+    issues.push({ field: "manifest.json", message: `nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects` });
+  } else {
     try {
       manifest = JSON.parse(manifestText);
     } catch (error) {

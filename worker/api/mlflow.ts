@@ -7,7 +7,7 @@ import { type Context, Hono } from "hono";
 import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
-import type { FieldPath } from "../scoring/predict-rows";
+import { assertBatchSize, type FieldPath } from "../scoring/predict-rows";
 import { labelled } from "./prediction-response";
 import { servePrediction } from "./serve-prediction";
 import { versionRef } from "../registry/version-ref";
@@ -23,7 +23,7 @@ async function invoke(c: Context<AppEnv>, name: string) {
   const services = c.get("services");
   const ref = versionRef({ alias: c.req.query("alias") }, services.settings.defaultAlias);
   const body = await readJsonBody(c);
-  const { rows, path } = toRecords(body);
+  const { rows, path } = toRecords(body, services.settings.maxBatchRows);
   const { result, tokens } = await servePrediction(c, { name, ref, rows, path });
   const label = result.manifest.output.label;
   return c.json({ predictions: result.predictions.map((p, i) => labelled(label, p, tokens?.[i])) });
@@ -33,7 +33,11 @@ function invalid(field: string, message: string): ApiError {
   return new ApiError("VALIDATION_FAILED", `${field}: ${message}`, { issues: [{ field, message }] });
 }
 
-export function toRecords(body: unknown): { rows: unknown[]; path: FieldPath } {
+/**
+ * The body's rows in record form. The batch size is checked against `maxRows` on the body's own
+ * arrays before any row object is built (dataframe_split and column inputs build one per row).
+ */
+export function toRecords(body: unknown, maxRows: number): { rows: unknown[]; path: FieldPath } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw invalid("body", `expected an object with one of ${FORMATS.join(", ")}`);
   }
@@ -48,21 +52,23 @@ export function toRecords(body: unknown): { rows: unknown[]; path: FieldPath } {
     (i, f) =>
       `${prefix}[${i}]${f ? `.${f}` : ""}`;
 
-  if (format === "dataframe_split") return fromSplit(value);
+  if (format === "dataframe_split") return fromSplit(value, maxRows);
   if (format === "inputs" && typeof value === "object" && value !== null && !Array.isArray(value)) {
-    return fromColumns(value as Record<string, unknown>);
+    return fromColumns(value as Record<string, unknown>, maxRows);
   }
   if (!Array.isArray(value)) throw invalid(format, "expected an array of records");
+  assertBatchSize(value.length, maxRows, format);
   return { rows: value, path: recordPath(format) };
 }
 
-function fromSplit(value: unknown): { rows: unknown[]; path: FieldPath } {
+function fromSplit(value: unknown, maxRows: number): { rows: unknown[]; path: FieldPath } {
   if (typeof value !== "object" || value === null) throw invalid("dataframe_split", "expected {columns, data}");
   const { columns, data } = value as { columns?: unknown; data?: unknown };
   if (!Array.isArray(columns) || !columns.every((col) => typeof col === "string")) {
     throw invalid("dataframe_split.columns", "expected an array of column names");
   }
   if (!Array.isArray(data)) throw invalid("dataframe_split.data", "expected an array of rows");
+  assertBatchSize(data.length, maxRows, "dataframe_split.data");
   const rows = data.map((row, i) => {
     if (!Array.isArray(row) || row.length !== columns.length) {
       throw invalid(`dataframe_split.data[${i}]`, `expected an array of ${columns.length} values`);
@@ -78,8 +84,14 @@ function fromSplit(value: unknown): { rows: unknown[]; path: FieldPath } {
   };
 }
 
-function fromColumns(columns: Record<string, unknown>): { rows: unknown[]; path: FieldPath } {
+function fromColumns(columns: Record<string, unknown>, maxRows: number): { rows: unknown[]; path: FieldPath } {
   const names = Object.keys(columns);
+  let longest = 0;
+  for (const name of names) {
+    const column = columns[name];
+    if (Array.isArray(column)) longest = Math.max(longest, column.length);
+  }
+  assertBatchSize(longest, maxRows, "inputs");
   let length = -1;
   for (const name of names) {
     const column = columns[name];

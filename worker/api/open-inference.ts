@@ -11,6 +11,7 @@ import { readJsonBody } from "../http/json-body";
 import { compileVersion, getSession } from "../inference/model-cache";
 import { tokenKeySource } from "../feedback/prediction-token";
 import { servePrediction } from "./serve-prediction";
+import { assertBatchSize } from "../scoring/predict-rows";
 import { versionRef } from "../registry/version-ref";
 import { resolveVersion } from "../registry/versions";
 
@@ -32,7 +33,9 @@ for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
   openInferenceRoutes.get(`${base}/ready`, async (c) => {
     const { row } = await resolve(c);
     const { models, settings } = c.get("services");
-    await getSession(models, row, settings);
+    // Readiness of a version asked for by number loads it among the ad-hoc sessions, like its predictions.
+    const pinned = c.req.param("version") === undefined;
+    await getSession(models, row, { backoffMs: settings.backoffMs, maxCachedSessions: settings.maxCachedSessions, pinned });
     return c.json({ name: row.modelName, version: String(row.version), ready: true });
   });
   openInferenceRoutes.post(`${base}/infer`, infer);
@@ -77,7 +80,10 @@ async function infer(c: Context<AppEnv>) {
   if (typeof body !== "object" || body === null || !Array.isArray(body.inputs) || body.inputs.length === 0) {
     throw new ApiError("BAD_REQUEST", "expected {\"inputs\": [{name, shape, datatype, data}, ...]}");
   }
-  const rows = tensorsToRows(body.inputs as InferInput[]);
+  const inputs = body.inputs as InferInput[];
+  // Before any row is built: a 1 MiB body can carry ~500k values, each of which would become a row object.
+  assertBatchSize(longestData(inputs), services.settings.maxBatchRows, "inputs");
+  const rows = tensorsToRows(inputs);
   const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, services.settings.defaultAlias);
   const { result, tokens } = await servePrediction(c, {
     name: c.req.param("name")!,
@@ -109,6 +115,13 @@ async function infer(c: Context<AppEnv>) {
   });
 }
 
+/** The batch size the body claims: its longest tensor's data (a loop: the inputs array may be long too). */
+function longestData(inputs: InferInput[]): number {
+  let longest = 0;
+  for (const input of inputs) if (Array.isArray(input?.data)) longest = Math.max(longest, input.data.length);
+  return longest;
+}
+
 /** One tensor per feature, all with the same batch size, into row records for validation. */
 function tensorsToRows(inputs: InferInput[]): Record<string, unknown>[] {
   const issues: { field: string; message: string }[] = [];
@@ -124,6 +137,12 @@ function tensorsToRows(inputs: InferInput[]): Record<string, unknown>[] {
       continue;
     }
     const shape = input.shape as unknown[];
+    // Numbers only, before anything converts or quotes the shape: Number() and JSON.stringify of a
+    // nested array recurse, and a 400 KB body can nest one 200,000 deep (a stack overflow, a 500).
+    if (!shape.every((d) => typeof d === "number")) {
+      issues.push({ field: `inputs[${input.name}].shape`, message: "expected an array of integers, [N] or [N,1]" });
+      continue;
+    }
     const rows = Number(shape[0]);
     const width = shape.slice(1).reduce((a: number, b) => a * Number(b), 1);
     if (shape.length < 1 || shape.length > 2 || !Number.isInteger(rows) || rows < 0 || width !== 1) {

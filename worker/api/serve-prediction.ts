@@ -37,7 +37,9 @@ export async function servePrediction(c: Context<AppEnv>, request: PredictionReq
   const route = await routeRequest(services, { ...request, routed, entityHeader: c.req.header("x-entity-id") });
   c.set("routed", { name: request.name, ref: route.ref, arm: route.recordedArm });
   const startedAt = Date.now();
-  const result = await predictRows(services, { name: request.name, ref: route.ref }, request.rows, { path: request.path });
+  // The canary arm is named by number but chosen by the traffic policy: its session is pinned too.
+  const pinned = route.arm === "canary" || !("version" in route.ref);
+  const result = await predictRows(services, { name: request.name, ref: route.ref, pinned }, request.rows, { path: request.path });
   const sampledRows = recordSample(services, { requestId, arm: route.recordedArm, rows: request.rows, result, startedAt });
   if (route.shadow) startShadow(services, { requestId, name: request.name, shadow: route.shadow, rows: request.rows, path: request.path, primary: result, sampledRows });
   c.set("served", { result, arm: route.recordedArm, startedAt });

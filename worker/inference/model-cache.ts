@@ -4,7 +4,13 @@
  * push an isolate toward its 128 MB:
  *  - compiled manifests (parsed manifest, request schema, decision rule), needed for validation;
  *  - ONNX sessions, loaded from R2 once, checksum verified, shared by concurrent requests. An
- *    evicted session is released once no inference is running on it (in-flight runs are counted);
+ *    evicted session is released once no inference is running on it (in-flight runs are counted).
+ *    Sessions live in two pools: pinned ones (versions the operator put in front of traffic: an
+ *    alias, a canary, a shadow), bounded by MAX_CACHED_SESSIONS, and ad-hoc ones (a version asked
+ *    for by number on the public per-version routes), bounded by MAX_ADHOC_SESSIONS. Anyone can
+ *    name any version, so cycling through them must not evict production's session and make its
+ *    next request reload (~85-125 ms): ad-hoc requests only ever evict other ad-hoc sessions, and
+ *    reuse a pinned session when their version has one;
  *  - load failures with their reason, for a backoff period: requests to that version get 503 at
  *    once instead of re-downloading on every call, while every other version keeps serving.
  * A version's status is checked on every request before any cache is consulted, and a refusal on
@@ -32,8 +38,15 @@ export interface CompiledVersion {
 
 export interface SessionOptions {
   backoffMs: number;
-  /** Sessions kept loaded; past it the least recently used is released. Unset: the last value given. */
+  /** Pinned sessions kept loaded; past it the least recently used is released. Unset: the last value given. */
   maxCachedSessions?: number;
+  /**
+   * The version is in front of traffic (reached through an alias, or the model's canary or shadow),
+   * so its session goes in the pinned pool. False for a version a request named by number: its
+   * session goes in the small ad-hoc pool, unless its version is already pinned. The caller decides
+   * (scoring knows how the request named its version); unset counts as pinned.
+   */
+  pinned?: boolean;
   /** The clock the failure backoff reads; tests drive it instead of sleeping. */
   now?: () => number;
 }
@@ -53,18 +66,26 @@ interface SessionEntry {
 }
 
 const DEFAULT_MAX_SESSIONS = 8;
+/**
+ * Sessions kept for versions requested by number alone. Small, since anyone can fill it; 2 lets a
+ * client compare two versions without reloading each time. A constant rather than a var: each
+ * session can take tens of MiB of the isolate's 128 MB, so it is sized against that, not tuned.
+ */
+export const MAX_ADHOC_SESSIONS = 2;
 /** Compiled manifests and failure records are small; keep several per session slot. */
 const ENTRIES_PER_SESSION = 8;
 
 let releasedSessions = 0;
-const sessions = new LruCache<string, SessionEntry>(DEFAULT_MAX_SESSIONS, (_key, entry) => {
+const onEvict = (_key: string, entry: SessionEntry) => {
   entry.evicted = true;
   releaseIfIdle(entry);
-});
+};
+const sessions = new LruCache<string, SessionEntry>(DEFAULT_MAX_SESSIONS, onEvict);
+const adhocSessions = new LruCache<string, SessionEntry>(MAX_ADHOC_SESSIONS, onEvict);
 const compiled = new LruCache<string, CompiledVersion>(DEFAULT_MAX_SESSIONS * ENTRIES_PER_SESSION);
 const failures = new LruCache<string, LoadFailure>(DEFAULT_MAX_SESSIONS * ENTRIES_PER_SESSION);
 
-function cacheKey(row: ModelVersionRow): string {
+function cacheKey(row: Pick<ModelVersionRow, "modelName" | "version" | "sha256">): string {
   return `${row.modelName}@${row.version}#${row.sha256}`;
 }
 
@@ -85,14 +106,19 @@ export function assertServable(row: ModelVersionRow): void {
     case "pending":
       throw new ApiError("MODEL_UNAVAILABLE", `${named} is still being registered; retry shortly`, { ...who, retry_after_seconds: 1 });
     case "failed":
-      sessions.evict(cacheKey(row));
+      evictSession(cacheKey(row));
       throw new ApiError("MODEL_UNAVAILABLE", `${named} failed registration and does not serve`, who);
     case "archived":
-      sessions.evict(cacheKey(row));
+      evictSession(cacheKey(row));
       throw new ApiError("NOT_FOUND", `${named} is archived and no longer serves`, who);
     default:
       throw new ApiError("MODEL_UNAVAILABLE", `${named} has unknown status ${JSON.stringify(row.status)}`, who);
   }
+}
+
+function evictSession(key: string): void {
+  sessions.evict(key);
+  adhocSessions.evict(key);
 }
 
 export function compileVersion(row: ModelVersionRow): CompiledVersion {
@@ -166,10 +192,21 @@ function acquire(models: R2Bucket, row: ModelVersionRow, options: SessionOptions
     if (failure.until > now()) throw unavailable(row, failure, now());
     failures.delete(key);
   }
-  let entry = sessions.get(key);
+  const pinned = options.pinned ?? true;
+  // An ad-hoc request reads the pinned pool without touching its recency; a pinned request takes
+  // its version's session over from the ad-hoc pool (delete, not evict: the session lives on).
+  let entry = pinned ? sessions.get(key) : sessions.peek(key);
+  if (!entry) {
+    entry = pinned ? adhocSessions.peek(key) : adhocSessions.get(key);
+    if (entry && pinned) {
+      adhocSessions.delete(key);
+      sessions.set(key, entry);
+    }
+  }
   if (!entry) {
     const created: SessionEntry = { loading: loadSession(models, row), session: null, users: 0, evicted: false, released: false };
-    sessions.set(key, created);
+    const pool = pinned ? sessions : adhocSessions;
+    pool.set(key, created);
     created.loading.then(
       (session) => {
         created.session = session;
@@ -177,6 +214,7 @@ function acquire(models: R2Bucket, row: ModelVersionRow, options: SessionOptions
       },
       (error: unknown) => {
         if (sessions.peek(key) === created) sessions.delete(key);
+        if (adhocSessions.peek(key) === created) adhocSessions.delete(key);
         failures.set(key, { reason: error instanceof Error ? error.message : String(error), until: now() + options.backoffMs });
       },
     );
@@ -224,10 +262,14 @@ async function loadSession(models: R2Bucket, row: ModelVersionRow): Promise<Onnx
 /** Sizes and limits of the caches, and how many sessions were released since the isolate began. */
 export function modelCacheStats() {
   let inUse = 0;
-  for (const key of sessions.keys()) if ((sessions.peek(key)?.users ?? 0) > 0) inUse++;
+  for (const pool of [sessions, adhocSessions]) for (const key of pool.keys()) if ((pool.peek(key)?.users ?? 0) > 0) inUse++;
   return {
+    /** Pinned sessions (aliases, canary, shadow) and their bound, MAX_CACHED_SESSIONS. */
     sessions: sessions.size,
     maxSessions: sessions.limit,
+    /** Sessions of versions requested by number alone, and their bound. */
+    adhocSessions: adhocSessions.size,
+    maxAdhocSessions: adhocSessions.limit,
     sessionsInUse: inUse,
     compiled: compiled.size,
     failures: failures.size,
@@ -235,9 +277,17 @@ export function modelCacheStats() {
   };
 }
 
+/** Which pool holds the version's session, if it is loaded or loading: for tests and diagnostics. */
+export function cachedSessionPool(row: Pick<ModelVersionRow, "modelName" | "version" | "sha256">): "pinned" | "adhoc" | null {
+  const key = cacheKey(row);
+  if (sessions.peek(key)) return "pinned";
+  return adhocSessions.peek(key) ? "adhoc" : null;
+}
+
 /** For tests and the readiness probe: forget cached sessions (releasing them once idle) and failures. */
 export function clearModelCaches(): void {
   compiled.clear();
   sessions.clear();
+  adhocSessions.clear();
   failures.clear();
 }

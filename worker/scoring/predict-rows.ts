@@ -33,27 +33,43 @@ export interface PredictResult {
 
 const MAX_REPORTED_ISSUES = 100;
 
+/**
+ * Refuses a batch over MAX_BATCH_ROWS (422, naming the limit). Protocols that assemble rows from
+ * another shape (OIP tensors, MLflow's dataframe_split and column inputs) call it with the count
+ * they read off the body before building a single row, so an oversized body costs its parse and not
+ * an object per row; predictRows calls it again for every protocol.
+ */
+export function assertBatchSize(rows: number, maxBatchRows: number, field = "instances"): void {
+  if (rows <= maxBatchRows) return;
+  throw new ApiError("VALIDATION_FAILED", `batch of ${rows} rows exceeds the maximum of ${maxBatchRows}`, {
+    issues: [{ field, message: `at most ${maxBatchRows} rows per request`, code: "too_big" }],
+    max_rows: maxBatchRows,
+  });
+}
+
+/**
+ * `pinned`: the version is in front of traffic, so its session is kept in the pinned pool, which
+ * requests for other versions cannot evict (inference/model-cache.ts). Unset, a version reached
+ * through an alias is pinned and one named by number is not; the canary and shadow, which are named
+ * by number but chosen by the operator's traffic policy, pass true.
+ */
 export async function predictRows(
   services: Pick<Services, "db" | "models" | "settings">,
-  target: { name: string; ref: VersionRef },
+  target: { name: string; ref: VersionRef; pinned?: boolean },
   rows: readonly unknown[],
   options: PredictOptions,
 ): Promise<PredictResult> {
   if (rows.length === 0) throw new ApiError("VALIDATION_FAILED", "no rows to score", { issues: [{ field: options.path(0, undefined), message: "at least one row is required" }] });
   const { settings } = services;
-  if (rows.length > settings.maxBatchRows) {
-    throw new ApiError("VALIDATION_FAILED", `batch of ${rows.length} rows exceeds the maximum of ${settings.maxBatchRows}`, {
-      issues: [{ field: "instances", message: `at most ${settings.maxBatchRows} rows per request`, code: "too_big" }],
-      max_rows: settings.maxBatchRows,
-    });
-  }
+  assertBatchSize(rows.length, settings.maxBatchRows);
   const { row } = await resolveVersionCached(services.db, target.name, target.ref, settings.resolveTtlMs);
   assertServable(row);
   const compiled = compileVersion(row);
   const valid = validateRows(compiled.rowSchema, rows, options.path);
   const { feeds, unknownCategories } = buildFeeds(compiled.manifest.features, valid);
   const output = compiled.manifest.onnx.output;
-  const probabilities = await runWithSession(services.models, row, settings, (session) => session.run(feeds, valid.length, output));
+  const sessionOptions = { backoffMs: settings.backoffMs, maxCachedSessions: settings.maxCachedSessions, pinned: target.pinned ?? !("version" in target.ref) };
+  const probabilities = await runWithSession(services.models, row, sessionOptions, (session) => session.run(feeds, valid.length, output));
   if (probabilities.length !== valid.length * 2) {
     throw new Error(`model ${row.modelName} version ${row.version}: output ${output} has ${probabilities.length} values for ${valid.length} rows, expected [N,2]`);
   }

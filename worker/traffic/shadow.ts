@@ -46,7 +46,7 @@ async function scoreShadow(services: Services, request: ShadowRequest, storePair
     const startedAt = Date.now();
     const shadow = await predictRows(
       services,
-      { name: request.name, ref: { version: request.shadow.version } },
+      { name: request.name, ref: { version: request.shadow.version }, pinned: true },
       needed.map((row) => request.rows[row]),
       { path: (k, field) => request.path(needed[k]!, field) },
     );
