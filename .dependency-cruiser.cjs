@@ -43,6 +43,13 @@ const BELOW_HTTP = LAYERS.slice(0, LAYERS.findIndex((l) => l[0] === "worker/http
 module.exports = {
   forbidden: [
     {
+      name: "worker-file-outside-the-layers",
+      comment: "every worker file belongs to a layer of LAYERS in .dependency-cruiser.cjs: a new folder is placed there first",
+      severity: "error",
+      from: { path: "^worker/", pathNot: `${anyOf(LAYERS.flat())}|\\.d\\.ts$` },
+      to: {},
+    },
+    {
       name: "no-circular",
       comment: "no import cycle anywhere, between files or through folders",
       severity: "error",

@@ -65,7 +65,7 @@ describe("dependency rules", () => {
     expect((await violations(root)).map(brief)).toEqual([]);
   });
 
-  it("reports an upward import, hono below http, a cycle, and the trainer reaching into the worker or scripts", async () => {
+  it("reports an upward import, hono below http, a cycle, a folder outside the layers, and the trainer reaching into the worker or scripts", async () => {
     const root = await tree({
       "worker/contract/manifest.ts": 'import { Z } from "../errors";\nexport const M = Z;\n',
       "worker/errors.ts": "export const Z = 0;\n",
@@ -78,6 +78,7 @@ describe("dependency rules", () => {
       "worker/traffic/split.ts": "export const split = 0;\n",
       "trainer/train.ts": 'import { P } from "../worker/scoring/predict-rows";\nimport { s } from "../scripts/helper";\nexport const t = [P, s];\n',
       "scripts/helper.ts": "export const s = 1;\n",
+      "worker/gadgets/gadget.ts": 'import { Z } from "../errors";\nexport const g = Z;\n',
     });
     const found = (await violations(root)).map(brief).sort();
     expect(found).toEqual(
@@ -89,6 +90,7 @@ describe("dependency rules", () => {
         "layer-6-imports-upward: worker/feedback/record.ts -> worker/traffic/split.ts",
         "trainer-reaches-only-contract-and-registry: trainer/train.ts -> worker/scoring/predict-rows.ts",
         "trainer-not-scripts: trainer/train.ts -> scripts/helper.ts",
+        "worker-file-outside-the-layers: worker/gadgets/gadget.ts -> worker/errors.ts",
       ].sort(),
     );
   });
