@@ -1,28 +1,41 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { applyOfflineEnv } from "./trainer/offline-env";
+import { cachedFixtures } from "./test/fixtures/fixture-cache";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
 
 /**
- * Two projects in one `vitest run`:
- *  - node: trainer and other Node-side code;
- *  - e2e: plain HTTP against a real `wrangler dev` started by the test;
+ * Three projects:
+ *  - node: trainer, scripts and other Node-side code;
  *  - workers: the edge service inside workerd (real D1 + R2 bindings, migrations applied, real
- *    onnxruntime-web sessions). Fixture models are real ONNX files built here, in Node, by the
- *    trainer's exporter (hand-written trees and coefficients) and by a real training run, and
- *    handed to workerd as a JSON binding.
+ *    onnxruntime-web sessions). Fixture models are real ONNX files built in Node by the trainer's
+ *    exporter (hand-written trees and coefficients) and by a real training run, cached on disk by
+ *    test/fixtures/fixture-cache.ts (rebuilt when their sources change), and handed to workerd as
+ *    a JSON binding;
+ *  - e2e: real `wrangler dev` processes (and wrangler's own migrations and platform proxies)
+ *    driven over HTTP and through the CLIs, as a user runs them.
+ * `npm test` runs node and workers, `npm run test:e2e` runs e2e, `npm run test:all` all three.
  */
+/**
+ * The workers files first (vitest sorts projects by name, so they came last): both slots start a
+ * workerd at once, and the node files fill each slot as its workerd runs out of files.
+ */
+class WorkersFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    return [...sorted.filter((f) => f.project.name === "workers"), ...sorted.filter((f) => f.project.name !== "workers")];
+  }
+}
+
 export default defineConfig(async () => {
   applyOfflineEnv();
   const migrations = await readD1Migrations("migrations");
-  const { buildFixtureModels } = await import("./test/fixtures/fixture-models");
-  const { trainFixtureModel } = await import("./test/fixtures/trained-model");
-  const fixtures = [...(await buildFixtureModels()), await trainFixtureModel()].map((f) => ({
-    name: f.name,
-    manifest: f.manifest,
-    onnx_base64: Buffer.from(f.onnx).toString("base64"),
-  }));
+  const fixtures = await cachedFixtures();
   return {
     test: {
+      // Two test files at once (vitest's default here is one per core minus one: one on 2 cores).
+      maxWorkers: 2,
+      sequence: { sequencer: WorkersFirst },
       projects: [
         {
           test: {
@@ -38,6 +51,10 @@ export default defineConfig(async () => {
             name: "e2e",
             include: ["test/e2e/**/*.test.ts"],
             environment: "node",
+            // After node and workers (in `npm run test:all`), one file at a time: each starts its
+            // own wrangler dev (a workerd) and CLI processes, which need the machine to themselves.
+            sequence: { groupOrder: 1 },
+            maxWorkers: 1,
             testTimeout: 120_000,
             hookTimeout: 180_000,
           },
@@ -75,7 +92,11 @@ export default defineConfig(async () => {
           test: {
             name: "workers",
             include: ["test/workers/**/*.test.ts"],
-            setupFiles: ["./test/workers/apply-migrations.ts"],
+            // A workerd (one per slot, so two) runs file after file, keeping its modules: a workerd
+            // per file (the default) spent 10-15 s per file starting up and loading the 14 MB ORT
+            // module again. empty-storage.ts gives each file an empty registry, as its own workerd did.
+            isolate: false,
+            setupFiles: ["./test/workers/apply-migrations.ts", "./test/workers/empty-storage.ts"],
             testTimeout: 60_000,
             hookTimeout: 60_000,
           },

@@ -5,11 +5,9 @@
  * rolled back; then the alias history read back over HTTP. Error paths name their cause and leave the registry as it was. The command functions run
  * in-process; the CLI binary is spawned where exit codes are the point.
  */
-import { execFile } from "node:child_process";
 import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { archiveModelVersion } from "../../trainer/commands/archive";
@@ -29,6 +27,7 @@ import { openDb } from "../../worker/db/open-db";
 import { aliasHistoryFor } from "../../worker/registry/aliases";
 import { PROJECT_ROOT } from "../../trainer/offline-env";
 import { freePort, startWranglerDev, type WranglerDev } from "../../scripts/lib/wrangler-dev-server";
+import { runCommand } from "../helpers/run-command";
 
 const TOKEN = "release-cli-test-token-0123456789";
 /** The chain test owns NAME from an empty registry; the failure tests use OTHER. */
@@ -77,19 +76,9 @@ async function registryState(name: string) {
   return { model, history: history.status === 200 ? await history.json() : history.status };
 }
 
-const execFileAsync = promisify(execFile);
 /** The CLI as a user runs it; resolves with the exit code instead of throwing on a non-zero one. */
-async function cli(args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await execFileAsync("npx", ["tsx", "trainer/cli.ts", ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ADMIN_TOKEN: "", REGISTRY_URL: "", ...env },
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cli(args: string[], env: Record<string, string> = {}) {
+  return runCommand("npx", ["tsx", "trainer/cli.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ADMIN_TOKEN: "", REGISTRY_URL: "", ...env } });
 }
 
 interface Served {

@@ -10,29 +10,25 @@ import { rocAuc, thresholdMetrics } from "../../worker/contract/classification-m
 import { expectedMetrics, expectedRocAuc } from "../../worker/feedback/expected-metrics";
 import { buildGroundTruthSection } from "../../worker/feedback/realized";
 import reference from "./feedback-fixtures/realized-reference.json";
+import { expectClose } from "../helpers/expect-close";
 
 const SKLEARN_TOLERANCE = 1e-9;
-
-function expectClose(actual: number | null, expected: number, tolerance = SKLEARN_TOLERANCE): void {
-  expect(actual, `expected ${expected}`).not.toBeNull();
-  expect(Math.abs(actual! - expected), `${actual} vs ${expected}`).toBeLessThanOrEqual(tolerance);
-}
 
 describe("against scikit-learn (1e-9)", () => {
   for (const c of reference.cases) {
     it(c.name, () => {
       const scores = Float64Array.from(c.scores, Math.fround);
       const labels = Uint8Array.from(c.labels);
-      expectClose(rocAuc({ labels, scores }), c.roc_auc);
+      expectClose(rocAuc({ labels, scores }), c.roc_auc, SKLEARN_TOLERANCE);
       const atThreshold = thresholdMetrics({ labels, scores }, c.threshold);
       if (c.precision === null) expect(atThreshold.precision).toBeNull();
-      else expectClose(atThreshold.precision, c.precision);
-      expectClose(atThreshold.recall, c.recall);
-      expectClose(atThreshold.predicted_positive_rate, c.predicted_positive_rate);
+      else expectClose(atThreshold.precision, c.precision, SKLEARN_TOLERANCE);
+      expectClose(atThreshold.recall, c.recall, SKLEARN_TOLERANCE);
+      expectClose(atThreshold.predicted_positive_rate, c.predicted_positive_rate, SKLEARN_TOLERANCE);
       if ("expected_roc_auc" in c && c.expected_roc_auc !== undefined) {
         // numpy sums 4-9 million products in another order: agreement to 1e-9 is rounding, not luck.
-        expectClose(expectedRocAuc(scores), c.expected_roc_auc);
-        expectClose(expectedMetrics(scores, c.threshold).positive_rate, c.expected_positive_rate!);
+        expectClose(expectedRocAuc(scores), c.expected_roc_auc, SKLEARN_TOLERANCE);
+        expectClose(expectedMetrics(scores, c.threshold).positive_rate, c.expected_positive_rate!, SKLEARN_TOLERANCE);
       }
     });
   }

@@ -4,13 +4,11 @@
  * another seed) followed by `npm run gate -- <run>` passes with no flags, from the project root where
  * config.yaml is another file. An explicit --config still has to be the run's own.
  */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { cp, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gateConfig, gateRun } from "../../trainer/commands/gate";
 import { generateChurnRows, toCsv } from "../../trainer/data/synthetic";
@@ -18,22 +16,11 @@ import type { GateEvidence } from "../../trainer/gate/run-release-gate";
 import { PROJECT_ROOT } from "../../trainer/offline-env";
 import { readRunConfig, RUN_CONFIG_FILE, type RunConfigRecord } from "../../trainer/pipeline/run-config";
 import type { Manifest } from "../../worker/contract/manifest";
-
-const execFileAsync = promisify(execFile);
+import { runCommand } from "../helpers/run-command";
 
 /** The trainer CLI as `npm run <command>` runs it (from the project root); resolves with the exit code. */
-async function cli(args: string[]) {
-  try {
-    const { stdout, stderr } = await execFileAsync("npx", ["tsx", "trainer/cli.ts", ...args], {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ADMIN_TOKEN: "", REGISTRY_URL: "" },
-      maxBuffer: 16 << 20,
-    });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
+function cli(args: string[]) {
+  return runCommand("npx", ["tsx", "trainer/cli.ts", ...args], { cwd: PROJECT_ROOT, env: { ...process.env, ADMIN_TOKEN: "", REGISTRY_URL: "" } });
 }
 
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

@@ -4,18 +4,17 @@
  * `.dev.vars` is written once and never over the user's; and wrangler's experimental-field notice is
  * switched off without hiding its errors.
  */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../trainer/config";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
 import { ensureDevVars, ensureTrainingData, planStart, type StartState, startPaths, trainedWith } from "../../scripts/lib/start-plan";
 import { QUIET_WRANGLER_ENV } from "../../trainer/quiet-wrangler";
+import { runCommand } from "../helpers/run-command";
 
 const runA = { dir: "/runs/a", runId: "a" };
 const runB = { dir: "/runs/b", runId: "b" };
@@ -125,17 +124,10 @@ describe(".dev.vars and the reused run", () => {
 });
 
 describe("wrangler's output", () => {
-  const execFileAsync = promisify(execFile);
   /** One wrangler command as npm start runs it (offline env, project root); its stderr and exit code. */
-  async function wrangler(args: string[], extraEnv: Record<string, string>) {
-    try {
-      const { WRANGLER_DISABLE_EXPERIMENTAL_WARNING: _inherited, ...env } = process.env;
-      const { stderr } = await execFileAsync("npx", ["wrangler", ...args], { cwd: PROJECT_ROOT, env: { ...env, ...OFFLINE_ENV, CI: "1", ...extraEnv } });
-      return { code: 0, stderr };
-    } catch (error) {
-      const e = error as { code: number; stderr: string };
-      return { code: e.code, stderr: e.stderr };
-    }
+  function wrangler(args: string[], extraEnv: Record<string, string>) {
+    const { WRANGLER_DISABLE_EXPERIMENTAL_WARNING: _inherited, ...env } = process.env;
+    return runCommand("npx", ["wrangler", ...args], { cwd: PROJECT_ROOT, env: { ...env, ...OFFLINE_ENV, CI: "1", ...extraEnv } });
   }
   let state: string;
   beforeAll(async () => {

@@ -4,27 +4,20 @@
  * secrets appear only as `${{ secrets.NAME }}`, and the release chain runs in the documented order
  * with production behind its environment.
  */
-import { execFile } from "node:child_process";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
+import { runCommand } from "../helpers/run-command";
 
-const execFileAsync = promisify(execFile);
 const WORKFLOWS = join(PROJECT_ROOT, ".github", "workflows");
 const VALIDATOR = join(PROJECT_ROOT, "node_modules", ".bin", "action-validator");
 
 async function validate(file: string): Promise<{ code: number; output: string }> {
-  try {
-    const { stdout, stderr } = await execFileAsync(VALIDATOR, [file], { cwd: PROJECT_ROOT });
-    return { code: 0, output: stdout + stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, output: e.stdout + e.stderr };
-  }
+  const { code, stdout, stderr } = await runCommand(VALIDATOR, [file], { cwd: PROJECT_ROOT });
+  return { code, output: stdout + stderr };
 }
 
 interface Step {
@@ -105,8 +98,19 @@ describe("workflow files", () => {
     for (const wf of workflows.values())
       for (const job of Object.values(wf.jobs))
         for (const step of job.steps ?? []) for (const m of (step.run ?? "").matchAll(/npm (?:run (?:--silent )?([\w:.-]+)|(test)\b)/g)) used.add((m[1] ?? m[2])!);
-    expect([...used].sort()).toEqual(["data", "gate", "promote", "publish", "smoke", "test", "train", "typecheck"]);
+    expect([...used].sort()).toEqual(["data", "gate", "promote", "publish", "smoke", "test:all", "test:browser", "train", "typecheck"]);
     expect([...used].filter((s) => !(s in scripts))).toEqual([]);
+  });
+
+  it("the pull-request checks run .ci/run's npm commands, in its order: every test project and the browser check", async () => {
+    const npmCommands = (lines: string[]) => lines.flatMap((line) => /^\s*(npm (?:ci|test|run [\w:.-]+))(?:\s|$)/.exec(line)?.[1] ?? []);
+    const ciRun = (await readFile(join(PROJECT_ROOT, ".ci", "run"), "utf8")).split("\n").filter((line) => !line.trimStart().startsWith("#"));
+    const pr = (workflows.get("pr.yml")!.jobs.test!.steps ?? []).flatMap((step) => (step.run ?? "").split("\n"));
+    expect(npmCommands(ciRun)).toEqual(["npm ci", "npm run typecheck", "npm run test:all", "npm run test:browser"]);
+    expect(npmCommands(pr)).toEqual(npmCommands(ciRun));
+    // test:all is every project: nothing the default `npm test` leaves out is left out of CI.
+    const scripts = (JSON.parse(await readFile(join(PROJECT_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+    expect(scripts["test:all"]).toMatch(/(^|&& )vitest run$/);
   });
 
   it("set the offline wrangler environment exactly as .env does", () => {

@@ -9,42 +9,29 @@ import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
 import * as views from "../../worker/registry/registry-views";
 import { artifactKey } from "../../worker/registry/r2-keys";
-import { type Envelope, failingFields, fixture, freshName, get, postJson, registerFixture, registryState, VALID_ROW } from "./helpers";
+import {
+  type AdminCallOptions,
+  adminHeaders,
+  adminJson,
+  CountingLimiter,
+  type Envelope,
+  failingFields,
+  fixture,
+  freshName,
+  get,
+  newClient,
+  postJson,
+  registerFixture,
+  registryState,
+  requestApp,
+  twoVersions,
+  VALID_ROW,
+} from "./helpers";
 
 const ORIGIN = "https://edge.test";
-let clients = 0;
 
-/** Each call site its own client address, so the failure limiter only sees what a test means it to. */
-function newClient(): string {
-  clients += 1;
-  return `198.51.100.${clients}`;
-}
-
-interface CallOptions {
-  token?: string | null;
-  client?: string;
-  actor?: string;
-}
-
-function headersFor(options: CallOptions): Record<string, string> {
-  const token = options.token === undefined ? env.ADMIN_TOKEN : options.token;
-  return {
-    "cf-connecting-ip": options.client ?? newClient(),
-    ...(token === null ? {} : { authorization: `Bearer ${token}` }),
-    ...(options.actor ? { "x-actor": options.actor } : {}),
-  };
-}
-
-function adminJson(method: string, path: string, body: unknown, options: CallOptions = {}) {
-  return SELF.fetch(`${ORIGIN}${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...headersFor(options) },
-    body: JSON.stringify(body),
-  });
-}
-
-function adminGet(path: string, options: CallOptions = {}) {
-  return SELF.fetch(`${ORIGIN}${path}`, { headers: headersFor(options) });
+function adminGet(path: string, options: AdminCallOptions = {}) {
+  return SELF.fetch(`${ORIGIN}${path}`, { headers: adminHeaders(options) });
 }
 
 interface Parts {
@@ -69,11 +56,11 @@ async function multipart(parts: Parts): Promise<{ bytes: Uint8Array; type: strin
   return { bytes: new Uint8Array(await serialised.arrayBuffer()), type: serialised.headers.get("content-type")! };
 }
 
-async function upload(name: string, parts: Parts, options: CallOptions = {}) {
+async function upload(name: string, parts: Parts, options: AdminCallOptions = {}) {
   const { bytes, type } = await multipart(parts);
   return SELF.fetch(`${ORIGIN}/admin/models/${name}/versions`, {
     method: "POST",
-    headers: { "content-type": type, ...headersFor(options) },
+    headers: { "content-type": type, ...adminHeaders(options) },
     body: bytes,
   });
 }
@@ -119,23 +106,30 @@ describe("authentication", () => {
 
   it("rate limits repeated failures from one client with 429 and retry-after; other clients and the right token still pass", async () => {
     const { manifest } = await registerFixture("forest", { aliases: [] });
-    const path = `/admin/models/${manifest.name}/rollback`;
-    // The limiter counts in fixed 60 s windows (wrangler.toml, limit 10): start well inside one.
-    const intoWindow = Date.now() % 60_000;
-    if (intoWindow > 50_000) await new Promise((r) => setTimeout(r, 60_000 - intoWindow + 100));
+    // An injected limiter (10 per client, as wrangler.toml's) that counts without a clock: the real
+    // binding counts in fixed 60 s windows, so this test had to wait up to 10 s for a fresh one.
+    const limiter = new CountingLimiter(10);
+    const rollback = (options: AdminCallOptions) =>
+      requestApp(
+        `/admin/models/${manifest.name}/rollback`,
+        { method: "POST", headers: { "content-type": "application/json", ...adminHeaders(options) }, body: JSON.stringify({ reason: "x" }) },
+        { ADMIN_AUTH_FAILURES: limiter },
+      );
     const client = newClient();
     const statuses: number[] = [];
-    for (let i = 0; i < 12; i++) statuses.push((await adminJson("POST", path, { reason: "x" }, { client, token: i % 2 ? null : "wrong-token" })).status);
+    for (let i = 0; i < 12; i++) statuses.push((await rollback({ client, token: i % 2 ? null : "wrong-token" })).status);
     expect(statuses).toEqual([403, 401, 403, 401, 403, 401, 403, 401, 403, 401, 429, 429]);
-    const limited = await adminJson("POST", path, { reason: "x" }, { client, token: "wrong-token" });
+    const limited = await rollback({ client, token: "wrong-token" });
     expect(limited.status).toBe(429);
     expect(limited.headers.get("retry-after")).toBe("60");
     expect((await envelope(limited)).error.code).toBe("RATE_LIMITED");
-    expect((await adminJson("POST", path, { reason: "x" }, { token: "wrong-token" })).status).toBe(403);
+    expect(limiter.counts.get(client)).toBe(13);
+    expect((await rollback({ token: "wrong-token" })).status).toBe(403);
     // The right token is never counted or refused: someone sharing CI's address cannot lock it out.
-    const rightful = await adminJson("POST", path, { reason: "x" }, { client });
+    const rightful = await rollback({ client });
     expect(rightful.status).toBe(409);
     expect((await envelope(rightful)).error.message).toMatch(/no previous version/);
+    expect(limiter.counts.get(client)).toBe(13);
   });
 
   it("stays closed when ADMIN_TOKEN is unset or too short", async () => {
@@ -197,7 +191,7 @@ describe("POST /admin/models/:name/versions", () => {
               controller.close();
             },
           });
-          return SELF.fetch(`${ORIGIN}/admin/models/${name}/versions`, { method: "POST", headers: { "content-type": type, ...headersFor({}) }, body: stream });
+          return SELF.fetch(`${ORIGIN}/admin/models/${name}/versions`, { method: "POST", headers: { "content-type": type, ...adminHeaders({}) }, body: stream });
         },
         411,
         /Content-Length/,
@@ -306,12 +300,6 @@ describe("POST /admin/models/:name/versions", () => {
   });
 });
 
-/** A model with versions 1 (production) and 2 (no alias). */
-async function twoVersions() {
-  const first = await registerFixture("forest");
-  await registerFixture("forest", { name: first.manifest.name, aliases: [] });
-  return first.manifest.name;
-}
 
 async function historyOf(name: string, alias: string) {
   const res = await get(`/models/${name}/aliases/${alias}/history`);
@@ -323,7 +311,7 @@ async function historyOf(name: string, alias: string) {
 
 describe("aliases", () => {
   it("PUT moves or creates an alias and records who, why and the evidence", async () => {
-    const name = await twoVersions();
+    const name = await twoVersions("forest");
     const evidence = { candidate_auc: 0.91, production_auc: 0.9, rows: 2000, commit: "abc123" };
     const moved = await adminJson("PUT", `/admin/models/${name}/aliases/production`, { version: 2, reason: "gate passed", evidence }, { actor: "release-bot" });
     expect(moved.status).toBe(200);
@@ -339,7 +327,7 @@ describe("aliases", () => {
   });
 
   it("refuses a missing version (404), an archived one (409), bad bodies (422 naming fields) and a bad x-actor", async () => {
-    const name = await twoVersions();
+    const name = await twoVersions("forest");
     const before = await registryState();
     const missing = await adminJson("PUT", `/admin/models/${name}/aliases/production`, { version: 9, reason: "x" });
     expect(missing.status).toBe(404);
@@ -362,7 +350,7 @@ describe("aliases", () => {
   });
 
   it("DELETE removes an alias, recorded with to null; a missing alias is 404", async () => {
-    const name = await twoVersions();
+    const name = await twoVersions("forest");
     const removed = await adminJson("DELETE", `/admin/models/${name}/aliases/production`, { reason: "stop serving" }, { actor: "oncall" });
     expect(removed.status).toBe(200);
     expect(await removed.json()).toEqual({ name, alias: "production", from: 1, to: null });
@@ -373,7 +361,7 @@ describe("aliases", () => {
   });
 
   it("GET history is public, and 404 for an alias never set", async () => {
-    const name = await twoVersions();
+    const name = await twoVersions("forest");
     expect((await historyOf(name, "production")).length).toBe(1);
     expect((await get(`/models/${name}/aliases/canary/history`)).status).toBe(404);
     expect((await get(`/models/${name}/aliases/not%20an%20alias/history`)).status).toBe(404);
@@ -383,7 +371,7 @@ describe("aliases", () => {
 
 describe("POST /admin/models/:name/rollback", () => {
   it("moves production back to the version it came from, and can undo that", async () => {
-    const name = await twoVersions();
+    const name = await twoVersions("forest");
     await adminJson("PUT", `/admin/models/${name}/aliases/production`, { version: 2, reason: "promote" });
     const back = await adminJson("POST", `/admin/models/${name}/rollback`, { reason: "error rate up" }, { actor: "oncall" });
     expect(back.status).toBe(200);
@@ -395,7 +383,7 @@ describe("POST /admin/models/:name/rollback", () => {
   });
 
   it("answers 409 when the history has no previous version, 404 for an unknown model", async () => {
-    const name = await twoVersions();
+    const name = await twoVersions("forest");
     const before = await registryState();
     const none = await adminJson("POST", `/admin/models/${name}/rollback`, { reason: "x" });
     expect(none.status).toBe(409);
@@ -406,7 +394,7 @@ describe("POST /admin/models/:name/rollback", () => {
   });
 
   it("refuses to roll back onto an archived version", async () => {
-    const name = await twoVersions();
+    const name = await twoVersions("forest");
     await adminJson("PUT", `/admin/models/${name}/aliases/production`, { version: 2, reason: "promote" });
     expect((await adminJson("POST", `/admin/models/${name}/versions/1/archive`, { reason: "old" })).status).toBe(200);
     const refused = await adminJson("POST", `/admin/models/${name}/rollback`, { reason: "x" });
@@ -418,7 +406,7 @@ describe("POST /admin/models/:name/rollback", () => {
 
 describe("POST /admin/models/:name/versions/:version/archive", () => {
   it("archives an unaliased version and refuses one an alias points at", async () => {
-    const name = await twoVersions();
+    const name = await twoVersions("forest");
     const refused = await adminJson("POST", `/admin/models/${name}/versions/1/archive`, { reason: "old" });
     expect(refused.status).toBe(409);
     expect((await envelope(refused)).error.message).toMatch(/is what production points at: move it first/);

@@ -5,7 +5,7 @@
  * states, the query bounds and the 404 envelope.
  */
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { DASHBOARD_LIMITS } from "../../worker/monitoring/dashboard-data";
 import type { CategoricalFeatureDrift, DriftReport, NumericFeatureDrift } from "../../worker/monitoring/drift-report-types";
 import { openDb } from "../../worker/db/open-db";
@@ -237,12 +237,21 @@ describe("GET /monitoring empty and degraded states", () => {
   it("says what is missing: no report yet (with the local cron command), sampling off, no serving alias, no moves", async () => {
     const serving = await registerFixture("logistic");
     const idle = await registerFixture("logistic", { aliases: [] });
-    const { body } = await page(`?model=${serving.manifest.name}`);
+    // The page reads Date.now(): pinned, so "today" here and in the page is one day even at midnight.
+    const day = 24 * HOUR;
+    const now = Date.UTC(2026, 2, 10, 23, 59, 59, 900);
+    vi.useFakeTimers({ toFake: ["Date"], now });
+    let body: string;
+    try {
+      ({ body } = await page(`?model=${serving.manifest.name}`));
+    } finally {
+      vi.useRealTimers();
+    }
     expect(body).toContain("No drift report yet: the cron runs hourly");
     // The hint's time is just after the current 24 h window (the manifest's default), so firing it reports today.
-    const day = 24 * HOUR;
     const time = Number(body.match(/curl 'https:\/\/edge\.test\/cdn-cgi\/handler\/scheduled\?cron=5\+\*\+\*\+\*\+\*&amp;time=(\d+)'/)?.[1]);
-    expect(time).toBe((Math.floor(Date.now() / day) + 1) * day + 60_000);
+    expect(time).toBe(Date.UTC(2026, 2, 11) + 60_000);
+    expect(time).toBe((Math.floor(now / day) + 1) * day + 60_000);
     expect(body).toContain("reports each 24 h window once it has ended");
     expect(body).toContain("sampling is off");
     expect(body).toContain("no report yet");

@@ -3,7 +3,7 @@
  * the trainer's builder, sampled rows in request_samples, and the Worker's own `scheduled` handler.
  */
 import { env } from "cloudflare:test";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { sortTiers } from "../../worker/contract/decision";
 import { type Manifest, monitoringOf } from "../../worker/contract/manifest";
 import { groundTruthSection } from "../../worker/feedback/realized";
@@ -127,9 +127,15 @@ describe("drift reports from the cron", () => {
 describe("from real prediction traffic", () => {
   it("rows sampled by /predict itself are reported, and the drift is found on exactly the shifted features", async () => {
     const manifest = await servedModel();
-    await scoreRows(manifest.name, driftedCustomers(manifest, "served"), { SAMPLE_RATE: "1", SAMPLE_MAX_ROWS_PER_REQUEST: "50" });
-    // The cron five minutes into the next day reports on today (UTC), where these samples landed.
-    const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
+    // The worker stamps samples with Date.now(): pinned to one UTC day, so no midnight can split them.
+    const today = Date.UTC(2026, 2, 10);
+    vi.useFakeTimers({ toFake: ["Date"], now: today + 12 * 3_600_000 });
+    try {
+      await scoreRows(manifest.name, driftedCustomers(manifest, "served"), { SAMPLE_RATE: "1", SAMPLE_MAX_ROWS_PER_REQUEST: "50" });
+    } finally {
+      vi.useRealTimers();
+    }
+    // The cron five minutes into the next day reports on that day (UTC), where these samples landed.
     await fireCron(today + DAY_MS + 5 * 60_000);
     const [row] = await reportsOf(manifest.name);
     expect(row).toMatchObject({ window_start: new Date(today).toISOString(), status: "drift" });

@@ -12,12 +12,12 @@ import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/moni
 import { predictRows } from "../../worker/scoring/predict-rows";
 import { openDb } from "../../worker/db/open-db";
 import { createServices } from "../../worker/services";
-import { type Envelope, failingFields, registerFixture, requestApp, VALID_ROW } from "./helpers";
+import { CountingLimiter, type Envelope, failingFields, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
 const FEEDBACK_TOKEN = "feedback-token-0123456789abcdef";
 let clients = 0;
 
-async function send(body: unknown, options: { token?: string | null; vars?: Record<string, string>; client?: string } = {}) {
+async function send(body: unknown, options: { token?: string | null; vars?: Record<string, unknown>; client?: string } = {}) {
   const token = options.token === undefined ? env.ADMIN_TOKEN : options.token;
   const headers = {
     "content-type": "application/json",
@@ -104,11 +104,25 @@ describe("auth", () => {
     expect(await allLabels()).toEqual(before);
   });
 
-  it("failures count against the admin limiter: past 10 a minute from one client, 429 with retry-after", async () => {
+  it("failures count against the admin limiter, per client: once it refuses, 429 with retry-after", async () => {
+    // An injected limiter (10 per client, no clock): the real binding's fixed 60 s windows made
+    // the 11 requests fail whenever they straddled a window's end.
+    const vars = { ADMIN_AUTH_FAILURES: new CountingLimiter(10) };
     const client = "198.18.0.77";
+    const guess = { token: "guess-guess-guess-guess", client, vars };
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await send({ request_id: "any", label: 1 }, { token: "guess-guess-guess-guess", client })).status);
+    for (let i = 0; i < 11; i++) statuses.push((await send({ request_id: "any", label: 1 }, guess)).status);
     expect(statuses).toEqual([...Array(10).fill(403), 429]);
+    const limited = await send({ request_id: "any", label: 1 }, guess);
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("60");
+    expect(((await limited.json()) as Envelope).error.code).toBe("RATE_LIMITED");
+    expect(vars.ADMIN_AUTH_FAILURES.counts.get(client)).toBe(12);
+    // Another client still gets its 403; the right token is neither counted nor refused.
+    expect((await send({ request_id: "any", label: 1 }, { token: guess.token, vars })).status).toBe(403);
+    // (404: the unknown request id, past authentication).
+    expect((await send({ request_id: "any", label: 1 }, { client, vars })).status).toBe(404);
+    expect(vars.ADMIN_AUTH_FAILURES.counts.get(client)).toBe(12);
   });
 
   it("FEEDBACK_TOKEN, when set, is accepted beside the admin token", async () => {
@@ -324,7 +338,7 @@ describe("refusals write nothing", () => {
 });
 
 describe("D1 cost", () => {
-  it("new labels by token cost one write statement: 3 rows written per label (row, primary key, model/version/time index)", async () => {
+  it("labels by token cost one write statement: 3 rows written per new label (row, primary key, model/version/time index), 2 per resent one (updated in place)", async () => {
     const { manifest } = await registerFixture("logistic");
     const prediction = await predict(manifest.name, 10);
     const items = prediction.tokens.map((t, i) => ({ item: { prediction_token: t, label: (i % 2) as 0 | 1 }, path: `feedback[${i}]` }));
@@ -333,6 +347,6 @@ describe("D1 cost", () => {
     expect(first.d1.rows_written).toBe(30);
     const again = await recordFeedback(env.DB, env, items);
     expect(again).toMatchObject({ inserted: 0, replaced: 10 });
-    console.log(`feedback D1 cost, 10 labels by token: new ${JSON.stringify(first.d1)}, resent ${JSON.stringify(again.d1)}`);
+    expect(again.d1.rows_written).toBe(20);
   });
 });

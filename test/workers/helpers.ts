@@ -17,6 +17,9 @@ export const VALID_ROW = {
   internet_service: "Fiber optic",
 };
 
+/** VALID_ROW's features, as oipInputs takes them: numbers numeric, strings categorical. */
+export const ROW_FEATURES = Object.entries(VALID_ROW).map(([name, value]) => ({ name, kind: typeof value === "number" ? ("numeric" as const) : ("categorical" as const) }));
+
 export type FixtureKind = "forest" | "logistic" | "boosting" | "trained";
 
 export function fixture(kind: FixtureKind) {
@@ -93,13 +96,77 @@ const app = createApp();
 /**
  * One request through the whole app with its own execution context, waiting for the work it left
  * in waitUntil (samples, shadow, metrics flushes); `vars` override the test bindings for this
- * request only (settings are parsed per env object).
+ * request only (settings are parsed per env object), bindings too, e.g. a CountingLimiter as
+ * ADMIN_AUTH_FAILURES.
  */
-export async function requestApp(path: string, init: RequestInit = {}, vars: Record<string, string> = {}): Promise<Response> {
+export async function requestApp(path: string, init: RequestInit = {}, vars: Record<string, unknown> = {}): Promise<Response> {
   const ctx = createExecutionContext();
   const res = await app.request(`https://edge.test${path}`, init, { ...env, ...vars }, ctx);
   await waitOnExecutionContext(ctx);
   return res;
+}
+
+/**
+ * A stand-in for the ADMIN_AUTH_FAILURES rate-limit binding, passed to requestApp in `vars`: lets
+ * `allowed` calls per key through and refuses that key's later ones, counting every call per key.
+ * The real binding counts in fixed 60 s windows of the wall clock, so a test of the limit through
+ * it fails whenever its requests straddle a window's end; this one has no clock.
+ */
+export class CountingLimiter implements RateLimit {
+  readonly counts = new Map<string, number>();
+  constructor(private readonly allowed: number) {}
+  async limit({ key }: RateLimitOptions): Promise<RateLimitOutcome> {
+    const n = (this.counts.get(key) ?? 0) + 1;
+    this.counts.set(key, n);
+    return { success: n <= this.allowed };
+  }
+}
+
+let clients = 0;
+
+/** A client address (cf-connecting-ip) no other call uses, so the auth-failure limiter only counts what a test means it to. */
+export function newClient(): string {
+  clients += 1;
+  return `198.51.100.${clients}`;
+}
+
+export interface AdminCallOptions {
+  /** The bearer token: the test ADMIN_TOKEN by default, null for no Authorization header. */
+  token?: string | null;
+  /** cf-connecting-ip: a fresh address per call by default. */
+  client?: string;
+  /** x-actor. */
+  actor?: string;
+}
+
+/** An admin call's headers: bearer token, client address, actor. */
+export function adminHeaders(options: AdminCallOptions = {}): Record<string, string> {
+  const token = options.token === undefined ? env.ADMIN_TOKEN : options.token;
+  return {
+    "cf-connecting-ip": options.client ?? newClient(),
+    ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    ...(options.actor ? { "x-actor": options.actor } : {}),
+  };
+}
+
+/** An admin call with a JSON body (none when `body` is undefined) over SELF.fetch. */
+export function adminJson(method: string, path: string, body?: unknown, options: AdminCallOptions = {}) {
+  return SELF.fetch(`https://edge.test${path}`, {
+    method,
+    headers: { "content-type": "application/json", ...adminHeaders(options) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+/**
+ * A fresh model with two versions: 1 the forest fixture, serving production; 2 `second` (by default
+ * the logistic one, whose probabilities differ from the forest's), ready and unaliased. Its name.
+ */
+export async function twoVersions(second: FixtureKind = "logistic"): Promise<string> {
+  const first = await registerFixture("forest");
+  const name = first.manifest.name;
+  await registerFixture(second, { name, aliases: [] });
+  return name;
 }
 
 export function postJson(path: string, body: unknown, headers: Record<string, string> = {}) {

@@ -4,7 +4,7 @@
  * schemas, and /docs (Swagger UI from the Worker's own origin, the plain page for no JavaScript).
  * test/node/openapi-document.test.ts runs a full OpenAPI 3.1 validator over the same document.
  */
-import { env, SELF } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createApp } from "../../worker/app";
@@ -15,7 +15,8 @@ import * as views from "../../worker/registry/registry-views";
 import { shadowReportSchema, trafficPolicySchema } from "../../worker/registry/registry-views";
 import { feedbackResultSchema } from "../../worker/feedback/feedback-schema";
 import { SWAGGER_UI_FILES } from "../../worker/docs/swagger-ui-files";
-import { get, postJson, registerFixture, VALID_ROW } from "./helpers";
+import { adminJson, get, postJson, registerFixture, VALID_ROW } from "./helpers";
+import { oipInputs } from "../helpers/oip-inputs";
 
 interface Operation {
   operationId: string;
@@ -31,15 +32,6 @@ interface Doc {
   tags: { name: string }[];
   paths: Record<string, Record<string, Operation>>;
   components: { schemas: Record<string, Record<string, unknown>> };
-}
-
-/** An admin call with the test token (vitest.config.ts); no body for a GET. */
-function adminJson(method: string, path: string, body: unknown, token = env.ADMIN_TOKEN) {
-  return SELF.fetch(`https://edge.test${path}`, {
-    method,
-    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: method === "GET" ? undefined : JSON.stringify(body),
-  });
 }
 
 /** Predicts one row, then sends a label for it back with the prediction token the answer carried. */
@@ -176,13 +168,7 @@ describe("OpenAPI 3.1 schemas", () => {
 describe("real responses match the documented schemas", () => {
   const name = () => env.DEFAULT_MODEL;
   const label = () => manifest.output.label;
-  const tensors = () =>
-    manifest.features.map((f) => ({
-      name: f.name,
-      shape: [1, 1],
-      datatype: f.kind === "numeric" ? "FP32" : "BYTES",
-      data: [(VALID_ROW as Record<string, unknown>)[f.name] ?? null],
-    }));
+  const tensors = () => oipInputs(manifest.features, [VALID_ROW], { column: true });
   // One call per documented JSON operation: a response that gains an undocumented field, or loses
   // a documented one, no longer parses to itself.
   const calls: Record<string, () => [Promise<Response>, z.ZodType]> = {
@@ -269,7 +255,7 @@ describe("real responses match the documented schemas", () => {
       ["get /models/{name}", get("/models/no-such-model"), 404, schemas.errorEnvelopeSchema],
       ["post /predict", postJson("/predict", { ...VALID_ROW, tenure: -1 }), 422, schemas.errorEnvelopeSchema],
       ["post /invocations", postJson("/invocations", "{nope"), 400, schemas.errorEnvelopeSchema],
-      ["post /admin/models/{name}/rollback", adminJson("POST", `/admin/models/${name()}/rollback`, { reason: "x" }, ""), 401, schemas.errorEnvelopeSchema],
+      ["post /admin/models/{name}/rollback", adminJson("POST", `/admin/models/${name()}/rollback`, { reason: "x" }, { token: null }), 401, schemas.errorEnvelopeSchema],
       ["put /admin/models/{name}/aliases/{alias}", adminJson("PUT", `/admin/models/${name()}/aliases/x`, { version: 0 }), 422, schemas.errorEnvelopeSchema],
       ["get /docs/assets/swagger-ui-dist/{file}", get("/docs/assets/swagger-ui-dist/nope.js"), 404, schemas.errorEnvelopeSchema],
       ["get /v2/models/{name}", get("/v2/models/no-such-model"), 404, schemas.oipErrorSchema],

@@ -14,7 +14,8 @@ import { setAlias } from "../../worker/registry/aliases";
 import { getVersionRow } from "../../worker/registry/versions";
 import { sha256Hex } from "../../worker/contract/sha256";
 import { verifyPredictionToken } from "../../worker/feedback/prediction-token";
-import { corruptArtifact, type Envelope, postJson, registerFixture, VALID_ROW } from "./helpers";
+import { corruptArtifact, type Envelope, postJson, registerFixture, twoVersions, VALID_ROW } from "./helpers";
+import { oipInputs } from "../helpers/oip-inputs";
 
 type Single = Record<string, unknown> & { churn_probability: number; churn_prediction: boolean; risk_tier: string; model_version: string; request_id: string };
 
@@ -153,12 +154,7 @@ function fixtureManifest(kind: "forest" | "logistic") {
 async function rawProbability(which: number | ((p: number) => boolean)) {
   const { manifest } = await registerFixture("logistic");
   const rows = manifest.golden.map((g) => g.input);
-  const inputs = manifest.features.map((f) => ({
-    name: f.name,
-    shape: [rows.length, 1],
-    datatype: f.kind === "numeric" ? "FP32" : "BYTES",
-    data: rows.map((r) => r[f.name] ?? null),
-  }));
+  const inputs = oipInputs(manifest.features, rows, { column: true });
   const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs, outputs: [{ name: manifest.onnx.output }] });
   expect(res.status).toBe(200);
   const data = ((await res.json()) as { outputs: { data: number[] }[] }).outputs[0]!.data;
@@ -231,9 +227,7 @@ describe("versions and aliases", () => {
 
 describe("a broken artifact", () => {
   it("answers 503 with the reason, backs off, keeps other versions serving, and recovers", async () => {
-    const good = await registerFixture("forest");
-    const name = good.manifest.name;
-    await registerFixture("logistic", { name, aliases: [] });
+    const name = await twoVersions();
     const broken = await corruptArtifact(name, 2);
 
     const res = await postJson(`/models/${name}/versions/2/predict`, VALID_ROW);

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
 import { type Envelope, failingFields, get, postJson, registerFixture, VALID_ROW } from "./helpers";
+import { oipInputs } from "../helpers/oip-inputs";
 
 let manifest: Manifest;
 let expected: number[];
@@ -56,13 +57,7 @@ describe("MLflow scoring protocol", () => {
 });
 
 describe("Open Inference Protocol v2", () => {
-  const tensors = () =>
-    manifest.features.map((f) => ({
-      name: f.name,
-      shape: [rows().length, 1],
-      datatype: f.kind === "numeric" ? "FP32" : "BYTES",
-      data: rows().map((r) => r[f.name] ?? null),
-    }));
+  const tensors = () => oipInputs(manifest.features, rows(), { column: true });
 
   it("health, server and model metadata, readiness", async () => {
     expect(await (await get("/v2/health/live")).json()).toEqual({ live: true });

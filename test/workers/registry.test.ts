@@ -5,7 +5,7 @@ import { artifactKey } from "../../worker/registry/r2-keys";
 import { openDb } from "../../worker/db/open-db";
 import { aliasHistoryFor, setAlias } from "../../worker/registry/aliases";
 import { resolveVersion } from "../../worker/registry/versions";
-import { type Envelope, fixture, get, publish, registerFixture } from "./helpers";
+import { type Envelope, fixture, get, publish, registerFixture, twoVersions } from "./helpers";
 
 describe("registration", () => {
   it("numbers versions per model, monotonic, even when registered concurrently", async () => {
@@ -39,9 +39,7 @@ describe("registration", () => {
 
 describe("aliases", () => {
   it("moves an alias and appends each move to the history", async () => {
-    const first = await registerFixture("forest");
-    const name = first.manifest.name;
-    await registerFixture("logistic", { name, aliases: [] });
+    const name = await twoVersions();
     const db = openDb(env.DB);
     expect(await setAlias(db, { name, alias: "production", version: 2, by: "alice", reason: "better AUC" })).toEqual({ from: 1, to: 2 });
     expect(await setAlias(db, { name, alias: "production", version: 1, by: "bob", reason: "rollback" })).toEqual({ from: 2, to: 1 });

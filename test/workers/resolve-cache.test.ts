@@ -5,17 +5,14 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { createApp } from "../../worker/app";
 import { openDb } from "../../worker/db/open-db";
 import { setAlias } from "../../worker/registry/aliases";
 import { clearResolveCache, resolveVersionCached } from "../../worker/registry/resolve-cache";
-import { registerFixture, VALID_ROW } from "./helpers";
+import { registerFixture, requestApp, twoVersions, VALID_ROW } from "./helpers";
 
 describe("resolveVersionCached", () => {
   it("serves an alias from the cache until the injected clock passes the TTL, then sees the move", async () => {
-    const first = await registerFixture("forest");
-    const name = first.manifest.name;
-    await registerFixture("logistic", { name, aliases: [] });
+    const name = await twoVersions();
     const ref = { alias: "production" };
     const db = openDb(env.DB);
     let now = 1_000_000;
@@ -38,14 +35,11 @@ describe("resolveVersionCached", () => {
 });
 
 describe("the cached path through the routes", () => {
-  const cached = { ...env, RESOLVE_CACHE_TTL_MS: "60000" };
   const predict = (path: string) =>
-    createApp().request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, cached);
+    requestApp(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, { RESOLVE_CACHE_TTL_MS: "60000" });
 
   it("an alias move is seen only once the cache is cleared (or the TTL passes)", async () => {
-    const first = await registerFixture("forest");
-    const name = first.manifest.name;
-    await registerFixture("logistic", { name, aliases: [] });
+    const name = await twoVersions();
     expect((await predict(`/models/${name}/predict`)).headers.get("x-model-version")).toBe("1");
     await setAlias(openDb(env.DB), { name, alias: "production", version: 2, by: "test" });
     expect((await predict(`/models/${name}/predict`)).headers.get("x-model-version")).toBe("1");

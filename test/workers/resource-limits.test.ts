@@ -10,7 +10,8 @@
 import { env, SELF } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_JSON_DEPTH, nestsDeeperThan } from "../../worker/contract/json-depth";
-import { type Envelope, fixture, freshName, registerFixture, registryState, requestApp, VALID_ROW } from "./helpers";
+import { type Envelope, fixture, freshName, registerFixture, registryState, requestApp, ROW_FEATURES, VALID_ROW } from "./helpers";
+import { oipInputs } from "../helpers/oip-inputs";
 
 const CAP = 50;
 const FEATURES = Object.keys(VALID_ROW) as (keyof typeof VALID_ROW)[];
@@ -34,14 +35,6 @@ async function expectCapEnvelope(res: Response, rowsSent: number) {
   expect(body.error.details).toMatchObject({ max_rows: CAP });
 }
 
-function oipInputs(n: number, shapeOf: (name: string) => number[] = () => [n]) {
-  return FEATURES.map((name) => ({
-    name,
-    shape: shapeOf(name),
-    datatype: typeof VALID_ROW[name] === "number" ? "FP32" : "BYTES",
-    data: Array.from({ length: n }, () => VALID_ROW[name]),
-  }));
-}
 
 describe("the row cap comes before rows are built", () => {
   it("MLflow refuses an over-cap batch in each of its formats with the /predict envelope", async () => {
@@ -67,13 +60,13 @@ describe("the row cap comes before rows are built", () => {
 
   it("OIP refuses an over-cap batch with its 400 naming the limit, also when the tensors disagree", async () => {
     const n = CAP + 1;
-    for (const inputs of [oipInputs(n), oipInputs(n, (name) => (name === "tenure" ? [n + 7] : [n]))]) {
+    for (const inputs of [oipInputs(ROW_FEATURES, rows(n)), oipInputs(ROW_FEATURES, rows(n)).map((t) => (t.name === "tenure" ? { ...t, shape: [n + 7] } : t))]) {
       const res = await post(`/v2/models/${model}/infer`, { inputs });
       expect(res.status).toBe(400);
       // OIP's message is the issue's, as for every OIP validation failure (app.ts oipMessage).
       expect(await res.json()).toEqual({ error: `inputs: at most ${CAP} rows per request` });
     }
-    expect((await post(`/v2/models/${model}/infer`, { inputs: oipInputs(CAP) })).status).toBe(200);
+    expect((await post(`/v2/models/${model}/infer`, { inputs: oipInputs(ROW_FEATURES, rows(CAP)) })).status).toBe(200);
   });
 });
 

@@ -10,7 +10,8 @@ import { openDb } from "../../worker/db/open-db";
 import type { Manifest } from "../../worker/contract/manifest";
 import { MAX_PENDING_ROWS, sampleRateFor } from "../../worker/monitoring/sample-requests";
 import { parseSettings } from "../../worker/settings";
-import { fixture, freshName, registerFixture, requestApp, VALID_ROW } from "./helpers";
+import { fixture, freshName, registerFixture, requestApp, ROW_FEATURES, VALID_ROW } from "./helpers";
+import { oipInputs } from "../helpers/oip-inputs";
 
 
 function send(vars: Record<string, string>, path: string, body: unknown) {
@@ -75,7 +76,7 @@ describe("sampling rate (decided per request)", () => {
     const { manifest } = await registerFixture("logistic", { aliases: ["production", "canary"] });
     const name = manifest.name;
     expect((await send(ALWAYS, `/models/${name}/invocations`, { dataframe_records: [VALID_ROW] })).status).toBe(200);
-    const oip = { inputs: Object.entries(VALID_ROW).map(([k, v]) => ({ name: k, shape: [1], datatype: typeof v === "number" ? "FP32" : "BYTES", data: [v] })) };
+    const oip = { inputs: oipInputs(ROW_FEATURES, [VALID_ROW]) };
     expect((await send(ALWAYS, `/v2/models/${name}/infer`, oip)).status).toBe(200);
     expect((await send(ALWAYS, `/models/${name}/predict?alias=canary`, VALID_ROW)).status).toBe(200);
     expect((await send(ALWAYS, `/models/${name}/versions/1/predict`, VALID_ROW)).status).toBe(200);

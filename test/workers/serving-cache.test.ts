@@ -7,20 +7,19 @@
  */
 import { env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../worker/app";
 import { buildFeeds } from "../../worker/contract/feature-feeds";
 import { clearModelCaches, getSession, modelCacheStats, runWithSession } from "../../worker/inference/model-cache";
 import { openDb } from "../../worker/db/open-db";
 import { getVersionRow } from "../../worker/registry/versions";
-import { type Envelope, get, postJson, registerFixture, VALID_ROW } from "./helpers";
+import { type Envelope, get, postJson, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
 async function setStatus(name: string, version: number, status: string) {
   await env.DB.prepare("UPDATE model_versions SET status = ?3 WHERE model_name = ?1 AND version = ?2").bind(name, version, status).run();
 }
 
-/** The app with this file's bindings plus overrides (settings are parsed per env object). */
+/** A POST through the whole app with this file's bindings plus overrides (settings are parsed per env object). */
 function request(path: string, vars: Record<string, string> = {}, body: unknown = VALID_ROW) {
-  return createApp().request(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, { ...env, ...vars });
+  return requestApp(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, vars);
 }
 
 describe("status gates", () => {
@@ -125,7 +124,7 @@ describe("bounded session cache", () => {
     // /ready (names[0]) hits; each of the other 8 loads a session and releases the oldest.
     for (let round = 0; round < 3; round++) {
       for (const name of names) {
-        const res = await createApp().request(`/v2/models/${name}/ready`, {}, { ...env, ...two });
+        const res = await requestApp(`/v2/models/${name}/ready`, {}, two);
         expect(res.status).toBe(200);
       }
     }

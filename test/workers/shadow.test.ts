@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { shadowReportSchema } from "../../worker/registry/registry-views";
 import { openDb } from "../../worker/db/open-db";
 import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow-store";
-import { corruptArtifact, registerFixture, requestApp, VALID_ROW } from "./helpers";
+import { corruptArtifact, registerFixture, requestApp, ROW_FEATURES, twoVersions, VALID_ROW } from "./helpers";
+import { oipInputs } from "../helpers/oip-inputs";
 
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 
@@ -19,12 +20,6 @@ function call(method: string, path: string, body?: unknown, headers: Record<stri
   return requestApp(path, init, vars);
 }
 
-async function twoVersions() {
-  const first = await registerFixture("forest");
-  const name = first.manifest.name;
-  await registerFixture("logistic", { name, aliases: [] });
-  return name;
-}
 
 async function setShadow(name: string, shadow: unknown) {
   const res = await call("PUT", `/admin/models/${name}/traffic`, { shadow, reason: "test" }, AUTH);
@@ -51,12 +46,7 @@ const rows = (n: number) => Array.from({ length: n }, (_, i) => ({ ...VALID_ROW,
 
 /** Raw positive-class probabilities of one version, from the OIP tensor output (float32, unrounded). */
 async function directProbabilities(name: string, version: number, batch: Record<string, unknown>[]) {
-  const inputs = Object.keys(VALID_ROW).map((k) => ({
-    name: k,
-    shape: [batch.length],
-    datatype: typeof VALID_ROW[k as keyof typeof VALID_ROW] === "number" ? "FP32" : "BYTES",
-    data: batch.map((r) => r[k]),
-  }));
+  const inputs = oipInputs(ROW_FEATURES, batch);
   const res = await call("POST", `/v2/models/${name}/versions/${version}/infer`, { inputs });
   const body = (await res.json()) as { outputs: { name: string; data: (number | boolean)[] }[] };
   const tensor = body.outputs.find((o) => o.name === "probabilities")!.data as number[];

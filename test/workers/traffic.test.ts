@@ -13,7 +13,8 @@ import { archiveVersion } from "../../worker/registry/version-lifecycle";
 import { clearResolveCache, resolvePolicyCached } from "../../worker/registry/resolve-cache";
 import { changePolicy } from "../../worker/registry/traffic-policy";
 import { bucketOf, chooseArm, entityOf, hash32 } from "../../worker/traffic/split";
-import { type Envelope, failingFields, registerFixture, requestApp, VALID_ROW } from "./helpers";
+import { type Envelope, failingFields, registerFixture, requestApp, ROW_FEATURES, twoVersions, VALID_ROW } from "./helpers";
+import { oipInputs } from "../helpers/oip-inputs";
 
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}`, "x-actor": "release-bot" };
 
@@ -27,13 +28,6 @@ const admin = (method: string, path: string, body?: unknown) => call(method, pat
 const predict = (name: string, body: unknown = VALID_ROW, headers: Record<string, string> = {}, vars: Record<string, string> = {}) =>
   call("POST", `/models/${name}/predict`, body, headers, vars);
 
-/** v1 serves production; v2 is ready and unaliased. Forest and logistic answer different probabilities. */
-async function twoVersions() {
-  const first = await registerFixture("forest");
-  const name = first.manifest.name;
-  await registerFixture("logistic", { name, aliases: [] });
-  return name;
-}
 
 async function setTraffic(name: string, body: Record<string, unknown>) {
   const res = await admin("PUT", `/admin/models/${name}/traffic`, { reason: "test", ...body });
@@ -191,7 +185,7 @@ describe("canary routing through /predict", () => {
   it("MLflow and OIP follow the policy; OIP with a version in the path is explicit", async () => {
     const name = await twoVersions();
     await setTraffic(name, { canary: { version: 2, percent: 100 } });
-    const oip = { inputs: Object.entries(VALID_ROW).map(([k, v]) => ({ name: k, shape: [1], datatype: typeof v === "number" ? "FP32" : "BYTES", data: [v] })) };
+    const oip = { inputs: oipInputs(ROW_FEATURES, [VALID_ROW]) };
     const mlflow = await call("POST", `/models/${name}/invocations`, { dataframe_records: [VALID_ROW] });
     expect([mlflow.status, mlflow.headers.get("x-model-version"), mlflow.headers.get("x-model-arm")]).toEqual([200, "2", "canary"]);
     const defaultMlflow = await call("POST", "/invocations", { dataframe_records: [VALID_ROW] }, {}, { DEFAULT_MODEL: name });

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { postJson, registerFixture } from "./helpers";
+import { oipInputs } from "../helpers/oip-inputs";
 
 describe("trained model served at the edge", () => {
   it("reproduces the trainer's probabilities within 1e-5 on every golden row", async () => {
@@ -16,12 +17,7 @@ describe("trained model served at the edge", () => {
     let worst = 0;
     for (let start = 0; start < manifest.golden.length; start += 50) {
       const chunk = manifest.golden.slice(start, start + 50);
-      const inputs = manifest.features.map((f) => ({
-        name: f.name,
-        shape: [chunk.length, 1],
-        datatype: f.kind === "numeric" ? "FP32" : "BYTES",
-        data: chunk.map((g) => g.input[f.name] ?? null),
-      }));
+      const inputs = oipInputs(manifest.features, chunk.map((g) => g.input), { column: true });
       const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs, outputs: [{ name: "probabilities" }] });
       expect(res.status).toBe(200);
       const [out] = ((await res.json()) as { outputs: { data: number[] }[] }).outputs;
@@ -42,12 +38,7 @@ describe("trained model served at the edge", () => {
     const blanks = manifest.golden.filter((g) => g.input.payment_method === "Unknown").slice(0, 50);
     expect(blanks.length).toBeGreaterThan(10);
     const infer = async (rows: Record<string, unknown>[]) => {
-      const inputs = manifest.features.map((f) => ({
-        name: f.name,
-        shape: [rows.length, 1],
-        datatype: f.kind === "numeric" ? "FP32" : "BYTES",
-        data: rows.map((r) => r[f.name] ?? null),
-      }));
+      const inputs = oipInputs(manifest.features, rows, { column: true });
       const res = await postJson(`/v2/models/${manifest.name}/infer`, { inputs, outputs: [{ name: "probabilities" }] });
       expect(res.status).toBe(200);
       const [out] = ((await res.json()) as { outputs: { data: number[] }[] }).outputs;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { evaluate, FOLD_METRICS, manifestMetrics, summariseFolds } from "../../../trainer/metrics/evaluate";
-import { expectClose } from "./fixtures/close";
+import { expectClose } from "../../helpers/expect-close";
 import { tiedDataset } from "./fixtures/lcg-datasets";
 import { sklearnReference } from "./fixtures/sklearn-reference";
 

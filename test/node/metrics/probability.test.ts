@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { brierScore } from "../../../trainer/metrics/brier-score";
 import { calibrationTable, uniformBinEdges } from "../../../trainer/metrics/calibration-table";
 import { LOG_LOSS_EPS, logLoss } from "../../../trainer/metrics/log-loss";
-import { expectClose } from "./fixtures/close";
+import { expectClose } from "../../helpers/expect-close";
 
 const y = (...v: number[]) => Uint8Array.from(v);
 const p = (...v: number[]) => Float64Array.from(v);

@@ -3,7 +3,7 @@ import { averagePrecision } from "../../../trainer/metrics/average-precision";
 import { precisionRecallCurve } from "../../../trainer/metrics/precision-recall-curve";
 import { rocAuc } from "../../../trainer/metrics/roc-auc";
 import { rocCurve } from "../../../trainer/metrics/roc-curve";
-import { expectAllClose, expectClose } from "./fixtures/close";
+import { expectAllClose, expectClose } from "../../helpers/expect-close";
 
 const y = (...v: number[]) => Uint8Array.from(v);
 const p = (...v: number[]) => Float64Array.from(v);

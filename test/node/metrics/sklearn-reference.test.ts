@@ -13,7 +13,7 @@ import { precisionRecallCurve } from "../../../trainer/metrics/precision-recall-
 import { rocAuc } from "../../../trainer/metrics/roc-auc";
 import { rocCurve } from "../../../trainer/metrics/roc-curve";
 import { thresholdMetrics } from "../../../trainer/metrics/threshold-metrics";
-import { expectAllClose, expectClose } from "./fixtures/close";
+import { expectAllClose, expectClose } from "../../helpers/expect-close";
 import { continuousDataset, tiedDataset, type Dataset } from "./fixtures/lcg-datasets";
 import { sklearnReference } from "./fixtures/sklearn-reference";
 

@@ -11,7 +11,8 @@ import { applyLocalMigrations, localAliasVersion, runVersions, withLocalBindings
 import { prepareProduction } from "../../scripts/lib/start-plan";
 import { openDb } from "../../worker/db/open-db";
 import { setAlias } from "../../worker/registry/aliases";
-import { buildFixtureModels, type FixtureModel } from "../fixtures/fixture-models";
+import { cachedFixtureModels } from "../fixtures/fixture-cache";
+import type { FixtureModel } from "../fixtures/fixture-models";
 
 const NAME = "churn-start";
 let dir: string;
@@ -21,7 +22,7 @@ let fixtures: FixtureModel[];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "start-registry-"));
   artifactsDir = join(dir, "artifacts");
-  fixtures = await buildFixtureModels();
+  fixtures = await cachedFixtureModels("churn-forest", "churn-logistic", "churn-boosting");
   applyLocalMigrations(join(dir, "state"));
 });
 
