@@ -6,8 +6,10 @@
  */
 import { createApp } from "./app";
 import { groundTruthSection } from "./feedback/realized";
+import { scheduleMetricsFlush } from "./metrics/isolate-metrics";
 import { compactMetricsForCron } from "./metrics/metric-store";
 import { runDriftCron } from "./monitoring/cron";
+import { consumeObservations } from "./observations/consume-observations";
 import { createServices } from "./services";
 import { pruneShadowPairs } from "./traffic/shadow-store";
 
@@ -15,6 +17,12 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  async queue(batch, env, ctx) {
+    const services = createServices(env, ctx);
+    const outcome = await consumeObservations(services, batch);
+    scheduleMetricsFlush(env.DB, services);
+    if (outcome.retried) console.error(JSON.stringify({ level: "error", where: "queue", messages: batch.messages.length, outcome }));
+  },
   async scheduled(controller, env, ctx) {
     const services = createServices(env, ctx);
     const now = controller.scheduledTime;
