@@ -6,11 +6,16 @@
 import { openDb, type Db } from "./db/open-db";
 import { parseSettings, type Settings } from "./settings";
 
+/** What producers use of a Queue binding (structural, like the rest of this file). */
+export interface ObservationQueue {
+  sendBatch(messages: Iterable<{ body: unknown; contentType?: "json" }>): Promise<unknown>;
+}
+
 export interface Services {
   db: Db;
   models: R2Bucket;
   /** The observation queue (sampled rows, shadow jobs); its consumer writes them to D1. */
-  observations: Queue;
+  observations: ObservationQueue;
   settings: Settings;
   /** Work that must finish after the response is sent; failures are logged, never thrown. */
   waitUntil: (work: Promise<unknown>) => void;
@@ -21,7 +26,7 @@ export interface Services {
  * import prediction code for benchmarks typecheck without the Workers types.
  */
 export function createServices(
-  env: { DB: D1Database; MODELS: R2Bucket; OBSERVATIONS: Queue },
+  env: { DB: D1Database; MODELS: R2Bucket; OBSERVATIONS: ObservationQueue },
   ctx: { waitUntil(work: Promise<unknown>): void } | undefined,
 ): Services {
   const settings = parseSettings(env);

@@ -1,16 +1,19 @@
 /**
- * Shadow scoring on real D1, R2 and workerd's ORT: paired outputs carry both versions' exact
+ * Shadow scoring on real D1, R2 and workerd's ORT, through the real observation queue (the consumer
+ * scores the shadow off the request path; observationsSettled() waits for it): paired outputs carry both versions' exact
  * probabilities (checked against each version scored directly) and decisions; the client's answer
  * is the same with the shadow on or off; a shadow whose artifact is broken never touches the
  * response; the pair sample rate and retention bound storage; the shadow's scores are sampled under
  * arm "shadow"; and the admin read summarises agreement.
  */
-import { env } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { shadowReportSchema } from "../../worker/registry/registry-views";
 import { openDb } from "../../worker/db/open-db";
 import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow-store";
-import { corruptArtifact, registerFixture, requestApp, VALID_ROW } from "./helpers";
+import worker from "../../worker/index";
+import type { ShadowJob } from "../../worker/traffic/shadow";
+import { corruptArtifact, observationsSettled, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 
@@ -44,6 +47,7 @@ interface StoredPair {
 }
 
 async function pairsOf(name: string): Promise<StoredPair[]> {
+  await observationsSettled();
   return (await env.DB.prepare("SELECT * FROM shadow_pairs WHERE model_name = ? ORDER BY request_id, row_index").bind(name).all<StoredPair>()).results;
 }
 
@@ -112,6 +116,7 @@ describe("shadow scoring", () => {
         const res = await call("POST", `/models/${name}/predict`, VALID_ROW);
         expect([res.status, res.headers.get("x-model-version")]).toEqual([200, "1"]);
       }
+      await observationsSettled();
     } finally {
       await broken.restore();
     }
@@ -157,6 +162,7 @@ describe("shadow scoring", () => {
     await setShadow(name, { version: 2, sample_rate: 0 });
     const batch = rows(9);
     await call("POST", `/models/${name}/predict`, { instances: batch }, {}, { SAMPLE_RATE: "1", SAMPLE_MAX_ROWS_PER_REQUEST: "3" });
+    await observationsSettled();
     const { results } = await env.DB.prepare("SELECT arm, row_index, probability, features FROM request_samples WHERE model_name = ? ORDER BY arm, row_index")
       .bind(name)
       .all<{ arm: string; row_index: number; probability: number; features: string }>();
@@ -175,6 +181,7 @@ describe("shadow scoring", () => {
     const name = await twoVersions();
     await setShadow(name, { version: 2, sample_rate: 0 });
     await call("POST", `/models/${name}/predict`, { instances: rows(3) }, {}, { SAMPLE_RATE: "1" });
+    await observationsSettled();
     const { results } = await env.DB.prepare("SELECT arm, version, row_index, probability FROM request_samples WHERE model_name = ? ORDER BY arm, row_index")
       .bind(name)
       .all<{ arm: string; version: number; row_index: number; probability: number }>();
@@ -202,10 +209,41 @@ describe("shadow scoring", () => {
   });
 });
 
+describe("the shadow job in the observation queue", () => {
+  it("a redelivered job stores its pair and its shadow sample once", async () => {
+    const name = await twoVersions();
+    const job: ShadowJob = {
+      kind: "shadow",
+      requestId: `${name}-job`,
+      clientRequestId: "client-7",
+      name,
+      shadowVersion: 2,
+      primaryVersion: 1,
+      rows: [VALID_ROW],
+      rowIndices: [0],
+      pairs: [{ row: 0, probability: 0.3, prediction: false }],
+      sampledRows: [0],
+      answeredAt: Date.now(),
+    };
+    for (const attempts of [1, 2]) {
+      const batch = createMessageBatch("edge-mlops-observations", [{ id: `job-${attempts}`, timestamp: new Date(), attempts, body: job }]);
+      const ctx = createExecutionContext();
+      await worker.queue!(batch, env, ctx);
+      await waitOnExecutionContext(ctx);
+      expect(await getQueueResult(batch, ctx)).toMatchObject({ outcome: "ok", ackAll: true, retryBatch: { retry: false } });
+    }
+    const v2 = await directProbabilities(name, 2, [VALID_ROW]);
+    const pairs = await pairsOf(name);
+    expect(pairs.map((p) => [p.request_id, p.row_index, p.primary_probability, p.shadow_probability])).toEqual([[`${name}-job`, 0, 0.3, v2.p[0]]]);
+    const samples = await env.DB.prepare("SELECT arm, version, request_id, client_request_id, probability FROM request_samples WHERE model_name = ?").bind(name).all();
+    expect(samples.results).toEqual([{ arm: "shadow", version: 2, request_id: `${name}-job`, client_request_id: "client-7", probability: v2.p[0] }]);
+  });
+});
+
 describe("reading and pruning pairs", () => {
   const pair = (name: string, i: number, createdAt: string, agree: boolean, shadowVersion = 2): ShadowPair => ({
     modelName: name,
-    requestId: `r-${i}`,
+    requestId: `${name}-r-${i}`,
     rowIndex: 0,
     primaryVersion: 1,
     shadowVersion,
@@ -233,7 +271,7 @@ describe("reading and pruning pairs", () => {
     expect(body.summary.count).toBe(4);
     expect(body.summary.agreement_rate).toBe(0.75);
     expect(body.summary.mean_abs_delta).toBeCloseTo(0.05, 12);
-    expect(body.pairs.map((p) => p.request_id)).toEqual(["r-3", "r-2"]);
+    expect(body.pairs.map((p) => p.request_id)).toEqual([`${name}-r-3`, `${name}-r-2`]);
     expect(body.pairs[0]).toMatchObject({ primary_version: 1, shadow_version: 2, primary_prediction: false, shadow_prediction: false, agree: true });
     const all = (await (await call("GET", `/admin/models/${name}/shadow`, undefined, AUTH)).json()) as { summary: { count: number } };
     expect(all.summary.count).toBe(5);
@@ -253,7 +291,7 @@ describe("reading and pruning pairs", () => {
     ]);
     const before = (await env.DB.prepare("SELECT count(*) AS n FROM shadow_pairs").first<{ n: number }>())!.n;
     expect(await pruneShadowPairs(db, { retentionDays: 30, now })).toBeGreaterThanOrEqual(1);
-    expect((await pairsOf(name)).map((p) => p.request_id)).toEqual(["r-1", "r-2"]);
+    expect((await pairsOf(name)).map((p) => p.request_id)).toEqual([`${name}-r-1`, `${name}-r-2`]);
     expect((await env.DB.prepare("SELECT count(*) AS n FROM shadow_pairs").first<{ n: number }>())!.n).toBeLessThan(before);
   });
 });

@@ -43,6 +43,8 @@ export interface FlushOutcome {
 }
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
+/** The longest flush timer armed inside a waitUntil (which the platform ends 30 s after the response). */
+export const MAX_TIMER_MS = 25_000;
 export const DEFAULT_MAX_SERIES = 1_000;
 
 const NO_SAMPLING: SamplingStats = { written: 0, dropped: 0, failed: 0 };
@@ -108,7 +110,8 @@ export class MetricBuffer {
       waitUntil(flush());
       return;
     }
-    if (this.timerArmed || this.inFlight || !this.hasPending()) return;
+    // waitUntil keeps an invocation alive for 30 s at most: a longer interval waits for traffic.
+    if (intervalMs > MAX_TIMER_MS || this.timerArmed || this.inFlight || !this.hasPending()) return;
     this.timerArmed = true;
     const delay = Math.max(0, this.lastAttemptAt + intervalMs - at);
     waitUntil(

@@ -12,6 +12,7 @@
  * logged, never sent to fail the whole batch.
  */
 import type { SampleRecord } from "../monitoring/sample-store";
+import type { ObservationQueue } from "../services";
 import type { ShadowJob } from "../traffic/shadow";
 
 export interface SamplesMessage {
@@ -122,7 +123,7 @@ export function sendBatches(messages: readonly ObservationMessage[]): Observatio
  * queue has them; a failed send is logged with what it carried and resolves anyway, since the
  * answer has gone and there is no one to tell.
  */
-export async function sendObservations(queue: Queue, messages: readonly ObservationMessage[], context: { requestId: string }): Promise<void> {
+export async function sendObservations(queue: ObservationQueue, messages: readonly ObservationMessage[], context: { requestId: string }): Promise<void> {
   if (!messages.length) return;
   const packed = packObservations(messages);
   if (packed.oversized) {
