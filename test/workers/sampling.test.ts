@@ -148,14 +148,18 @@ describe("rows per sampled batch", () => {
     );
     const outcomes = await Promise.all(deliveries.map((batch) => consumeObservations(services, batch)));
     const after = samplingStats();
-    expect(outcomes.reduce((n, o) => n + o.samples.written, 0)).toBe(15);
+    const written = outcomes.reduce((n, o) => n + o.samples.written, 0);
+    // Rows below the window's bar are inserted (at least the first 4); the others are skipped.
+    expect(written).toBeGreaterThanOrEqual(4);
+    expect(written).toBeLessThanOrEqual(15);
     const rows = await samplesOf(name);
     const perWindow = new Map<string, number>();
     for (const r of rows) perWindow.set(r.window, (perWindow.get(r.window) ?? 0) + 1);
     expect([...perWindow.values()]).toEqual([4]);
     const counts = await env.DB.prepare(`SELECT "window", rows FROM sample_window_counts WHERE model_name = ?`).bind(name).all<{ window: string; rows: number }>();
     expect(Object.fromEntries(counts.results.map((c) => [c.window, c.rows]))).toEqual(Object.fromEntries(perWindow));
-    expect(after.written - before.written).toBe(15);
+    expect(after.written - before.written).toBe(written);
+    // Every row not kept counts once as a reservoir drop, skipped at insert or evicted after it.
     expect(after.dropped - before.dropped).toBe(11);
     expect(outcomes.reduce((n, o) => n + o.samples.evicted, 0)).toBe(11);
   });
@@ -235,6 +239,36 @@ describe("writeSamples reservoir (direct, hand-chosen keys)", () => {
       { window: w1, rows: 2 },
       { window: w2, rows: 1 },
     ]);
+  });
+});
+
+describe("what a delivery costs D1", () => {
+  const delivery = (name: string, keys: readonly number[], now: number) =>
+    createMessageBatch<SamplesMessage>(
+      "edge-mlops-observations",
+      keys.map((key, i) => ({ id: `m-${i}`, timestamp: new Date(now), attempts: 1, body: { kind: "samples", records: [record(name, key, now, `${name}-${i}-${key}`)] } })),
+    );
+
+  it("100 one-row messages under the cap: one batch writing 4 rows per sample (the row and its 3 index entries) and 2 for the window count", async () => {
+    const name = freshName("cost");
+    const now = Date.now();
+    const outcome = await consumeObservations(createServices(env, undefined), delivery(name, Array.from({ length: 100 }, (_, i) => (i + 0.5) / 100), now));
+    expect(outcome.samples).toEqual({ written: 100, evicted: 0 });
+    expect(outcome.d1.rowsWritten).toBe(402);
+  });
+
+  it("a full window inserts only keys below its largest kept key; the rest are skipped, not written and evicted", async () => {
+    const name = freshName("bar");
+    const now = Date.now();
+    const services = createServices({ ...env, SAMPLE_WINDOW_CAP: "10" } as typeof env, undefined);
+    await consumeObservations(services, delivery(name, [0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19], now));
+    // Full: keys 0.10 .. 0.19. Of these, only 0.05 and 0.15 are below the bar (0.19).
+    const outcome = await consumeObservations(services, delivery(name, [0.5, 0.05, 0.9, 0.15, 0.7], now));
+    expect(outcome.samples).toEqual({ written: 2, evicted: 5 });
+    const kept = (await samplesOf(name)).map((r) => r.sample_key).sort((a, b) => a - b);
+    expect(kept).toEqual([0.05, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.15, 0.16, 0.17]);
+    const counts = await env.DB.prepare(`SELECT rows FROM sample_window_counts WHERE model_name = ?`).bind(name).all<{ rows: number }>();
+    expect(counts.results).toEqual([{ rows: 10 }]);
   });
 });
 

@@ -67,14 +67,19 @@ export function sampleWindow(ms: number): string {
 }
 
 /**
- * One statement inserts a group's rows from a JSON array; a row already stored (a redelivered queue
- * message: same request id, row and arm) is skipped, and changes() right after it is what was
- * really inserted, so the window count stays exact under redelivery.
+ * One statement inserts a group's rows from a JSON array. A row already stored (a redelivered queue
+ * message: same request id, row and arm) is skipped, and so is a row the reservoir would evict at
+ * once: when the window already holds its cap, only keys below the window's largest kept key can
+ * stay (one index lookup), so a full window costs about cap·ln(n/cap) inserts over n rows instead
+ * of n. changes() right after it is what was really inserted, so the window count stays exact.
+ * ?5 is the cap.
  */
 const INSERT_SQL = `INSERT INTO request_samples
   ("window", model_name, version, arm, request_id, client_request_id, row_index, features, probability, prediction, risk_tier, latency_ms, created_at, sample_key)
   SELECT ?1, ?2, ?3, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
-  FROM json_each(?4) WHERE true
+  FROM json_each(?4)
+  WHERE coalesce((SELECT rows FROM sample_window_counts WHERE "window" = ?1 AND model_name = ?2 AND version = ?3), 0) < ?5
+     OR value ->> 10 < (SELECT max(sample_key) FROM request_samples WHERE "window" = ?1 AND model_name = ?2 AND version = ?3)
   ON CONFLICT (request_id, row_index, arm) DO NOTHING`;
 
 const COUNT_SQL = `INSERT INTO sample_window_counts ("window", model_name, version, rows) VALUES (?1, ?2, ?3, changes())
@@ -116,7 +121,7 @@ export function sampleWrite(d1: D1Database, records: readonly SampleRecord[], op
   for (const { first: g, rows } of groups.values()) {
     for (const chunk of jsonChunks(rows.map(sampleTuple))) {
       insertAt.push(statements.length);
-      statements.push(d1.prepare(INSERT_SQL).bind(g.window, g.modelName, g.version, chunk));
+      statements.push(d1.prepare(INSERT_SQL).bind(g.window, g.modelName, g.version, chunk, options.windowCap));
       statements.push(d1.prepare(COUNT_SQL).bind(g.window, g.modelName, g.version));
     }
     evictionAt.push(statements.length);
@@ -124,7 +129,14 @@ export function sampleWrite(d1: D1Database, records: readonly SampleRecord[], op
     statements.push(d1.prepare(TRIM_SQL).bind(g.window, g.modelName, g.version, options.windowCap));
   }
   const sum = (results: readonly D1Result[], at: number[]) => at.reduce((n, i) => n + (results[i]!.meta.changes ?? 0), 0);
-  return { statements, outcome: (results) => ({ written: sum(results, insertAt), evicted: sum(results, evictionAt) }) };
+  return {
+    statements,
+    outcome: (results) => {
+      const written = sum(results, insertAt);
+      // Rows not inserted were below the reservoir's bar (or, rarely, a redelivery already stored).
+      return { written, evicted: sum(results, evictionAt) + (records.length - written) };
+    },
+  };
 }
 
 /** Counts what a sample write did (or that it failed) in this isolate's sampling counters. */

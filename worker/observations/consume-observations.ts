@@ -23,6 +23,8 @@ export interface DeliveryOutcome {
   ignored: number;
   /** The D1 write failed and the whole delivery was handed back for redelivery. */
   retried: boolean;
+  /** What the delivery's batch cost in D1 (summed meta.rows_written / rows_read). */
+  d1: { rowsWritten: number; rowsRead: number };
 }
 
 export async function consumeObservations(services: Pick<Services, "db" | "models" | "settings" | "waitUntil">, batch: MessageBatch<unknown>): Promise<DeliveryOutcome> {
@@ -54,6 +56,7 @@ export async function consumeObservations(services: Pick<Services, "db" | "model
   const statements = [...write.statements, ...pairStatements];
   let samples = { written: 0, evicted: 0 };
   let pairsWritten = 0;
+  const d1Cost = { rowsWritten: 0, rowsRead: 0 };
   if (statements.length) {
     let results: D1Result[];
     try {
@@ -62,14 +65,18 @@ export async function consumeObservations(services: Pick<Services, "db" | "model
       countSampleWrite({ failed: records.length });
       console.error(JSON.stringify({ level: "error", where: "observations consumer", messages: batch.messages.length, rows: records.length, pairs: pairs.length, error: String(error) }));
       batch.retryAll();
-      return { samples, pairs: 0, shadowFailures, ignored, retried: true };
+      return { samples, pairs: 0, shadowFailures, ignored, retried: true, d1: { rowsWritten: 0, rowsRead: 0 } };
     }
     samples = write.outcome(results.slice(0, write.statements.length));
     countSampleWrite(samples);
     pairsWritten = results.slice(write.statements.length).reduce((n, r) => n + (r.meta.changes ?? 0), 0);
+    for (const r of results) {
+      d1Cost.rowsWritten += r.meta.rows_written ?? 0;
+      d1Cost.rowsRead += r.meta.rows_read ?? 0;
+    }
   }
   batch.ackAll();
-  return { samples, pairs: pairsWritten, shadowFailures, ignored, retried: false };
+  return { samples, pairs: pairsWritten, shadowFailures, ignored, retried: false, d1: d1Cost };
 }
 
 function logShadowFailure(job: ShadowJob, error: unknown): void {
