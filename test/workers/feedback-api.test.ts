@@ -67,6 +67,7 @@ async function sample(name: string, requestId: string, rows: { rowIndex: number;
     version,
     arm: "production",
     requestId,
+    clientRequestId: null,
     rowIndex: r.rowIndex,
     features: JSON.stringify(VALID_ROW),
     probability: r.probability,

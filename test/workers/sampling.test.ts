@@ -155,6 +155,7 @@ function record(name: string, sampleKey: number, ms: number): SampleRecord {
     version: 1,
     arm: "production",
     requestId: `r-${sampleKey}`,
+    clientRequestId: null,
     rowIndex: 0,
     features: "{}",
     probability: 0.5,

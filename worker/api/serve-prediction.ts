@@ -32,6 +32,7 @@ export interface ServedRows {
 export async function servePrediction(c: Context<AppEnv>, request: PredictionRequest): Promise<ServedRows> {
   const services = c.get("services");
   const requestId = c.get("requestId");
+  const clientRequestId = c.get("clientRequestId");
   // Only a request that named neither a version nor an alias is split (?alias=production is explicit too).
   const routed = !("version" in request.ref) && c.req.query("alias") === undefined;
   const route = await routeRequest(services, { ...request, routed, entityHeader: c.req.header("x-entity-id") });
@@ -40,8 +41,8 @@ export async function servePrediction(c: Context<AppEnv>, request: PredictionReq
   // The canary arm is named by number but chosen by the traffic policy: its session is pinned too.
   const pinned = route.arm === "canary" || !("version" in route.ref);
   const result = await predictRows(services, { name: request.name, ref: route.ref, pinned }, request.rows, { path: request.path });
-  const sampledRows = recordSample(services, { requestId, arm: route.recordedArm, rows: request.rows, result, startedAt });
-  if (route.shadow) startShadow(services, { requestId, name: request.name, shadow: route.shadow, rows: request.rows, path: request.path, primary: result, sampledRows });
+  const sampledRows = recordSample(services, { requestId, clientRequestId, arm: route.recordedArm, rows: request.rows, result, startedAt });
+  if (route.shadow) startShadow(services, { requestId, clientRequestId, name: request.name, shadow: route.shadow, rows: request.rows, path: request.path, primary: result, sampledRows });
   c.set("served", { result, arm: route.recordedArm, startedAt });
   setPredictionHeaders(c, result, route.arm);
   const tokens = await issuePredictionTokens(c.env, { requestId, result, issuedAt: startedAt });

@@ -18,6 +18,8 @@ import { type SampleRecord, sampleWindow, writeSamples } from "./sample-store";
 
 export interface PredictionToSample {
   requestId: string;
+  /** The client's own x-request-id, stored beside the Worker's id (see request-id.ts). */
+  clientRequestId: string | null;
   /** Which traffic arm answered (armOf): production, canary, shadow, version or another alias. */
   arm: string;
   /** The request's rows as sent (they passed validation, or there would be no result). */
@@ -129,6 +131,7 @@ function buildRecords(input: PredictionToSample, chosen: readonly number[], now:
     version: result.version,
     arm: input.arm,
     requestId: input.requestId,
+    clientRequestId: input.clientRequestId,
     rowIndex: input.rowIndices?.[i] ?? i,
     features: JSON.stringify(featuresOf(result.manifest, input.rows[i])),
     probability: result.probabilities[i * 2 + 1]!,

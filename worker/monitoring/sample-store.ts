@@ -28,6 +28,7 @@ export interface SampleRecord {
   version: number;
   arm: string;
   requestId: string;
+  clientRequestId: string | null;
   rowIndex: number;
   features: string;
   probability: number;
@@ -64,8 +65,8 @@ export function sampleWindow(ms: number): string {
 }
 
 const INSERT_SQL = `INSERT INTO request_samples
-  (model_name, version, arm, request_id, row_index, features, probability, prediction, risk_tier, latency_ms, created_at, "window", sample_key)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  (model_name, version, arm, request_id, client_request_id, row_index, features, probability, prediction, risk_tier, latency_ms, created_at, "window", sample_key)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 const COUNT_SQL = `INSERT INTO sample_window_counts ("window", model_name, version, rows) VALUES (?1, ?2, ?3, ?4)
   ON CONFLICT ("window", model_name, version) DO UPDATE SET rows = rows + excluded.rows`;
@@ -88,7 +89,7 @@ export async function writeSamples(db: Db, records: readonly SampleRecord[], opt
   const inserts = records.map((r) =>
     d1
       .prepare(INSERT_SQL)
-      .bind(r.modelName, r.version, r.arm, r.requestId, r.rowIndex, r.features, r.probability, r.prediction ? 1 : 0, r.riskTier, r.latencyMs, r.createdAt, r.window, r.sampleKey),
+      .bind(r.modelName, r.version, r.arm, r.requestId, r.clientRequestId, r.rowIndex, r.features, r.probability, r.prediction ? 1 : 0, r.riskTier, r.latencyMs, r.createdAt, r.window, r.sampleKey),
   );
   const groups = new Map<string, { first: SampleRecord; rows: number }>();
   for (const r of records) {

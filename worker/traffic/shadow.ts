@@ -15,6 +15,7 @@ import { randomUnit } from "./split";
 
 export interface ShadowRequest {
   requestId: string;
+  clientRequestId: string | null;
   name: string;
   shadow: { version: number; sampleRate: number };
   rows: readonly unknown[];
@@ -58,7 +59,7 @@ async function scoreShadow(services: Services, request: ShadowRequest, storePair
     }
     if (request.sampledRows) {
       const rows = needed.map((row) => request.rows[row]);
-      const sample = { requestId: request.requestId, arm: "shadow", rows, result: shadow, startedAt, rowIndices: needed };
+      const sample = { requestId: request.requestId, clientRequestId: request.clientRequestId, arm: "shadow", rows, result: shadow, startedAt, rowIndices: needed };
       writes.push(writeSampledRows(services, sample, request.sampledRows.map((row) => position.get(row)!)));
     }
     await Promise.all(writes);
