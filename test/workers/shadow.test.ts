@@ -205,7 +205,8 @@ describe("shadow scoring", () => {
 describe("reading and pruning pairs", () => {
   const pair = (name: string, i: number, createdAt: string, agree: boolean, shadowVersion = 2): ShadowPair => ({
     modelName: name,
-    requestId: `r-${i}`,
+    // Request ids are the Worker's own and unique across models (one pair per request row and shadow version).
+    requestId: `${name}/r-${i}`,
     rowIndex: 0,
     primaryVersion: 1,
     shadowVersion,
@@ -233,7 +234,7 @@ describe("reading and pruning pairs", () => {
     expect(body.summary.count).toBe(4);
     expect(body.summary.agreement_rate).toBe(0.75);
     expect(body.summary.mean_abs_delta).toBeCloseTo(0.05, 12);
-    expect(body.pairs.map((p) => p.request_id)).toEqual(["r-3", "r-2"]);
+    expect(body.pairs.map((p) => p.request_id)).toEqual([`${name}/r-3`, `${name}/r-2`]);
     expect(body.pairs[0]).toMatchObject({ primary_version: 1, shadow_version: 2, primary_prediction: false, shadow_prediction: false, agree: true });
     const all = (await (await call("GET", `/admin/models/${name}/shadow`, undefined, AUTH)).json()) as { summary: { count: number } };
     expect(all.summary.count).toBe(5);
@@ -253,7 +254,7 @@ describe("reading and pruning pairs", () => {
     ]);
     const before = (await env.DB.prepare("SELECT count(*) AS n FROM shadow_pairs").first<{ n: number }>())!.n;
     expect(await pruneShadowPairs(db, { retentionDays: 30, now })).toBeGreaterThanOrEqual(1);
-    expect((await pairsOf(name)).map((p) => p.request_id)).toEqual(["r-1", "r-2"]);
+    expect((await pairsOf(name)).map((p) => p.request_id)).toEqual([`${name}/r-1`, `${name}/r-2`]);
     expect((await env.DB.prepare("SELECT count(*) AS n FROM shadow_pairs").first<{ n: number }>())!.n).toBeLessThan(before);
   });
 });
