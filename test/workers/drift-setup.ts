@@ -90,6 +90,7 @@ export async function writeWindowSamples(
       version,
       arm: options.arm ?? "production",
       requestId: `req-${name}-${at}-${i}`,
+      clientRequestId: null,
       rowIndex: 0,
       features: JSON.stringify(row),
       probability: scores[i]!,

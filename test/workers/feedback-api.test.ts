@@ -61,12 +61,20 @@ async function predict(name: string, rows = 1) {
 }
 
 /** Sampled rows of a request, as the sampler writes them. */
-async function sample(name: string, requestId: string, rows: { rowIndex: number; probability: number }[], version = 1, createdAt = Date.UTC(2026, 10, 30, 4, 10)) {
+async function sample(
+  name: string,
+  requestId: string,
+  rows: { rowIndex: number; probability: number }[],
+  version = 1,
+  createdAt = Date.UTC(2026, 10, 30, 4, 10),
+  clientRequestId: string | null = null,
+) {
   const records: SampleRecord[] = rows.map((r) => ({
     modelName: name,
     version,
     arm: "production",
     requestId,
+    clientRequestId,
     rowIndex: r.rowIndex,
     features: JSON.stringify(VALID_ROW),
     probability: r.probability,
@@ -252,6 +260,9 @@ describe("refusals write nothing", () => {
           { request_id: "r-4", label: 1, row_index: -1 },
           { request_id: "has spaces", label: 1 },
           { request_id: "r-6", label: 1, row_index: 1.5 },
+          { request_id: "r-7", client_request_id: "c-7", model: "m", label: 1 },
+          { client_request_id: "has spaces", model: "m", label: 1 },
+          { client_request_id: "c-9", model: "", label: 1 },
         ],
       },
       422,
@@ -265,6 +276,9 @@ describe("refusals write nothing", () => {
       "feedback[4].row_index",
       "feedback[5].request_id",
       "feedback[6].row_index",
+      "feedback[7].client_request_id",
+      "feedback[8].client_request_id",
+      "feedback[9].model",
     ]);
   });
 
@@ -302,14 +316,19 @@ describe("refusals write nothing", () => {
     expect(refused.error.details!.issues!.find((i) => i.field === "feedback[0].label")!.message).toContain('"stayed" (negative), "churned" (positive)');
   });
 
-  it("a request id reused across models is 409 rather than a guess", async () => {
+  it("a client's id reused within the model is 409 naming how many matched, rather than a guess; another model's use does not count", async () => {
     const a = await registerFixture("logistic");
     const b = await registerFixture("logistic");
-    const requestId = `reused-${crypto.randomUUID()}`;
-    await sample(a.manifest.name, requestId, [{ rowIndex: 0, probability: 0.5 }]);
-    await sample(b.manifest.name, requestId, [{ rowIndex: 0, probability: 0.25 }]);
-    const refused = await expectRefused({ request_id: requestId, label: 1 }, 409, "CONFLICT");
-    expect(refused.error.message).toContain("prediction_token");
+    const client = `reused-${crypto.randomUUID()}`;
+    const at = Date.UTC(2026, 10, 30, 4, 10);
+    await sample(a.manifest.name, crypto.randomUUID(), [{ rowIndex: 0, probability: 0.5 }], 1, at, client);
+    await sample(a.manifest.name, crypto.randomUUID(), [{ rowIndex: 0, probability: 0.75 }], 1, at, client);
+    await sample(b.manifest.name, crypto.randomUUID(), [{ rowIndex: 0, probability: 0.25 }], 1, at, client);
+    const refused = await expectRefused({ client_request_id: client, model: a.manifest.name, label: 1 }, 409, "CONFLICT");
+    expect(failingFields(refused)).toEqual(["client_request_id"]);
+    expect(refused.error.message).toContain("matches 2 sampled predictions");
+    expect(refused.error.message).toContain("send the request_id or prediction_token");
+    expect((await send({ client_request_id: client, model: b.manifest.name, label: 1 })).status).toBe(200);
   });
 
   it("a token label whose request id and row already hold another model's label is 409", async () => {

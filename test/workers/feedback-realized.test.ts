@@ -40,6 +40,7 @@ async function sampled(name: string, probability: number, at: number, version = 
     version,
     arm: "production",
     requestId,
+    clientRequestId: null,
     rowIndex: 0,
     features: JSON.stringify(VALID_ROW),
     probability,

@@ -314,7 +314,7 @@ describe("a model whose output is not finite", () => {
       expect(body.error.message).toMatch(/1 of 2 rows \(instances\[1\]\)/);
       expect(body.error.details).toMatchObject({ model: manifest.name, version, rows: [1] });
       const logged = errors.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
-      expect(logged).toContainEqual(expect.objectContaining({ request_id: "non-finite-1", code: "NON_FINITE_OUTPUT" }));
+      expect(logged).toContainEqual(expect.objectContaining({ request_id: body.error.request_id, client_request_id: "non-finite-1", code: "NON_FINITE_OUTPUT" }));
     } finally {
       errors.mockRestore();
     }

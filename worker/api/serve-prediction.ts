@@ -39,7 +39,7 @@ export async function servePrediction(c: Context<AppEnv>, request: PredictionReq
   // The canary arm is named by number but chosen by the traffic policy: its session is pinned too.
   const pinned = route.arm === "canary" || !("version" in route.ref);
   const result = await predictRows(services, { name: request.name, ref: route.ref, pinned }, request.rows, { path: request.path });
-  observePrediction(services, { requestId, clientRequestId: null, name: request.name, arm: route.recordedArm, rows: request.rows, result, startedAt, shadow: route.shadow });
+  observePrediction(services, { requestId, clientRequestId: c.get("clientRequestId"), name: request.name, arm: route.recordedArm, rows: request.rows, result, startedAt, shadow: route.shadow });
   c.set("served", { result, arm: route.recordedArm, startedAt });
   setPredictionHeaders(c, result, route.arm);
   const tokens = await issuePredictionTokens(c.env, { requestId, result, issuedAt: startedAt });
