@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import { rocAuc } from "../../worker/contract/classification-metrics";
 import { openDb } from "../../worker/db/open-db";
 import { groundTruthSection } from "../../worker/feedback/realized";
-import { type Envelope, registerFixture, requestApp, VALID_ROW } from "./helpers";
+import { type Envelope, observationsSettled, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
 /** Every request sampled, every row of a 100-row batch (the suite's defaults: SAMPLE_RATE 0, MAX_BATCH_ROWS 50). */
@@ -27,7 +27,9 @@ async function putJson(path: string, body: unknown) {
   expect(res.status, await res.clone().text()).toBe(200);
 }
 
-function feedback(body: unknown, vars: Record<string, string> = {}) {
+/** Labels after the observation queue has written every sample sent so far (a client labels later, too). */
+async function feedback(body: unknown, vars: Record<string, string> = {}) {
+  await observationsSettled();
   return call("/feedback", body, AUTH, vars);
 }
 
@@ -141,6 +143,7 @@ describe("labels and an active shadow", () => {
 
     // The pair the label reaches is the shadow's score of the labelled request, not of any other.
     const [p2] = await directProbabilities(name, 2, [{ ...VALID_ROW, tenure: 1 + 20 * 3 }]);
+    await observationsSettled();
     const row = await env.DB.prepare("SELECT shadow_probability FROM shadow_pairs WHERE request_id = ?").bind(last!.request_id).all<{ shadow_probability: number }>();
     expect(row.results).toEqual([{ shadow_probability: p2 }]);
     const window = windowAroundNow();
@@ -157,6 +160,7 @@ describe("labels and an active shadow", () => {
     await putJson(`/admin/models/${name}/traffic`, { shadow: { version: 2, sample_rate: 1 }, reason: "test" });
     const res = await call(`/models/${name}/predict`, HIGH_RISK, {}, SAMPLE_ALL);
     const body = (await res.json()) as Single;
+    await observationsSettled();
     const arms = await env.DB.prepare("SELECT arm, version FROM request_samples WHERE request_id = ? ORDER BY arm").bind(body.request_id).all<{ arm: string; version: number }>();
     expect(arms.results).toEqual([
       { arm: "production", version: 1 },

@@ -87,7 +87,7 @@ export interface ShadowOutput {
 export async function scoreShadowJob(services: Services, job: ShadowJob): Promise<ShadowOutput> {
   const path: FieldPath = (k, field) => `row ${job.rowIndices[k]}${field ? `.${field}` : ""}`;
   const startedAt = Date.now();
-  const shadow = await predictRows(services, { name: job.name, ref: { version: job.shadowVersion }, pinned: true }, job.rows, { path });
+  const shadow = await predictRows(services, { name: job.name, ref: { version: job.shadowVersion }, pinned: true }, job.rows, { path, maxRows: job.rows.length });
   const position = new Map(job.rowIndices.map((row, k) => [row, k]));
   const createdAt = new Date(job.answeredAt).toISOString();
   const pairs = job.pairs.map(({ row, probability, prediction }): ShadowPair => {
