@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
-import { QUIET_WRANGLER_ENV } from "../../trainer/quiet-wrangler";
 
 export interface WranglerDev {
   base: string;
@@ -33,7 +32,7 @@ export async function startWranglerDev(persistTo: string, vars: Record<string, s
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const server: ChildProcess = spawn("npx", args, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...OFFLINE_ENV, ...QUIET_WRANGLER_ENV },
+    env: { ...process.env, ...OFFLINE_ENV },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });

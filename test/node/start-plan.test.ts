@@ -1,21 +1,17 @@
 /**
  * `npm start`'s decisions (scripts/lib/start-plan.ts): a run is published at most once and never
  * promoted again, so a rollback stands; the config's paths are read relative to the config file;
- * `.dev.vars` is written once and never over the user's; and wrangler's experimental-field notice is
- * switched off without hiding its errors.
+ * `.dev.vars` is written once and never over the user's.
  */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../trainer/config";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
 import { ensureDevVars, ensureTrainingData, planStart, type StartState, startPaths, trainedWith } from "../../scripts/lib/start-plan";
-import { QUIET_WRANGLER_ENV } from "../../trainer/quiet-wrangler";
 
 const runA = { dir: "/runs/a", runId: "a" };
 const runB = { dir: "/runs/b", runId: "b" };
@@ -122,41 +118,4 @@ describe(".dev.vars and the reused run", () => {
     expect(trainedWith(run, text)).toBe(true);
     expect(trainedWith(run, `${text}# edited\n`)).toBe(false);
   });
-});
-
-describe("wrangler's output", () => {
-  const execFileAsync = promisify(execFile);
-  /** One wrangler command as npm start runs it (offline env, project root); its stderr and exit code. */
-  async function wrangler(args: string[], extraEnv: Record<string, string>) {
-    try {
-      const { WRANGLER_DISABLE_EXPERIMENTAL_WARNING: _inherited, ...env } = process.env;
-      const { stderr } = await execFileAsync("npx", ["wrangler", ...args], { cwd: PROJECT_ROOT, env: { ...env, ...OFFLINE_ENV, CI: "1", ...extraEnv } });
-      return { code: 0, stderr };
-    } catch (error) {
-      const e = error as { code: number; stderr: string };
-      return { code: e.code, stderr: e.stderr };
-    }
-  }
-  let state: string;
-  beforeAll(async () => {
-    state = await mkdtemp(join(tmpdir(), "start-wrangler-"));
-  });
-  afterAll(async () => {
-    await rm(state, { recursive: true, force: true });
-  });
-
-  it("QUIET_WRANGLER_ENV drops the notice wrangler.toml's [secrets] causes on every command, and keeps errors", async () => {
-    const notice = '"secrets" fields are experimental';
-    const apply = ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
-    const loud = await wrangler(apply, {});
-    expect(loud.code, loud.stderr).toBe(0);
-    expect(loud.stderr).toContain(notice);
-    const quiet = await wrangler(apply, QUIET_WRANGLER_ENV);
-    expect(quiet.code, quiet.stderr).toBe(0);
-    expect(quiet.stderr).not.toContain(notice);
-    const failing = await wrangler(["d1", "migrations", "apply", "NO_SUCH_BINDING", "--local", "--persist-to", state], QUIET_WRANGLER_ENV);
-    expect(failing.code).not.toBe(0);
-    expect(failing.stderr).toMatch(/NO_SUCH_BINDING/);
-    expect(failing.stderr).not.toContain(notice);
-  }, 60_000);
 });
