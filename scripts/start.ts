@@ -1,8 +1,9 @@
 /**
  * `npm start`: the whole main job on a laptop, offline.
  *  1. generates the synthetic dataset if the configured training file is missing;
- *  2. writes `.dev.vars` with a random ADMIN_TOKEN when there is none, so the admin API, POST
- *     /feedback and prediction tokens work locally (the token is printed once);
+ *  2. writes `.dev.vars` with a random ADMIN_TOKEN and PREDICTION_TOKEN_SECRET when there is none,
+ *     so the admin API, POST /feedback and prediction tokens work locally (the admin token is
+ *     printed once); an existing .dev.vars only gets a PREDICTION_TOKEN_SECRET when it lacks one;
  *  3. applies the D1 migrations to local state;
  *  4. publishes the latest training run as production if it was never published (training one when
  *     there is none); a run already published is left alone, so a rollback of production stands
@@ -35,7 +36,7 @@ const main = defineCommand({
       console.log(`• ${paths.dataPath} was missing: generated the synthetic churn dataset`);
     }
     // Announced next to the server's address below, where it is not lost among the training output.
-    const token = ensureDevVars(join(PROJECT_ROOT, ".dev.vars"));
+    const devVars = ensureDevVars(join(PROJECT_ROOT, ".dev.vars"));
     console.log("• applying D1 migrations to local state");
     applyLocalMigrations();
     await withLocalBindings(async (env) => {
@@ -62,7 +63,11 @@ const main = defineCommand({
         },
       });
     });
-    if (token) console.log(`• wrote .dev.vars with a random ADMIN_TOKEN (admin API, POST /feedback, prediction tokens): ${token}`);
+    if (devVars.adminToken) {
+      console.log(`• wrote .dev.vars with a random ADMIN_TOKEN (admin API, POST /feedback): ${devVars.adminToken}, and a PREDICTION_TOKEN_SECRET`);
+    } else if (devVars.predictionSecret) {
+      console.log("• added a random PREDICTION_TOKEN_SECRET to .dev.vars (prediction tokens); nothing else in it was changed");
+    }
     console.log(`• wrangler dev on http://127.0.0.1:${args.port}`);
     const child = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", args.port, "--test-scheduled"], {
       stdio: "inherit",

@@ -50,6 +50,8 @@ const settingsSchema = z
     SAMPLE_FLUSH_MS: wholeNumber(0).default(1_000),
     /** Days of samples the cron keeps. */
     SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),
+    /** Oldest prediction token POST /feedback accepts, in days since it was issued. */
+    FEEDBACK_MAX_AGE_DAYS: wholeNumber(1).default(90),
   })
   .transform((v) => ({
     defaultModel: v.DEFAULT_MODEL,
@@ -67,6 +69,7 @@ const settingsSchema = z
       flushMs: v.SAMPLE_FLUSH_MS,
       retentionDays: v.SAMPLE_RETENTION_DAYS,
     },
+    feedbackMaxAgeDays: v.FEEDBACK_MAX_AGE_DAYS,
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -93,21 +93,39 @@ describe(".dev.vars and the reused run", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("writes .dev.vars once, with a random ADMIN_TOKEN only its owner can read, and leaves an existing one alone", async () => {
+  it("writes .dev.vars once, with a random ADMIN_TOKEN and PREDICTION_TOKEN_SECRET only its owner can read", async () => {
     const path = join(dir, ".dev.vars");
-    const token = ensureDevVars(path);
-    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    const written = ensureDevVars(path);
+    expect(written.adminToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(written.predictionSecret).toBe(true);
     const text = readFileSync(path, "utf8");
-    expect(text).toMatch(new RegExp(`^ADMIN_TOKEN=${token}$`, "m"));
+    expect(text).toMatch(new RegExp(`^ADMIN_TOKEN=${written.adminToken}$`, "m"));
+    // 32 random bytes as base64url: 43 characters, the Worker's minimum.
+    const secret = /^PREDICTION_TOKEN_SECRET=([A-Za-z0-9_-]+)$/m.exec(text)?.[1];
+    expect(secret).toHaveLength(43);
+    expect(secret).not.toContain(written.adminToken!);
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(ensureDevVars(path)).toBeNull();
+    expect(ensureDevVars(path)).toEqual({ adminToken: null, predictionSecret: false });
     expect(readFileSync(path, "utf8")).toBe(text);
-    expect(ensureDevVars(join(dir, "other"))).not.toBe(token);
+    const other = ensureDevVars(join(dir, "other"));
+    expect(other.adminToken).not.toBe(written.adminToken);
+    expect(readFileSync(join(dir, "other"), "utf8")).not.toContain(secret!);
+  });
 
+  it("an existing .dev.vars keeps every value; one without PREDICTION_TOKEN_SECRET gets one appended", async () => {
     const mine = join(dir, "mine.vars");
-    await writeFile(mine, "ADMIN_TOKEN=my-own-token-0123456789\n");
-    expect(ensureDevVars(mine)).toBeNull();
-    expect(readFileSync(mine, "utf8")).toBe("ADMIN_TOKEN=my-own-token-0123456789\n");
+    await writeFile(mine, "ADMIN_TOKEN=my-own-token-0123456789\nMETRICS_TOKEN=my-metrics-token-0123456789");
+    expect(ensureDevVars(mine)).toEqual({ adminToken: null, predictionSecret: true });
+    const text = readFileSync(mine, "utf8");
+    expect(text.startsWith("ADMIN_TOKEN=my-own-token-0123456789\nMETRICS_TOKEN=my-metrics-token-0123456789\n")).toBe(true);
+    expect(text).toMatch(/^PREDICTION_TOKEN_SECRET=[A-Za-z0-9_-]{43}$/m);
+    expect(ensureDevVars(mine)).toEqual({ adminToken: null, predictionSecret: false });
+    expect(readFileSync(mine, "utf8")).toBe(text);
+
+    const withSecret = join(dir, "with-secret.vars");
+    await writeFile(withSecret, "PREDICTION_TOKEN_SECRET=mine-mine-mine\n");
+    expect(ensureDevVars(withSecret)).toEqual({ adminToken: null, predictionSecret: false });
+    expect(readFileSync(withSecret, "utf8")).toBe("PREDICTION_TOKEN_SECRET=mine-mine-mine\n");
   });
 
   it("trainedWith: whether a run's manifest records this config text's sha256", async () => {
