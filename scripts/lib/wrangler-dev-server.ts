@@ -24,11 +24,19 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface WranglerDevOptions {
+  /** A wrangler config other than the project's (wrangler reads `.dev.vars` beside the config). */
+  configPath?: string;
+  timeoutMs?: number;
+}
+
 /** Starts wrangler dev with `--var NAME:value` for each var and waits until /health answers. */
-export async function startWranglerDev(persistTo: string, vars: Record<string, string>, timeoutMs = 90_000): Promise<WranglerDev> {
+export async function startWranglerDev(persistTo: string, vars: Record<string, string>, options: WranglerDevOptions = {}): Promise<WranglerDev> {
+  const { configPath, timeoutMs = 90_000 } = options;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--show-interactive-dev-session=false"];
+  if (configPath) args.push("--config", configPath);
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const server: ChildProcess = spawn("npx", args, {
     cwd: PROJECT_ROOT,
