@@ -52,6 +52,8 @@ const settingsSchema = z
     SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),
     /** Oldest prediction token POST /feedback accepts, in days since it was issued. */
     FEEDBACK_MAX_AGE_DAYS: wholeNumber(1).default(90),
+    /** A version still pending this long after its row was written is a dead publish: the cron marks it failed. */
+    PENDING_VERSION_TIMEOUT_MINUTES: wholeNumber(1).default(60),
   })
   .transform((v) => ({
     defaultModel: v.DEFAULT_MODEL,
@@ -70,6 +72,7 @@ const settingsSchema = z
       retentionDays: v.SAMPLE_RETENTION_DAYS,
     },
     feedbackMaxAgeDays: v.FEEDBACK_MAX_AGE_DAYS,
+    pendingVersionTimeoutMinutes: v.PENDING_VERSION_TIMEOUT_MINUTES,
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

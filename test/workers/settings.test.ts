@@ -19,6 +19,7 @@ describe("parseSettings", () => {
       maxUploadBytes: 33_554_432,
       sampling: { rate: 0.1, maxRowsPerRequest: 10, windowCap: 4_000, flushMs: 1_000, retentionDays: 30 },
       feedbackMaxAgeDays: 90,
+      pendingVersionTimeoutMinutes: 60,
     });
     expect(parseSettings({ ...base, FEEDBACK_MAX_AGE_DAYS: "7" }).feedbackMaxAgeDays).toBe(7);
     expect(() => parseSettings({ ...base, FEEDBACK_MAX_AGE_DAYS: "0" })).toThrow(/FEEDBACK_MAX_AGE_DAYS: must be at least 1/);
