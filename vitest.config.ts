@@ -63,6 +63,8 @@ export default defineConfig(async () => {
                   RESOLVE_CACHE_TTL_MS: "0",
                   // A test secret, so the suite needs no .dev.vars (bindings beat .dev.vars in the pool).
                   ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+                  // Tokens are on in the suite, as under `npm start` (43+ characters, see prediction-token.ts).
+                  PREDICTION_TOKEN_SECRET: "test-prediction-token-secret-0123456789abcdef",
                   // Small, so the over-limit upload test sends megabytes, not the production 32 MiB.
                   MAX_UPLOAD_BYTES: "2097152",
                   // Other tests must not write samples behind their backs; sampling.test.ts turns

@@ -10,6 +10,7 @@ import { scheduleMetricsFlush } from "./metrics/isolate-metrics";
 import { compactMetricsForCron } from "./metrics/metric-store";
 import { runDriftCron } from "./monitoring/cron";
 import { consumeObservations } from "./observations/consume-observations";
+import { sweepStalePublishesForCron } from "./registry/stale-publishes";
 import { createServices } from "./services";
 import { pruneShadowPairs } from "./traffic/shadow-store";
 
@@ -38,6 +39,8 @@ export default {
     } catch (error) {
       console.error(JSON.stringify({ level: "error", where: "cron", step: "shadow_pairs retention", error: String(error) }));
     }
+    // Versions left pending by a publish whose isolate died: failed, their R2 objects deleted.
+    await sweepStalePublishesForCron(services, { timeoutMinutes: services.settings.pendingVersionTimeoutMinutes, now });
     await compactMetricsForCron(env.DB, now);
   },
 } satisfies ExportedHandler<Env>;

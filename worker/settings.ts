@@ -50,6 +50,10 @@ const settingsSchema = z
     METRICS_FLUSH_MS: wholeNumber(0).default(10_000),
     /** Days of samples the cron keeps. */
     SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),
+    /** Oldest prediction token POST /feedback accepts, in days since it was issued. */
+    FEEDBACK_MAX_AGE_DAYS: wholeNumber(1).default(90),
+    /** A version still pending this long after its row was written is a dead publish: the cron marks it failed. */
+    PENDING_VERSION_TIMEOUT_MINUTES: wholeNumber(1).default(60),
   })
   .transform((v) => ({
     defaultModel: v.DEFAULT_MODEL,
@@ -67,6 +71,8 @@ const settingsSchema = z
       windowCap: v.SAMPLE_WINDOW_CAP,
       retentionDays: v.SAMPLE_RETENTION_DAYS,
     },
+    feedbackMaxAgeDays: v.FEEDBACK_MAX_AGE_DAYS,
+    pendingVersionTimeoutMinutes: v.PENDING_VERSION_TIMEOUT_MINUTES,
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -55,7 +55,8 @@ async function predict(name: string, rows = 1) {
     path: (i, f) => `instances[${i}]${f ? `.${f}` : ""}`,
   });
   const requestId = crypto.randomUUID();
-  const issuedAt = Date.UTC(2026, 10, 30, 5, 0, 0, 250);
+  // An hour ago rather than a fixed date, which would expire (FEEDBACK_MAX_AGE_DAYS).
+  const issuedAt = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 250;
   const tokens = (await issuePredictionTokens(env, { requestId, result, issuedAt }))!;
   return { result, requestId, issuedAt, tokens, p: (i: number) => result.probabilities[i * 2 + 1]! };
 }
@@ -239,7 +240,7 @@ describe("refusals write nothing", () => {
     const { manifest } = await registerFixture("logistic");
     const prediction = await predict(manifest.name, 2);
     const tampered = prediction.tokens[1]!.slice(0, 10) + (prediction.tokens[1]![10] === "A" ? "B" : "A") + prediction.tokens[1]!.slice(11);
-    const foreign = (await issuePredictionTokens({ PREDICTION_TOKEN_SECRET: "some-other-deployment-secret" }, { requestId: "x", result: prediction.result, issuedAt: 0 }))![0];
+    const foreign = (await issuePredictionTokens({ PREDICTION_TOKEN_SECRET: "some-other-deployment-secret-0123456789abcdef" }, { requestId: "x", result: prediction.result, issuedAt: 0 }))![0];
     const refused = await expectRefused(
       { feedback: [{ prediction_token: prediction.tokens[0], label: 1 }, { prediction_token: tampered, label: 1 }, { prediction_token: foreign, label: 0 }] },
       401,
@@ -247,6 +248,28 @@ describe("refusals write nothing", () => {
     );
     expect(failingFields(refused)).toEqual(["feedback[1].prediction_token", "feedback[2].prediction_token"]);
     expect(await labelOf(prediction.requestId)).toBeNull();
+  });
+
+  it("a token older than FEEDBACK_MAX_AGE_DAYS (default 90) is 422 naming the field and its age, and the batch is not written", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const prediction = await predict(manifest.name);
+    const DAY = 86_400_000;
+    const issue = async (daysAgo: number) =>
+      (await issuePredictionTokens(env, { requestId: crypto.randomUUID(), result: prediction.result, issuedAt: Date.now() - daysAgo * DAY }))![0]!;
+    const refused = await expectRefused(
+      { feedback: [{ prediction_token: prediction.tokens[0], label: 1 }, { prediction_token: await issue(91), label: 0 }] },
+      422,
+      "VALIDATION_FAILED",
+    );
+    expect(failingFields(refused)).toEqual(["feedback[1].prediction_token"]);
+    const issue0 = (refused.error.details as { issues: { message: string }[] }).issues[0]!;
+    expect(issue0.message).toMatch(/^expired: issued \d{4}-\d\d-\d\dT[^,]+, 91 days ago; tokens are accepted for 90 days \(FEEDBACK_MAX_AGE_DAYS\)$/);
+    expect(await labelOf(prediction.requestId)).toBeNull();
+
+    expect((await send({ prediction_token: await issue(89), label: 1 })).status).toBe(200);
+    const shorter = await send({ prediction_token: await issue(8), label: 1 }, { vars: { FEEDBACK_MAX_AGE_DAYS: "7" } });
+    expect(shorter.status).toBe(422);
+    expect(((await shorter.json()) as Envelope).error.message).toContain("prediction_token");
   });
 
   it("malformed items are 422 naming every failing field by its path", async () => {
@@ -347,10 +370,10 @@ describe("D1 cost", () => {
     const { manifest } = await registerFixture("logistic");
     const prediction = await predict(manifest.name, 10);
     const items = prediction.tokens.map((t, i) => ({ item: { prediction_token: t, label: (i % 2) as 0 | 1 }, path: `feedback[${i}]` }));
-    const first = await recordFeedback(env.DB, env, items);
+    const first = await recordFeedback(env.DB, env, items, { maxAgeDays: 90 });
     expect(first).toMatchObject({ inserted: 10, replaced: 0 });
     expect(first.d1.rows_written).toBe(30);
-    const again = await recordFeedback(env.DB, env, items);
+    const again = await recordFeedback(env.DB, env, items, { maxAgeDays: 90 });
     expect(again).toMatchObject({ inserted: 0, replaced: 10 });
     console.log(`feedback D1 cost, 10 labels by token: new ${JSON.stringify(first.d1)}, resent ${JSON.stringify(again.d1)}`);
   });

@@ -19,7 +19,11 @@ describe("parseSettings", () => {
       maxUploadBytes: 33_554_432,
       metricsFlushMs: 10_000,
       sampling: { rate: 0.1, maxRowsPerRequest: 10, windowCap: 4_000, retentionDays: 30 },
+      feedbackMaxAgeDays: 90,
+      pendingVersionTimeoutMinutes: 60,
     });
+    expect(parseSettings({ ...base, FEEDBACK_MAX_AGE_DAYS: "7" }).feedbackMaxAgeDays).toBe(7);
+    expect(() => parseSettings({ ...base, FEEDBACK_MAX_AGE_DAYS: "0" })).toThrow(/FEEDBACK_MAX_AGE_DAYS: must be at least 1/);
     const defaults = parseSettings({ DEFAULT_MODEL: "m", MAX_BATCH_ROWS: "" });
     expect(defaults).toMatchObject({ defaultAlias: "production", maxBatchRows: 1000, maxBodyBytes: 1_048_576, backoffMs: 30_000, resolveTtlMs: 5_000, maxCachedSessions: 8 });
   });

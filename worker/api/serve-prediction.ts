@@ -24,7 +24,7 @@ export interface PredictionRequest {
 
 export interface ServedRows {
   result: PredictResult;
-  /** One prediction token per row; null when no signing key is configured (no ADMIN_TOKEN or PREDICTION_TOKEN_SECRET). */
+  /** One prediction token per row; null when tokens are off (no usable PREDICTION_TOKEN_SECRET). */
   tokens: string[] | null;
 }
 

@@ -13,7 +13,7 @@ const DESCRIPTION = [
   "prediction of that model carries it. A label joined to the answering version also counts for a shadow that scored the same row, once.",
   "A label is 0/1, true/false, or one of the version's class names (manifest output.classes).",
   "Refusals name every failing item by its path (feedback[3].label) and write nothing:",
-  "401 for a token that does not verify, 422 for a malformed or contradictory item, 404 for a request id with no sampled prediction,",
+  "401 for a token that does not verify, 422 for a malformed or contradictory item or a token older than FEEDBACK_MAX_AGE_DAYS (default 90), 404 for a request id with no sampled prediction,",
   "409 when a client_request_id matches several sampled predictions (the message says how many), or the prediction already holds another model's label.",
   "Authorization: Bearer FEEDBACK_TOKEN or ADMIN_TOKEN.",
 ].join(" ");
@@ -36,7 +36,7 @@ export function feedbackPaths(tag = "Monitoring") {
             "403": "the bearer token is neither FEEDBACK_TOKEN nor ADMIN_TOKEN",
             "404": "a request_id or client_request_id (and row_index) with no sampled prediction; details.issues names each; nothing written",
             "409": "a client_request_id matching several sampled predictions of the model (the message says how many), or a prediction already labelled for another model; nothing written",
-            "422": "a malformed or contradictory label; details.issues names every failing field (feedback[3].label); nothing written",
+            "422": "a malformed or contradictory label, or an expired prediction_token (older than FEEDBACK_MAX_AGE_DAYS); details.issues names every failing field (feedback[3].label); nothing written",
             "500": "internal error, or neither FEEDBACK_TOKEN nor ADMIN_TOKEN is configured (MISCONFIGURED: feedback stays closed)",
           }),
         },

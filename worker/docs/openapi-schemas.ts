@@ -36,7 +36,7 @@ export function predictionSchema(label: string) {
     prediction_token: z
       .string()
       .optional()
-      .describe("signed token for this row's prediction: send it back with the observed label to POST /feedback (absent when no signing key is configured)"),
+      .describe("signed token for this row's prediction: send it back with the observed label to POST /feedback (absent when PREDICTION_TOKEN_SECRET is not configured); POST /feedback accepts it for FEEDBACK_MAX_AGE_DAYS (default 90)"),
   });
 }
 

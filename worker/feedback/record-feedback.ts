@@ -14,10 +14,10 @@
  * A shadow's rows are found from the primary's (request id, row), so a label is never stored twice.
  *
  * Everything is checked before anything is written; a refusal names every failing item:
- * 401 a token that does not verify, 422 a malformed or contradictory item, 404 an id with no
- * sampled prediction, 409 a client id that matches several, or a label whose (request id, row)
- * already holds another model's label. Then one statement upserts every label (a resent label
- * replaces the stored one).
+ * 401 a token that does not verify, 422 a malformed or contradictory item or a token older than
+ * FEEDBACK_MAX_AGE_DAYS, 404 an id with no sampled prediction, 409 a client id that matches
+ * several, or a label whose (request id, row) already holds another model's label. Then one
+ * statement upserts every label (a resent label replaces the stored one).
  *
  * D1 cost of one call with n labels: one indexed read of request_samples for the labels by request
  * id (the unique (request_id, row_index, arm) index) and one for those by client id (the
@@ -79,6 +79,8 @@ interface SampleHit {
 /** A prediction found for an item, before its label value is resolved. */
 type Found = Omit<JoinedLabel, "label" | "observedAt" | "path">;
 
+const DAY_MS = 86_400_000;
+
 const at = (path: string, field: string) => (path ? `${path}.${field}` : field);
 
 /** Failing items by the refusal they lead to. */
@@ -89,10 +91,22 @@ interface Issues {
   conflicts: FieldIssue[];
 }
 
-export async function recordFeedback(d1: D1Database, secrets: TokenSecrets, items: readonly LocatedItem[]): Promise<FeedbackResult & { d1: D1Cost }> {
+export interface FeedbackOptions {
+  /** Tokens issued longer ago than this are refused (422). */
+  maxAgeDays: number;
+  /** ms since epoch; the current time unless a test sets it. */
+  now?: number;
+}
+
+export async function recordFeedback(
+  d1: D1Database,
+  secrets: TokenSecrets,
+  items: readonly LocatedItem[],
+  options: FeedbackOptions,
+): Promise<FeedbackResult & { d1: D1Cost }> {
   const cost: D1Cost = { rows_read: 0, rows_written: 0 };
   const issues: Issues = { unauthorized: [], invalid: [], unknown: [], conflicts: [] };
-  const found = await joinByToken(secrets, items, issues);
+  const found = await joinByToken(secrets, items, issues, options);
   await joinBySample(d1, items, found, issues, cost);
   flagRepeats(items, found, issues);
   const labels = await resolveLabels(d1, items, found, issues.invalid, cost);
@@ -125,8 +139,13 @@ export async function recordFeedback(d1: D1Database, secrets: TokenSecrets, item
   };
 }
 
-/** Items with a prediction_token: verified (no D1), and checked against the request_id and row_index they also give. */
-async function joinByToken(secrets: TokenSecrets, items: readonly LocatedItem[], issues: Issues): Promise<(Found | null | undefined)[]> {
+/**
+ * Items with a prediction_token: verified (no D1), refused past the maximum age, and checked against
+ * the request_id and row_index they also give.
+ */
+async function joinByToken(secrets: TokenSecrets, items: readonly LocatedItem[], issues: Issues, options: FeedbackOptions): Promise<(Found | null | undefined)[]> {
+  const now = options.now ?? Date.now();
+  const maxAgeMs = options.maxAgeDays * DAY_MS;
   const verdicts = await Promise.all(items.map(({ item }) => (item.prediction_token === undefined ? null : verifyPredictionToken(secrets, item.prediction_token))));
   return items.map(({ item, path }, i) => {
     const verdict = verdicts[i];
@@ -136,6 +155,13 @@ async function joinByToken(secrets: TokenSecrets, items: readonly LocatedItem[],
       return undefined;
     }
     const { claim } = verdict;
+    const ageMs = now - claim.issuedAt;
+    if (ageMs > maxAgeMs) {
+      issues.invalid.push({
+        field: at(path, "prediction_token"),
+        message: `expired: issued ${new Date(claim.issuedAt).toISOString()}, ${Math.floor(ageMs / DAY_MS)} days ago; tokens are accepted for ${options.maxAgeDays} days (FEEDBACK_MAX_AGE_DAYS)`,
+      });
+    }
     if (item.request_id !== undefined && item.request_id !== claim.requestId) {
       issues.invalid.push({ field: at(path, "request_id"), message: `does not match the prediction token's request id ${claim.requestId}` });
     }
