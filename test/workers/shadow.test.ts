@@ -240,6 +240,43 @@ describe("the shadow job in the observation queue", () => {
   });
 });
 
+describe("shadow jobs of one delivery", () => {
+  it("are scored together, each pair with its own row's scores; a job whose rows the shadow refuses is lost alone", async () => {
+    const name = await twoVersions();
+    const batch = rows(3);
+    const job = (id: string, jobRows: unknown[], indices: number[]): ShadowJob => ({
+      kind: "shadow",
+      requestId: `${name}-${id}`,
+      clientRequestId: null,
+      name,
+      shadowVersion: 2,
+      primaryVersion: 1,
+      rows: jobRows,
+      rowIndices: indices,
+      pairs: indices.map((row) => ({ row, probability: 0.5, prediction: true })),
+      sampledRows: [],
+      answeredAt: Date.now(),
+    });
+    const jobs = [job("a", [batch[0], batch[1]], [0, 1]), job("bad", [{ ...VALID_ROW, tenure: "many" }], [0]), job("b", [batch[2]], [4])];
+    const logged: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+    const delivery = createMessageBatch("edge-mlops-observations", jobs.map((body, i) => ({ id: `j-${i}`, timestamp: new Date(), attempts: 1, body })));
+    const ctx = createExecutionContext();
+    await worker.queue!(delivery, env, ctx);
+    await waitOnExecutionContext(ctx);
+    const v2 = await directProbabilities(name, 2, batch);
+    const pairs = await pairsOf(name);
+    expect(pairs.map((p) => [p.request_id, p.row_index, p.shadow_probability])).toEqual([
+      [`${name}-a`, 0, v2.p[0]],
+      [`${name}-a`, 1, v2.p[1]],
+      [`${name}-b`, 4, v2.p[2]],
+    ]);
+    const failures = logged.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.where === "shadow");
+    expect(failures.map((f) => f.request_id)).toEqual([`${name}-bad`]);
+    expect(String(failures[0]!.error)).toContain("tenure");
+  });
+});
+
 describe("reading and pruning pairs", () => {
   const pair = (name: string, i: number, createdAt: string, agree: boolean, shadowVersion = 2): ShadowPair => ({
     modelName: name,

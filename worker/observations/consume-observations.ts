@@ -1,7 +1,7 @@
 /**
  * The observation queue's consumer: one delivery (up to max_batch_size messages) becomes one D1
- * batch. Shadow jobs are scored first (each with the shadow version, pinned in this isolate's
- * session cache); then every sampled row, shadow sample and shadow pair of the delivery is written
+ * batch. Shadow jobs are scored first (those of one shadow version together, in as few ORT runs
+ * as fit, traffic/shadow.ts); then every sampled row, shadow sample and shadow pair of the delivery is written
  * in one batch. Every write is keyed (request id, row, arm / shadow version) and skips what is
  * stored, so a redelivered message writes nothing twice.
  *
@@ -12,7 +12,7 @@
  */
 import { countSampleWrite, type SampleRecord, sampleWrite } from "../monitoring/sample-store";
 import type { Services } from "../services";
-import { scoreShadowJob, type ShadowJob } from "../traffic/shadow";
+import { scoreShadowJobs, type ShadowJob } from "../traffic/shadow";
 import { type ShadowPair, shadowPairStatements } from "../traffic/shadow-store";
 import type { ObservationMessage } from "./observation-messages";
 
@@ -32,22 +32,25 @@ export async function consumeObservations(services: Pick<Services, "db" | "model
   const pairs: ShadowPair[] = [];
   let shadowFailures = 0;
   let ignored = 0;
+  const jobs: ShadowJob[] = [];
   for (const message of batch.messages) {
     const body = message.body as ObservationMessage;
     if (body?.kind === "samples" && Array.isArray(body.records)) {
       records.push(...body.records);
     } else if (body?.kind === "shadow") {
-      try {
-        const out = await scoreShadowJob(services as Services, body);
-        records.push(...out.samples);
-        pairs.push(...out.pairs);
-      } catch (error) {
-        shadowFailures++;
-        logShadowFailure(body, error);
-      }
+      jobs.push(body);
     } else {
       ignored++;
       console.error(JSON.stringify({ level: "error", where: "observations consumer", message_id: message.id, error: "not an observation message; dropped" }));
+    }
+  }
+  for (const { job, output, error } of await scoreShadowJobs(services as Services, jobs)) {
+    if (output) {
+      records.push(...output.samples);
+      pairs.push(...output.pairs);
+    } else {
+      shadowFailures++;
+      logShadowFailure(job, error);
     }
   }
   const d1 = services.db.$client;
