@@ -5,7 +5,8 @@
  *
  * Among the observers (monitoring, feedback, traffic, metrics) the order is fixed too: traffic
  * writes samples through monitoring, and metrics reads monitoring's drift status, so monitoring is
- * the lowest of them and metrics the highest.
+ * the lowest of them and metrics the highest. observations/ (the queue's messages and consumer)
+ * sits above them all: it carries monitoring's samples and traffic's shadow jobs.
  *
  * docs/ (the OpenAPI document and the /docs pages) sits below api/ rather than above it: the
  * api/docs.ts route serves it, and the document itself is built only from the domain's zod schemas.
@@ -20,6 +21,7 @@ const LAYERS = [
   ["worker/feedback/"],
   ["worker/traffic/"],
   ["worker/metrics/"],
+  ["worker/observations/"],
   ["worker/http/"],
   ["worker/docs/"],
   ["worker/api/"],

@@ -64,6 +64,9 @@ export default defineConfig(async () => {
             cloudflareTest({
               wrangler: { configPath: "./wrangler.toml" },
               miniflare: {
+                // Deliver observations as soon as they are sent (the deployed consumer waits up to
+                // max_batch_timeout to fill a batch), and retry a failed delivery after 1 s.
+                queueConsumers: { "edge-mlops-observations": { maxBatchTimeout: 0, retryDelay: 1 } },
                 bindings: {
                   TEST_MIGRATIONS: migrations,
                   TEST_FIXTURES: fixtures,
@@ -75,16 +78,18 @@ export default defineConfig(async () => {
                   // Alias moves must show at once in tests; resolve-cache.test.ts covers the cache,
                   // also through the routes (settings are parsed per env object).
                   RESOLVE_CACHE_TTL_MS: "0",
-                  // Sampled rows are written by the request that sampled them (sampling.test.ts
-                  // covers the isolate's gathering with its own interval).
-                  SAMPLE_FLUSH_MS: "0",
                   // A test secret, so the suite needs no .dev.vars (bindings beat .dev.vars in the pool).
                   ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
+                  // Tokens are on in the suite, as under `npm start` (43+ characters, see prediction-token.ts).
+                  PREDICTION_TOKEN_SECRET: "test-prediction-token-secret-0123456789abcdef",
                   // Small, so the over-limit upload test sends megabytes, not the production 32 MiB.
                   MAX_UPLOAD_BYTES: "2097152",
                   // Other tests must not write samples behind their backs; sampling.test.ts turns
                   // it on per request with its own env.
                   SAMPLE_RATE: "0",
+                  // Every request writes its metric counts at once, so no test waits on the flush
+                  // timer (metrics.test.ts covers the interval and the quiet isolate's timer).
+                  METRICS_FLUSH_MS: "0",
                 },
               },
             }),

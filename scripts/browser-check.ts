@@ -27,7 +27,7 @@ import { runTraining } from "../trainer/pipeline/train-run";
 import { openDb } from "../worker/db/open-db";
 import { setAlias } from "../worker/registry/aliases";
 import { checkDashboardPage } from "./lib/browser-page-checks";
-import { currentWindow, formatReport, reportFor, requestRows, sendRows, servedModel } from "./lib/demo-traffic";
+import { currentWindow, formatReport, reportFor, requestRows, sendRows, servedModel, settledReport } from "./lib/demo-traffic";
 import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "../trainer/local-registry";
 import { PROJECT_ROOT } from "../trainer/offline-env";
 import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
@@ -100,7 +100,8 @@ const main = defineCommand({
       }, state);
 
       server = await startWranglerDev(state, { DEFAULT_MODEL: MODEL, SAMPLE_RATE: "1" });
-      step(`wrangler dev at ${server.base}`);
+      const base = server.base;
+      step(`wrangler dev at ${base}`);
       browser = await chromium.launch({ executablePath: args.chromium, args: ["--no-sandbox"] });
       await mkdir(dirname(screenshot), { recursive: true });
       const url = `${server.base}/monitoring`;
@@ -119,9 +120,13 @@ const main = defineCommand({
       const window = currentWindow(Date.now(), model.windowHours);
       const hint = await cronHint(url);
       step(`firing the cron with the empty state's command: curl '${hint}'`);
-      const fired = await fetch(hint);
-      if (!fired.ok) throw new Error(`the empty state's cron command answered ${fired.status}`);
-      const report = await reportFor(server.base, MODEL, model.version, window.startMs);
+      const report = await settledReport(
+        async () => {
+          const fired = await fetch(hint);
+          if (!fired.ok) throw new Error(`the empty state's cron command answered ${fired.status}`);
+        },
+        () => reportFor(base, MODEL, model.version, window.startMs),
+      );
       step(`report for ${report.window.start} says ${report.status}`);
       console.log(formatReport(report).replace(/^/gm, "    "));
       if (!report.features.length) throw new Error(`the report tested no feature (${report.status}: ${report.reason ?? ""}), so there is nothing to draw`);

@@ -21,7 +21,7 @@ import { loadConfig } from "../trainer/config";
 import { generateChurnRows } from "../trainer/data/synthetic";
 import type { DriftReport } from "../worker/monitoring/drift-report-types";
 import { expectFlags, type FeatureExpectation } from "./lib/demo-expectations";
-import { currentWindow, fireCron, formatReport, reportFor, requestRows, sendRows, servedModel, type ServedModel } from "./lib/demo-traffic";
+import { currentWindow, fireCron, formatReport, reportFor, requestRows, sendRows, servedModel, type ServedModel, settledReport } from "./lib/demo-traffic";
 
 /** Rows of a sampled request kept (SAMPLE_MAX_ROWS_PER_REQUEST's default): batches this size are sampled whole. */
 const BATCH = 10;
@@ -80,10 +80,10 @@ async function demo(args: DemoArgs): Promise<void> {
   const window = currentWindow(Date.now(), model.windowHours);
   const report = async () => {
     if (Date.now() >= window.endMs) throw new DemoFailed("the report window ended while traffic was being sent; run the demo again");
-    // Sample writes run after each response (waitUntil): let the last ones land.
-    await new Promise((r) => setTimeout(r, 2000));
-    await fireCron(base, window.endMs + 60_000);
-    return reportFor(base, name, model.version, window.startMs);
+    return settledReport(
+      () => fireCron(base, window.endMs + 60_000),
+      () => reportFor(base, name, model.version, window.startMs),
+    );
   };
 
   // Samples already in the window (an earlier run today, other traffic) are part of every report.

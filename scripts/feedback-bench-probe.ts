@@ -17,7 +17,7 @@ import { parkMillerScores } from "./bench/park-miller-scores";
 
 interface ProbeEnv {
   DB: D1Database;
-  ADMIN_TOKEN: string;
+  PREDICTION_TOKEN_SECRET: string;
 }
 
 const MANIFEST = { output: { label: "y", target_column: "y", classes: ["0", "1"] as [string, string], threshold: 0.5, risk_tiers: [{ name: "LOW", min: 0 }] } };
@@ -40,7 +40,7 @@ export default {
       return Response.json({ token_length: length });
     }
     if (url.pathname === "/signonly") {
-      const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.ADMIN_TOKEN), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(env.PREDICTION_TOKEN_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
       const data = new Uint8Array(110);
       const n = int("rows", 1);
       for (let r = 0; r < reps; r++) {
@@ -74,9 +74,9 @@ export default {
       )
         .bind(requestId, WINDOW.windowStart, WINDOW.windowStart)
         .run();
-      const bySample = await recordFeedback(env.DB, env, [{ item: { request_id: requestId, label: 1 }, path: "" }]);
+      const bySample = await recordFeedback(env.DB, env, [{ item: { request_id: requestId, label: 1 }, path: "" }], { maxAgeDays: 90 });
       const [token] = (await issuePredictionTokens(env, { requestId: crypto.randomUUID(), result: { name: "bench", version: 1, probabilities: new Float32Array([0.5, 0.5]) }, issuedAt: Date.now() }))!;
-      const byToken = await recordFeedback(env.DB, env, [{ item: { prediction_token: token!, label: 1 }, path: "" }]);
+      const byToken = await recordFeedback(env.DB, env, [{ item: { prediction_token: token!, label: 1 }, path: "" }], { maxAgeDays: 90 });
       const samples = await env.DB.prepare("SELECT count(*) AS n FROM request_samples").first<{ n: number }>();
       return Response.json({ samples: samples!.n, by_sample: bySample.d1, by_token: byToken.d1 });
     }

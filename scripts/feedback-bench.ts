@@ -23,7 +23,7 @@ import { migrationStatements } from "./bench/registry-state";
 import { type RunningMiniflare, startMiniflare } from "./bench/servers";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const SECRET = "bench-admin-token-0123456789abcdef";
+const SECRET = "bench-prediction-token-secret-0123456789abcdef";
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
@@ -48,7 +48,7 @@ async function startProbe(dir: string): Promise<RunningMiniflare> {
     modulesRoot: bundleDir,
     d1Databases: { DB: "bench-feedback" },
     d1Persist: join(dir, "d1"),
-    bindings: { ADMIN_TOKEN: SECRET },
+    bindings: { PREDICTION_TOKEN_SECRET: SECRET },
   });
   const db = await server.mf.getD1Database("DB");
   for (const statement of migrationStatements(join(ROOT, "migrations"))) await db.prepare(statement).run();
@@ -56,7 +56,7 @@ async function startProbe(dir: string): Promise<RunningMiniflare> {
 }
 
 async function nodeFigures(trials: number) {
-  const env = { ADMIN_TOKEN: SECRET };
+  const env = { PREDICTION_TOKEN_SECRET: SECRET };
   const tokenPerRow: Record<number, number> = {};
   for (const rows of [1, 100, 1000]) {
     const probabilities = new Float32Array(rows * 2).fill(0.5);

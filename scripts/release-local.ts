@@ -19,7 +19,6 @@ import { basename, join } from "node:path";
 import { defineCommand, runMain } from "citty";
 import { GATE_FAILED_EXIT_CODE } from "../trainer/commands/gate";
 import { loadConfig } from "../trainer/config";
-import { quietWranglerNotices } from "../trainer/quiet-wrangler";
 import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
 import { applyLocalMigrations } from "../trainer/local-registry";
 import { PROJECT_ROOT } from "../trainer/offline-env";
@@ -69,8 +68,6 @@ const main = defineCommand({
   },
   async run({ args }) {
     const started = Date.now();
-    // Also inherited by the npm scripts it runs.
-    quietWranglerNotices();
     const configPath = args.config ?? "config.yaml";
     const { config, text } = loadConfig(configPath);
     const name = config.mlflow.model_name;

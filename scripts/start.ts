@@ -1,16 +1,14 @@
 /**
  * `npm start`: the whole main job on a laptop, offline.
  *  1. generates the synthetic dataset if the configured training file is missing;
- *  2. writes `.dev.vars` with a random ADMIN_TOKEN when there is none, so the admin API, POST
- *     /feedback and prediction tokens work locally (the token is printed once). First, because
- *     wrangler.toml requires ADMIN_TOKEN and every wrangler step below warns while it is missing;
+ *  2. writes `.dev.vars` with a random ADMIN_TOKEN and PREDICTION_TOKEN_SECRET when there is none,
+ *     so the admin API, POST /feedback and prediction tokens work locally (the admin token is
+ *     printed once); an existing .dev.vars only gets a PREDICTION_TOKEN_SECRET when it lacks one;
  *  3. applies the D1 migrations to local state;
  *  4. publishes the latest training run as production if it was never published (training one when
  *     there is none); a run already published is left alone, so a rollback of production stands
  *     (scripts/lib/start-plan.ts);
  *  5. runs `wrangler dev` on 127.0.0.1:8787 (cron handler on: /cdn-cgi/handler/scheduled).
- * Wrangler's "secrets fields are experimental" notice (one per wrangler step) is switched off
- * (QUIET_WRANGLER_ENV); its other warnings and errors print as usual.
  * `--retrain` trains, publishes and promotes a new version even when one exists. Paths in the config
  * are relative to the config file, as for `npm run train`; `--artifacts-dir` matches its flag.
  */
@@ -22,7 +20,6 @@ import { runTraining } from "../trainer/pipeline/train-run";
 import { applyLocalMigrations, withLocalBindings } from "../trainer/local-registry";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../trainer/offline-env";
 import { ensureDevVars, ensureTrainingData, prepareProduction, startPaths } from "./lib/start-plan";
-import { QUIET_WRANGLER_ENV, quietWranglerNotices } from "../trainer/quiet-wrangler";
 
 const main = defineCommand({
   meta: { name: "start", description: "Train (first run), publish and serve the default model with wrangler dev" },
@@ -33,14 +30,13 @@ const main = defineCommand({
     retrain: { type: "boolean", default: false, description: "train, publish and promote a new version first" },
   },
   async run({ args }) {
-    quietWranglerNotices();
     const { config, text } = loadConfig(args.config);
     const paths = startPaths(args.config, config, args["artifacts-dir"]);
     if (await ensureTrainingData(paths.dataPath, config.training.random_state)) {
       console.log(`• ${paths.dataPath} was missing: generated the synthetic churn dataset`);
     }
     // Announced next to the server's address below, where it is not lost among the training output.
-    const token = ensureDevVars(join(PROJECT_ROOT, ".dev.vars"));
+    const devVars = ensureDevVars(join(PROJECT_ROOT, ".dev.vars"));
     console.log("• applying D1 migrations to local state");
     applyLocalMigrations();
     await withLocalBindings(async (env) => {
@@ -67,11 +63,15 @@ const main = defineCommand({
         },
       });
     });
-    if (token) console.log(`• wrote .dev.vars with a random ADMIN_TOKEN (admin API, POST /feedback, prediction tokens): ${token}`);
+    if (devVars.adminToken) {
+      console.log(`• wrote .dev.vars with a random ADMIN_TOKEN (admin API, POST /feedback): ${devVars.adminToken}, and a PREDICTION_TOKEN_SECRET`);
+    } else if (devVars.predictionSecret) {
+      console.log("• added a random PREDICTION_TOKEN_SECRET to .dev.vars (prediction tokens); nothing else in it was changed");
+    }
     console.log(`• wrangler dev on http://127.0.0.1:${args.port}`);
     const child = spawn("npx", ["wrangler", "dev", "--ip", "127.0.0.1", "--port", args.port, "--test-scheduled"], {
       stdio: "inherit",
-      env: { ...process.env, ...OFFLINE_ENV, ...QUIET_WRANGLER_ENV },
+      env: { ...process.env, ...OFFLINE_ENV },
     });
     for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => child.kill(signal));
     child.on("exit", (code) => process.exit(code ?? 0));

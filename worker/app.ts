@@ -31,7 +31,7 @@ export function createApp() {
     cors({
       origin: "*",
       allowHeaders: ["content-type", "x-request-id", "authorization", "x-actor", "x-entity-id"],
-      exposeHeaders: ["x-request-id", "x-model-name", "x-model-version", "x-model-arm", "x-unknown-categories", "retry-after", "www-authenticate"],
+      exposeHeaders: ["x-request-id", "x-client-request-id", "x-model-name", "x-model-version", "x-model-arm", "x-unknown-categories", "retry-after", "www-authenticate"],
       maxAge: 86_400,
     }),
   );
@@ -57,12 +57,14 @@ export function createApp() {
 
   app.onError((err, c) => {
     const requestId = c.get("requestId") ?? crypto.randomUUID();
+    const clientRequestId = c.get("clientRequestId") ?? null;
     const error = toApiError(err);
     if (error.status >= 500 && error.code !== "MODEL_UNAVAILABLE") {
-      const logged = { level: "error", request_id: requestId, path: c.req.path, code: error.code, error: String(err), details: error.details, stack: (err as Error).stack };
+      const logged = { level: "error", request_id: requestId, client_request_id: clientRequestId, path: c.req.path, code: error.code, error: String(err), details: error.details, stack: (err as Error).stack };
       console.error(JSON.stringify(logged));
     }
     const headers: Record<string, string> = { "x-request-id": requestId };
+    if (clientRequestId !== null) headers["x-client-request-id"] = clientRequestId;
     const retry = (error.details as { retry_after_seconds?: number } | undefined)?.retry_after_seconds;
     if (retry) headers["retry-after"] = String(retry);
     if (error.code === "UNAUTHORIZED") headers["www-authenticate"] = `Bearer realm="${realmOf(c.req.path)}"`;

@@ -6,8 +6,11 @@
  */
 import { createApp } from "./app";
 import { groundTruthSection } from "./feedback/realized";
+import { scheduleMetricsFlush } from "./metrics/isolate-metrics";
 import { compactMetricsForCron } from "./metrics/metric-store";
 import { runDriftCron } from "./monitoring/cron";
+import { consumeObservations } from "./observations/consume-observations";
+import { sweepStalePublishesForCron } from "./registry/stale-publishes";
 import { createServices } from "./services";
 import { pruneShadowPairs } from "./traffic/shadow-store";
 
@@ -15,6 +18,12 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  async queue(batch, env, ctx) {
+    const services = createServices(env, ctx);
+    const outcome = await consumeObservations(services, batch);
+    scheduleMetricsFlush(env.DB, services);
+    if (outcome.retried) console.error(JSON.stringify({ level: "error", where: "queue", messages: batch.messages.length, outcome }));
+  },
   async scheduled(controller, env, ctx) {
     const services = createServices(env, ctx);
     const now = controller.scheduledTime;
@@ -30,6 +39,8 @@ export default {
     } catch (error) {
       console.error(JSON.stringify({ level: "error", where: "cron", step: "shadow_pairs retention", error: String(error) }));
     }
+    // Versions left pending by a publish whose isolate died: failed, their R2 objects deleted.
+    await sweepStalePublishesForCron(services, { timeoutMinutes: services.settings.pendingVersionTimeoutMinutes, now });
     await compactMetricsForCron(env.DB, now);
   },
 } satisfies ExportedHandler<Env>;

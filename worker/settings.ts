@@ -46,10 +46,14 @@ const settingsSchema = z
     SAMPLE_MAX_ROWS_PER_REQUEST: wholeNumber(1).default(10),
     /** Rows kept per model version and UTC hour (a uniform reservoir past it). */
     SAMPLE_WINDOW_CAP: wholeNumber(1).default(4_000),
-    /** How long an isolate gathers sampled rows and shadow pairs before writing them in one D1 batch; 0 writes per request. */
-    SAMPLE_FLUSH_MS: wholeNumber(0).default(1_000),
+    /** How often an isolate writes its metric counts to D1 at most, and how soon after a count it writes when no request comes. */
+    METRICS_FLUSH_MS: wholeNumber(0).default(10_000),
     /** Days of samples the cron keeps. */
     SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),
+    /** Oldest prediction token POST /feedback accepts, in days since it was issued. */
+    FEEDBACK_MAX_AGE_DAYS: wholeNumber(1).default(90),
+    /** A version still pending this long after its row was written is a dead publish: the cron marks it failed. */
+    PENDING_VERSION_TIMEOUT_MINUTES: wholeNumber(1).default(60),
   })
   .transform((v) => ({
     defaultModel: v.DEFAULT_MODEL,
@@ -60,13 +64,15 @@ const settingsSchema = z
     resolveTtlMs: v.RESOLVE_CACHE_TTL_MS,
     maxCachedSessions: v.MAX_CACHED_SESSIONS,
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
+    metricsFlushMs: v.METRICS_FLUSH_MS,
     sampling: {
       rate: v.SAMPLE_RATE,
       maxRowsPerRequest: v.SAMPLE_MAX_ROWS_PER_REQUEST,
       windowCap: v.SAMPLE_WINDOW_CAP,
-      flushMs: v.SAMPLE_FLUSH_MS,
       retentionDays: v.SAMPLE_RETENTION_DAYS,
     },
+    feedbackMaxAgeDays: v.FEEDBACK_MAX_AGE_DAYS,
+    pendingVersionTimeoutMinutes: v.PENDING_VERSION_TIMEOUT_MINUTES,
   }));
 
 export type Settings = z.output<typeof settingsSchema>;

@@ -14,7 +14,7 @@
  */
 import { cpuSnapshot, cpuSpanMs } from "./proc-cpu";
 import { sleep } from "./process";
-import { type BenchModel, type RegistryConfig, registryBindings } from "./registry-state";
+import { type BenchModel, type RegistryConfig, workerBindings } from "./registry-state";
 import { startDirect, startMiniflare } from "./servers";
 
 export interface RequestCpu {
@@ -132,7 +132,7 @@ export async function baselineStartupCpuMs(stateDir: string, config: RegistryCon
   const server = await startMiniflare("dispose baseline Miniflare", {
     modules: true,
     script: "export default { fetch() { return new Response('ok'); } };",
-    ...registryBindings(stateDir, config),
+    ...workerBindings(stateDir, config),
   });
   try {
     return cpuSnapshot(server.pids()).ticksMs;

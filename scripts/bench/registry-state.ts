@@ -17,6 +17,8 @@ export interface RegistryConfig {
   d1DatabaseId: string;
   r2BucketName: string;
   /** Plain-text vars from wrangler.toml. */
+  /** The observation queue the worker sends to and consumes (wrangler.toml's OBSERVATIONS producer). */
+  observationQueue: string;
   vars: Record<string, string>;
 }
 
@@ -27,6 +29,18 @@ export function persistPaths(stateDir: string) {
 /** Miniflare options for the worker's DB and MODELS bindings over the persisted state. */
 export function registryBindings(stateDir: string, config: RegistryConfig) {
   return { d1Databases: { DB: config.d1DatabaseId }, r2Buckets: { MODELS: config.r2BucketName }, ...persistPaths(stateDir) };
+}
+
+/**
+ * Miniflare options for the worker itself: its registry bindings and the observation queue it
+ * produces to and consumes, batched as wrangler.toml batches it (up to 100 messages, 1 s).
+ */
+export function workerBindings(stateDir: string, config: RegistryConfig) {
+  return {
+    ...registryBindings(stateDir, config),
+    queueProducers: { OBSERVATIONS: config.observationQueue },
+    queueConsumers: { [config.observationQueue]: { maxBatchSize: 100, maxBatchTimeout: 1 } },
+  };
 }
 
 /**

@@ -14,7 +14,7 @@ import { freePort } from "../lib/wrangler-dev-server";
 import { killGroup, onCleanup, trackGroup } from "./cleanup";
 import { groupPids, ownWorkerdPids } from "./proc-cpu";
 import { bundleModules, COMPATIBILITY_DATE, sleep } from "./process";
-import { type RegistryConfig, registryBindings } from "./registry-state";
+import { type RegistryConfig, workerBindings } from "./registry-state";
 
 export interface RunningServer {
   url: string;
@@ -82,7 +82,7 @@ export function startDirect(
   return startMiniflare("dispose direct Miniflare", {
     modules: bundleModules(bundleDir),
     modulesRoot: bundleDir,
-    ...registryBindings(stateDir, config),
+    ...workerBindings(stateDir, config),
     bindings: vars,
     // GET /cdn-cgi/handler/scheduled?cron=…&time=… fires the scheduled handler (as wrangler dev serves it).
     ...(options.triggerHandlers ? { unsafeTriggerHandlers: true } : {}),

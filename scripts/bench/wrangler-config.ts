@@ -15,7 +15,10 @@ export function readRegistryConfig(root: string): RegistryConfig {
   const vars = Object.fromEntries(
     Object.entries(config.vars).flatMap(([k, v]) => (typeof v === "string" ? [[k, v] as [string, string]] : [])),
   );
-  return { d1DatabaseId, r2BucketName: r2.bucket_name, vars };
+  type Producer = { binding: string; queue: string };
+  const producer = ((config.queues?.producers ?? []) as Producer[]).find((q) => q.binding === "OBSERVATIONS");
+  if (!producer) throw new Error("wrangler.toml must declare the OBSERVATIONS queue producer");
+  return { d1DatabaseId, r2BucketName: r2.bucket_name, observationQueue: producer.queue, vars };
 }
 
 export function packageVersion(root: string, name: string): string {

@@ -124,3 +124,20 @@ export function formatReport(report: DriftReport): string {
   if (s) lines.push("", `scores: KS p ${p(s.ks?.p_value)}, PSI ${n(s.psi)}, positive rate ${s.positive_rate.reference?.toFixed(3) ?? "–"} → ${s.positive_rate.current?.toFixed(3) ?? "–"}, ${s.status}`);
   return lines.join("\n");
 }
+
+/**
+ * Fires the cron and reads its report until two reports a second apart count the same sampled
+ * rows: sampled rows reach D1 through the observation queue (deliveries of up to 1 s), so the
+ * first report after the traffic may miss the last of them. Throws after `tries` seconds.
+ */
+export async function settledReport(fire: () => Promise<void>, read: () => Promise<DriftReport>, tries = 20): Promise<DriftReport> {
+  let last: DriftReport | null = null;
+  for (let i = 0; i < tries; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    await fire();
+    const current = await read();
+    if (last && current.samples.total === last.samples.total) return current;
+    last = current;
+  }
+  throw new Error(`sampled rows were still arriving ${tries} s after the traffic stopped: is the queue consumer running?`);
+}

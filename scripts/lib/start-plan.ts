@@ -5,7 +5,7 @@
  * stands. Only a run never published is published and promoted.
  */
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
@@ -49,15 +49,31 @@ export async function ensureTrainingData(dataPath: string, seed: number): Promis
   return true;
 }
 
+export interface DevVarsWritten {
+  /** The new ADMIN_TOKEN, when .dev.vars was created (null: the file was there already). */
+  adminToken: string | null;
+  /** Whether a PREDICTION_TOKEN_SECRET was written (into a new file, or appended to one that lacked it). */
+  predictionSecret: boolean;
+}
+
 /**
- * Local secrets: writes `.dev.vars` with a random ADMIN_TOKEN (readable by the owner only) and
- * returns the token; an existing .dev.vars is the user's, left alone (null).
+ * Local secrets. A missing `.dev.vars` is created (readable by the owner only) with a random
+ * ADMIN_TOKEN and a random PREDICTION_TOKEN_SECRET. An existing one is the user's: nothing in it is
+ * changed, but a PREDICTION_TOKEN_SECRET is appended when it has none, so a .dev.vars written before
+ * tokens had their own key still gets prediction tokens. No value is ever overwritten.
  */
-export function ensureDevVars(path: string): string | null {
-  if (existsSync(path)) return null;
-  const token = randomBytes(32).toString("hex");
-  writeFileSync(path, `# Written by npm start (see .dev.vars.example for the other secrets).\nADMIN_TOKEN=${token}\n`, { mode: 0o600, flag: "wx" });
-  return token;
+export function ensureDevVars(path: string): DevVarsWritten {
+  const secretLine = () => `PREDICTION_TOKEN_SECRET=${randomBytes(32).toString("base64url")}\n`;
+  if (!existsSync(path)) {
+    const adminToken = randomBytes(32).toString("hex");
+    writeFileSync(path, `# Written by npm start (see .dev.vars.example for the other secrets).\nADMIN_TOKEN=${adminToken}\n${secretLine()}`, { mode: 0o600, flag: "wx" });
+    return { adminToken, predictionSecret: true };
+  }
+  const text = readFileSync(path, "utf8");
+  if (/^\s*(export\s+)?PREDICTION_TOKEN_SECRET\s*=/m.test(text)) return { adminToken: null, predictionSecret: false };
+  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
+  appendFileSync(path, `${separator}# Added by npm start: the key that signs prediction tokens (never derived from ADMIN_TOKEN).\n${secretLine()}`);
+  return { adminToken: null, predictionSecret: true };
 }
 
 export interface RunDir {

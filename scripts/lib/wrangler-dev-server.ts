@@ -6,7 +6,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
-import { QUIET_WRANGLER_ENV } from "../../trainer/quiet-wrangler";
 
 export interface WranglerDev {
   base: string;
@@ -25,15 +24,23 @@ export async function freePort(): Promise<number> {
   });
 }
 
+export interface WranglerDevOptions {
+  /** A wrangler config other than the project's (wrangler reads `.dev.vars` beside the config). */
+  configPath?: string;
+  timeoutMs?: number;
+}
+
 /** Starts wrangler dev with `--var NAME:value` for each var and waits until /health answers. */
-export async function startWranglerDev(persistTo: string, vars: Record<string, string>, timeoutMs = 90_000): Promise<WranglerDev> {
+export async function startWranglerDev(persistTo: string, vars: Record<string, string>, options: WranglerDevOptions = {}): Promise<WranglerDev> {
+  const { configPath, timeoutMs = 90_000 } = options;
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--show-interactive-dev-session=false"];
+  if (configPath) args.push("--config", configPath);
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const server: ChildProcess = spawn("npx", args, {
     cwd: PROJECT_ROOT,
-    env: { ...process.env, ...OFFLINE_ENV, ...QUIET_WRANGLER_ENV },
+    env: { ...process.env, ...OFFLINE_ENV },
     detached: true,
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -177,8 +177,7 @@ beforeAll(async () => {
   runs.otherWeak = await train("other-weak", OTHER, WEAK);
   runs.otherStrong = await train("other-strong", OTHER, STRONG);
   applyLocalMigrations(join(dir, "state"));
-  // SAMPLE_FLUSH_MS 0: the chain counts every shadow pair, so none may wait in the isolate's queue.
-  server = await startWranglerDev(join(dir, "state"), { ADMIN_TOKEN: TOKEN, DEFAULT_MODEL: NAME, SAMPLE_FLUSH_MS: "0" });
+  server = await startWranglerDev(join(dir, "state"), { ADMIN_TOKEN: TOKEN, DEFAULT_MODEL: NAME });
   base = server.base;
 }, 180_000);
 

@@ -37,6 +37,7 @@ describe("POST /feedback in the OpenAPI document", () => {
     { request_id: "r-1", label: 1 },
     { request_id: "r-1", row_index: 3, label: "Yes", observed_at: "2026-11-30T06:00:00Z" },
     { prediction_token: "pt1.abc.def", label: false },
+    { client_request_id: "order-77", model: "churn-classifier", row_index: 2, label: 1 },
   ];
   const refused = [{ request_id: "r-1" }, { request_id: "r-1", label: 2 }, { request_id: "r-1", label: 1, extra: 1 }, { request_id: "bad id", label: 1 }, { label: 1 }];
 

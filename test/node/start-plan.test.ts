@@ -1,8 +1,7 @@
 /**
  * `npm start`'s decisions (scripts/lib/start-plan.ts): a run is published at most once and never
  * promoted again, so a rollback stands; the config's paths are read relative to the config file;
- * `.dev.vars` is written once and never over the user's; and wrangler's experimental-field notice is
- * switched off without hiding its errors.
+ * `.dev.vars` is written once and never over the user's.
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -13,8 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../trainer/config";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
 import { ensureDevVars, ensureTrainingData, planStart, type StartState, startPaths, trainedWith } from "../../scripts/lib/start-plan";
-import { QUIET_WRANGLER_ENV } from "../../trainer/quiet-wrangler";
-import { runCommand } from "../helpers/run-command";
 
 const runA = { dir: "/runs/a", runId: "a" };
 const runB = { dir: "/runs/b", runId: "b" };
@@ -96,21 +93,39 @@ describe(".dev.vars and the reused run", () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it("writes .dev.vars once, with a random ADMIN_TOKEN only its owner can read, and leaves an existing one alone", async () => {
+  it("writes .dev.vars once, with a random ADMIN_TOKEN and PREDICTION_TOKEN_SECRET only its owner can read", async () => {
     const path = join(dir, ".dev.vars");
-    const token = ensureDevVars(path);
-    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    const written = ensureDevVars(path);
+    expect(written.adminToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(written.predictionSecret).toBe(true);
     const text = readFileSync(path, "utf8");
-    expect(text).toMatch(new RegExp(`^ADMIN_TOKEN=${token}$`, "m"));
+    expect(text).toMatch(new RegExp(`^ADMIN_TOKEN=${written.adminToken}$`, "m"));
+    // 32 random bytes as base64url: 43 characters, the Worker's minimum.
+    const secret = /^PREDICTION_TOKEN_SECRET=([A-Za-z0-9_-]+)$/m.exec(text)?.[1];
+    expect(secret).toHaveLength(43);
+    expect(secret).not.toContain(written.adminToken!);
     expect(statSync(path).mode & 0o777).toBe(0o600);
-    expect(ensureDevVars(path)).toBeNull();
+    expect(ensureDevVars(path)).toEqual({ adminToken: null, predictionSecret: false });
     expect(readFileSync(path, "utf8")).toBe(text);
-    expect(ensureDevVars(join(dir, "other"))).not.toBe(token);
+    const other = ensureDevVars(join(dir, "other"));
+    expect(other.adminToken).not.toBe(written.adminToken);
+    expect(readFileSync(join(dir, "other"), "utf8")).not.toContain(secret!);
+  });
 
+  it("an existing .dev.vars keeps every value; one without PREDICTION_TOKEN_SECRET gets one appended", async () => {
     const mine = join(dir, "mine.vars");
-    await writeFile(mine, "ADMIN_TOKEN=my-own-token-0123456789\n");
-    expect(ensureDevVars(mine)).toBeNull();
-    expect(readFileSync(mine, "utf8")).toBe("ADMIN_TOKEN=my-own-token-0123456789\n");
+    await writeFile(mine, "ADMIN_TOKEN=my-own-token-0123456789\nMETRICS_TOKEN=my-metrics-token-0123456789");
+    expect(ensureDevVars(mine)).toEqual({ adminToken: null, predictionSecret: true });
+    const text = readFileSync(mine, "utf8");
+    expect(text.startsWith("ADMIN_TOKEN=my-own-token-0123456789\nMETRICS_TOKEN=my-metrics-token-0123456789\n")).toBe(true);
+    expect(text).toMatch(/^PREDICTION_TOKEN_SECRET=[A-Za-z0-9_-]{43}$/m);
+    expect(ensureDevVars(mine)).toEqual({ adminToken: null, predictionSecret: false });
+    expect(readFileSync(mine, "utf8")).toBe(text);
+
+    const withSecret = join(dir, "with-secret.vars");
+    await writeFile(withSecret, "PREDICTION_TOKEN_SECRET=mine-mine-mine\n");
+    expect(ensureDevVars(withSecret)).toEqual({ adminToken: null, predictionSecret: false });
+    expect(readFileSync(withSecret, "utf8")).toBe("PREDICTION_TOKEN_SECRET=mine-mine-mine\n");
   });
 
   it("trainedWith: whether a run's manifest records this config text's sha256", async () => {
@@ -121,34 +136,4 @@ describe(".dev.vars and the reused run", () => {
     expect(trainedWith(run, text)).toBe(true);
     expect(trainedWith(run, `${text}# edited\n`)).toBe(false);
   });
-});
-
-describe("wrangler's output", () => {
-  /** One wrangler command as npm start runs it (offline env, project root); its stderr and exit code. */
-  function wrangler(args: string[], extraEnv: Record<string, string>) {
-    const { WRANGLER_DISABLE_EXPERIMENTAL_WARNING: _inherited, ...env } = process.env;
-    return runCommand("npx", ["wrangler", ...args], { cwd: PROJECT_ROOT, env: { ...env, ...OFFLINE_ENV, CI: "1", ...extraEnv } });
-  }
-  let state: string;
-  beforeAll(async () => {
-    state = await mkdtemp(join(tmpdir(), "start-wrangler-"));
-  });
-  afterAll(async () => {
-    await rm(state, { recursive: true, force: true });
-  });
-
-  it("QUIET_WRANGLER_ENV drops the notice wrangler.toml's [secrets] causes on every command, and keeps errors", async () => {
-    const notice = '"secrets" fields are experimental';
-    const apply = ["d1", "migrations", "apply", "DB", "--local", "--persist-to", state];
-    const loud = await wrangler(apply, {});
-    expect(loud.code, loud.stderr).toBe(0);
-    expect(loud.stderr).toContain(notice);
-    const quiet = await wrangler(apply, QUIET_WRANGLER_ENV);
-    expect(quiet.code, quiet.stderr).toBe(0);
-    expect(quiet.stderr).not.toContain(notice);
-    const failing = await wrangler(["d1", "migrations", "apply", "NO_SUCH_BINDING", "--local", "--persist-to", state], QUIET_WRANGLER_ENV);
-    expect(failing.code).not.toBe(0);
-    expect(failing.stderr).toMatch(/NO_SUCH_BINDING/);
-    expect(failing.stderr).not.toContain(notice);
-  }, 60_000);
 });

@@ -94,7 +94,7 @@ describe("authentication", () => {
     expect(body.error.request_id).toBe(missing.headers.get("x-request-id"));
     const basic = await SELF.fetch(`${ORIGIN}${path}`, { method: "POST", headers: { authorization: `Basic ${btoa("a:b")}`, "cf-connecting-ip": newClient() } });
     expect(basic.status).toBe(401);
-    const sameLength = env.ADMIN_TOKEN.slice(0, -1) + (env.ADMIN_TOKEN.endsWith("x") ? "y" : "x");
+    const sameLength = env.ADMIN_TOKEN!.slice(0, -1) + (env.ADMIN_TOKEN!.endsWith("x") ? "y" : "x");
     for (const token of ["nope", sameLength, `${env.ADMIN_TOKEN}x`]) {
       const wrong = await adminJson("POST", path, { reason: "x" }, { token });
       expect(wrong.status, token).toBe(403);

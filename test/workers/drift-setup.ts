@@ -13,7 +13,7 @@ import worker from "../../worker/index";
 import { type SampleRecord, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { artifactKey } from "../../worker/registry/r2-keys";
 import { openDb } from "../../worker/db/open-db";
-import { requestApp } from "./helpers";
+import { observationsSettled, requestApp } from "./helpers";
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
@@ -42,6 +42,8 @@ export async function scoreRows(name: string, rows: readonly FeatureRow[], vars:
     const body = (await res.json()) as { predictions: { churn_probability: number }[] };
     scores.push(...body.predictions.map((p) => p.churn_probability));
   }
+  // Sampled rows reach D1 through the observation queue.
+  await observationsSettled();
   return scores;
 }
 
@@ -88,6 +90,7 @@ export async function writeWindowSamples(
       version,
       arm: options.arm ?? "production",
       requestId: `req-${name}-${at}-${i}`,
+      clientRequestId: null,
       rowIndex: 0,
       features: JSON.stringify(row),
       probability: scores[i]!,

@@ -55,18 +55,27 @@ async function predict(name: string, rows = 1) {
     path: (i, f) => `instances[${i}]${f ? `.${f}` : ""}`,
   });
   const requestId = crypto.randomUUID();
-  const issuedAt = Date.UTC(2026, 10, 30, 5, 0, 0, 250);
+  // An hour ago rather than a fixed date, which would expire (FEEDBACK_MAX_AGE_DAYS).
+  const issuedAt = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 250;
   const tokens = (await issuePredictionTokens(env, { requestId, result, issuedAt }))!;
   return { result, requestId, issuedAt, tokens, p: (i: number) => result.probabilities[i * 2 + 1]! };
 }
 
 /** Sampled rows of a request, as the sampler writes them. */
-async function sample(name: string, requestId: string, rows: { rowIndex: number; probability: number }[], version = 1, createdAt = Date.UTC(2026, 10, 30, 4, 10)) {
+async function sample(
+  name: string,
+  requestId: string,
+  rows: { rowIndex: number; probability: number }[],
+  version = 1,
+  createdAt = Date.UTC(2026, 10, 30, 4, 10),
+  clientRequestId: string | null = null,
+) {
   const records: SampleRecord[] = rows.map((r) => ({
     modelName: name,
     version,
     arm: "production",
     requestId,
+    clientRequestId,
     rowIndex: r.rowIndex,
     features: JSON.stringify(VALID_ROW),
     probability: r.probability,
@@ -245,7 +254,7 @@ describe("refusals write nothing", () => {
     const { manifest } = await registerFixture("logistic");
     const prediction = await predict(manifest.name, 2);
     const tampered = prediction.tokens[1]!.slice(0, 10) + (prediction.tokens[1]![10] === "A" ? "B" : "A") + prediction.tokens[1]!.slice(11);
-    const foreign = (await issuePredictionTokens({ PREDICTION_TOKEN_SECRET: "some-other-deployment-secret" }, { requestId: "x", result: prediction.result, issuedAt: 0 }))![0];
+    const foreign = (await issuePredictionTokens({ PREDICTION_TOKEN_SECRET: "some-other-deployment-secret-0123456789abcdef" }, { requestId: "x", result: prediction.result, issuedAt: 0 }))![0];
     const refused = await expectRefused(
       { feedback: [{ prediction_token: prediction.tokens[0], label: 1 }, { prediction_token: tampered, label: 1 }, { prediction_token: foreign, label: 0 }] },
       401,
@@ -253,6 +262,28 @@ describe("refusals write nothing", () => {
     );
     expect(failingFields(refused)).toEqual(["feedback[1].prediction_token", "feedback[2].prediction_token"]);
     expect(await labelOf(prediction.requestId)).toBeNull();
+  });
+
+  it("a token older than FEEDBACK_MAX_AGE_DAYS (default 90) is 422 naming the field and its age, and the batch is not written", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const prediction = await predict(manifest.name);
+    const DAY = 86_400_000;
+    const issue = async (daysAgo: number) =>
+      (await issuePredictionTokens(env, { requestId: crypto.randomUUID(), result: prediction.result, issuedAt: Date.now() - daysAgo * DAY }))![0]!;
+    const refused = await expectRefused(
+      { feedback: [{ prediction_token: prediction.tokens[0], label: 1 }, { prediction_token: await issue(91), label: 0 }] },
+      422,
+      "VALIDATION_FAILED",
+    );
+    expect(failingFields(refused)).toEqual(["feedback[1].prediction_token"]);
+    const issue0 = (refused.error.details as { issues: { message: string }[] }).issues[0]!;
+    expect(issue0.message).toMatch(/^expired: issued \d{4}-\d\d-\d\dT[^,]+, 91 days ago; tokens are accepted for 90 days \(FEEDBACK_MAX_AGE_DAYS\)$/);
+    expect(await labelOf(prediction.requestId)).toBeNull();
+
+    expect((await send({ prediction_token: await issue(89), label: 1 })).status).toBe(200);
+    const shorter = await send({ prediction_token: await issue(8), label: 1 }, { vars: { FEEDBACK_MAX_AGE_DAYS: "7" } });
+    expect(shorter.status).toBe(422);
+    expect(((await shorter.json()) as Envelope).error.message).toContain("prediction_token");
   });
 
   it("malformed items are 422 naming every failing field by its path", async () => {
@@ -266,6 +297,9 @@ describe("refusals write nothing", () => {
           { request_id: "r-4", label: 1, row_index: -1 },
           { request_id: "has spaces", label: 1 },
           { request_id: "r-6", label: 1, row_index: 1.5 },
+          { request_id: "r-7", client_request_id: "c-7", model: "m", label: 1 },
+          { client_request_id: "has spaces", model: "m", label: 1 },
+          { client_request_id: "c-9", model: "", label: 1 },
         ],
       },
       422,
@@ -279,6 +313,9 @@ describe("refusals write nothing", () => {
       "feedback[4].row_index",
       "feedback[5].request_id",
       "feedback[6].row_index",
+      "feedback[7].client_request_id",
+      "feedback[8].client_request_id",
+      "feedback[9].model",
     ]);
   });
 
@@ -316,14 +353,19 @@ describe("refusals write nothing", () => {
     expect(refused.error.details!.issues!.find((i) => i.field === "feedback[0].label")!.message).toContain('"stayed" (negative), "churned" (positive)');
   });
 
-  it("a request id reused across models is 409 rather than a guess", async () => {
+  it("a client's id reused within the model is 409 naming how many matched, rather than a guess; another model's use does not count", async () => {
     const a = await registerFixture("logistic");
     const b = await registerFixture("logistic");
-    const requestId = `reused-${crypto.randomUUID()}`;
-    await sample(a.manifest.name, requestId, [{ rowIndex: 0, probability: 0.5 }]);
-    await sample(b.manifest.name, requestId, [{ rowIndex: 0, probability: 0.25 }]);
-    const refused = await expectRefused({ request_id: requestId, label: 1 }, 409, "CONFLICT");
-    expect(refused.error.message).toContain("prediction_token");
+    const client = `reused-${crypto.randomUUID()}`;
+    const at = Date.UTC(2026, 10, 30, 4, 10);
+    await sample(a.manifest.name, crypto.randomUUID(), [{ rowIndex: 0, probability: 0.5 }], 1, at, client);
+    await sample(a.manifest.name, crypto.randomUUID(), [{ rowIndex: 0, probability: 0.75 }], 1, at, client);
+    await sample(b.manifest.name, crypto.randomUUID(), [{ rowIndex: 0, probability: 0.25 }], 1, at, client);
+    const refused = await expectRefused({ client_request_id: client, model: a.manifest.name, label: 1 }, 409, "CONFLICT");
+    expect(failingFields(refused)).toEqual(["client_request_id"]);
+    expect(refused.error.message).toContain("matches 2 sampled predictions");
+    expect(refused.error.message).toContain("send the request_id or prediction_token");
+    expect((await send({ client_request_id: client, model: b.manifest.name, label: 1 })).status).toBe(200);
   });
 
   it("a token label whose request id and row already hold another model's label is 409", async () => {
@@ -342,10 +384,10 @@ describe("D1 cost", () => {
     const { manifest } = await registerFixture("logistic");
     const prediction = await predict(manifest.name, 10);
     const items = prediction.tokens.map((t, i) => ({ item: { prediction_token: t, label: (i % 2) as 0 | 1 }, path: `feedback[${i}]` }));
-    const first = await recordFeedback(env.DB, env, items);
+    const first = await recordFeedback(env.DB, env, items, { maxAgeDays: 90 });
     expect(first).toMatchObject({ inserted: 10, replaced: 0 });
     expect(first.d1.rows_written).toBe(30);
-    const again = await recordFeedback(env.DB, env, items);
+    const again = await recordFeedback(env.DB, env, items, { maxAgeDays: 90 });
     expect(again).toMatchObject({ inserted: 0, replaced: 10 });
     expect(again.d1.rows_written).toBe(20);
   });

@@ -14,9 +14,13 @@ import { writeShadowPairs } from "../../worker/traffic/shadow-store";
 import { freshName, requestApp, VALID_ROW } from "./helpers";
 
 const f = Math.fround;
-const WINDOW_START = "2026-11-30T10:00:00.000Z";
-const WINDOW_END = "2026-11-30T11:00:00.000Z";
-const IN_WINDOW = Date.parse("2026-11-30T10:20:00.000Z");
+// A recent hour (a day ago), not a fixed date: POST /feedback refuses tokens older than
+// FEEDBACK_MAX_AGE_DAYS, so a fixed date would start failing once it is that old.
+const HOUR_MS = 3_600_000;
+const WINDOW_START_MS = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 24 * HOUR_MS;
+const WINDOW_START = new Date(WINDOW_START_MS).toISOString();
+const WINDOW_END = new Date(WINDOW_START_MS + HOUR_MS).toISOString();
+const IN_WINDOW = WINDOW_START_MS + 20 * 60_000;
 const MANIFEST = { output: { label: "churn", target_column: "churn", classes: ["0", "1"] as [string, string], threshold: 0.5, risk_tiers: [{ name: "LOW", min: 0 }] } };
 
 async function postFeedback(body: unknown) {
@@ -40,6 +44,7 @@ async function sampled(name: string, probability: number, at: number, version = 
     version,
     arm: "production",
     requestId,
+    clientRequestId: null,
     rowIndex: 0,
     features: JSON.stringify(VALID_ROW),
     probability,

@@ -188,3 +188,44 @@ export interface Envelope {
 export function failingFields(body: Envelope): string[] {
   return (body.error.details?.issues ?? []).map((i) => i.field).sort();
 }
+
+let barrierCount = 0;
+
+/**
+ * Waits until the observation queue has delivered everything sent before this call: a marker sample
+ * sent now is consumed after them (the local queue delivers in order), so once it is in D1 so is
+ * everything before it. The marker row and its window count are then deleted.
+ */
+export async function observationsSettled(timeoutMs = 10_000): Promise<void> {
+  const requestId = `barrier-${Date.now().toString(36)}-${barrierCount++}`;
+  const at = new Date();
+  const window = new Date(Math.floor(at.getTime() / 3_600_000) * 3_600_000).toISOString();
+  const record = {
+    modelName: "__barrier__",
+    version: 1,
+    arm: "barrier",
+    requestId,
+    clientRequestId: null,
+    rowIndex: 0,
+    features: "{}",
+    probability: 0,
+    prediction: false,
+    riskTier: "none",
+    latencyMs: 0,
+    createdAt: at.toISOString(),
+    window,
+    sampleKey: 0,
+  };
+  await env.OBSERVATIONS.send({ kind: "samples", records: [record] }, { contentType: "json" });
+  const started = Date.now();
+  for (;;) {
+    const hit = await env.DB.prepare("SELECT 1 FROM request_samples WHERE request_id = ?").bind(requestId).first();
+    if (hit) break;
+    if (Date.now() - started > timeoutMs) throw new Error(`the observation queue did not deliver within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  await env.DB.batch([
+    env.DB.prepare("DELETE FROM request_samples WHERE model_name = '__barrier__'"),
+    env.DB.prepare("DELETE FROM sample_window_counts WHERE model_name = '__barrier__'"),
+  ]);
+}

@@ -186,11 +186,13 @@ describe("GET /metrics over real prediction traffic", () => {
     const { manifest } = await registerFixture("logistic");
     const name = manifest.name;
     await isolateMetrics.flush(env.DB);
-    for (let i = 0; i < 5; i++) expect((await post(`/models/${name}/predict`, VALID_ROW)).status).toBe(200);
+    // An interval longer than a waitUntil may live arms no timer: the counts wait for traffic or a scrape.
+    const slow = { METRICS_FLUSH_MS: "600000" };
+    for (let i = 0; i < 5; i++) expect((await call(`/models/${name}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, slow)).status).toBe(200);
     const stored = async () =>
       (await env.DB.prepare("SELECT name, value FROM metric_buckets WHERE labels LIKE ?").bind(`%"${name}"%`).all<{ name: string; value: number }>()).results;
     const storedSum = (rows: { name: string; value: number }[], metric: string) => rows.filter((r) => r.name === metric).reduce((n, r) => n + r.value, 0);
-    // workerd's clock only moves on I/O, so these requests come well within the 10 s interval.
+    // workerd's clock only moves on I/O, so these requests come well within the interval.
     expect(await stored()).toEqual([]);
     expect(isolateMetrics.snapshot().find((d) => d.name === "predictions_total" && d.labels.includes(name))?.value).toBe(5);
     expect(valueOf(await scrapeText(), "predictions_total", { model: name, outcome: "success" })).toBe(5);
@@ -198,6 +200,45 @@ describe("GET /metrics over real prediction traffic", () => {
     const flushed = await stored();
     expect(storedSum(flushed, "predictions_total")).toBe(5);
     expect(storedSum(flushed, "prediction_latency_seconds_bucket")).toBe(5);
+  });
+
+  it("a quiet isolate writes its counts when METRICS_FLUSH_MS ends, with no request or scrape after them", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const name = manifest.name;
+    await isolateMetrics.flush(env.DB);
+    const stored = () => env.DB.prepare("SELECT sum(value) AS n FROM metric_buckets WHERE name = 'predictions_total' AND labels LIKE ?").bind(`%"${name}"%`).first<{ n: number | null }>();
+    // The request is not due (the flush above just ran), so it arms the timer; requestApp waits for
+    // the request's waitUntil work, which is that timer and its flush.
+    const res = await call(`/models/${name}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, { METRICS_FLUSH_MS: "300" });
+    expect(res.status).toBe(200);
+    expect((await stored())!.n).toBe(1);
+    expect(isolateMetrics.snapshot().some((d) => d.labels.includes(name))).toBe(false);
+  });
+
+  it("flushSoon arms one timer for the end of the interval, flushes at once when due, and never when nothing is pending", async () => {
+    let clock = 1_000_000;
+    const buffer = new MetricBuffer({ now: () => clock });
+    const flushes: number[] = [];
+    const work: Promise<unknown>[] = [];
+    const flush = () => {
+      flushes.push(clock);
+      return buffer.flush(env.DB);
+    };
+    buffer.flushSoon(flush, (w) => work.push(w), 200);
+    expect(work).toHaveLength(0);
+    buffer.add("predictions_total", { model: freshName("soon") }, 1);
+    buffer.flushSoon(flush, (w) => work.push(w), 200);
+    expect(flushes).toEqual([clock]);
+    await Promise.all(work.splice(0));
+    clock += 50;
+    buffer.add("predictions_total", { model: freshName("soon") }, 1);
+    buffer.flushSoon(flush, (w) => work.push(w), 200);
+    buffer.flushSoon(flush, (w) => work.push(w), 200);
+    expect(work).toHaveLength(1);
+    expect(flushes).toHaveLength(1);
+    await Promise.all(work.splice(0));
+    expect(flushes).toHaveLength(2);
+    expect(buffer.size).toBe(0);
   });
 
   it("a failing D1 never fails the prediction, and the counts arrive with the next flush", async () => {

@@ -57,13 +57,21 @@ describe("prediction tokens", () => {
     expect((await verifyPredictionToken(env, mlflow.predictions[0]!.prediction_token)).ok).toBe(true);
   });
 
-  it("are left out when no signing key is configured", async () => {
+  it("are left out without PREDICTION_TOKEN_SECRET, even with an admin token, and the isolate says so once", async () => {
     await registerFixture("forest", { name: "churn-classifier" });
     const app = createApp();
-    const keyless = { ...env, ADMIN_TOKEN: "", PREDICTION_TOKEN_SECRET: "" };
-    const res = await app.request("/predict", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, keyless);
-    expect(res.status).toBe(200);
-    expect(Object.keys((await res.json()) as object)).not.toContain("prediction_token");
+    const warned = vi.spyOn(console, "warn").mockImplementation(() => {});
+    // The admin token is set: it must not stand in as the key (a public token would be an oracle for it).
+    const keyless = { ...env, PREDICTION_TOKEN_SECRET: "" };
+    for (let i = 0; i < 2; i++) {
+      const res = await app.request("/predict", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, keyless);
+      expect(res.status).toBe(200);
+      expect(Object.keys((await res.json()) as object)).not.toContain("prediction_token");
+    }
+    const offNotices = warned.mock.calls.filter(([line]) => String(line).includes("prediction tokens are off"));
+    expect(offNotices).toHaveLength(1);
+    expect(String(offNotices[0]![0])).toContain("PREDICTION_TOKEN_SECRET is not set");
+    warned.mockRestore();
   });
 });
 
@@ -308,7 +316,7 @@ describe("a model whose output is not finite", () => {
       expect(body.error.message).toMatch(/1 of 2 rows \(instances\[1\]\)/);
       expect(body.error.details).toMatchObject({ model: manifest.name, version, rows: [1] });
       const logged = errors.mock.calls.map(([line]) => JSON.parse(String(line)) as Record<string, unknown>);
-      expect(logged).toContainEqual(expect.objectContaining({ request_id: "non-finite-1", code: "NON_FINITE_OUTPUT" }));
+      expect(logged).toContainEqual(expect.objectContaining({ request_id: body.error.request_id, client_request_id: "non-finite-1", code: "NON_FINITE_OUTPUT" }));
     } finally {
       errors.mockRestore();
     }

@@ -1,16 +1,21 @@
 /**
- * Request sampling into real D1: the rate per request, rows per batch, the per-window reservoir, the
- * D1 fault path and retention. Requests go through the whole app with sampling vars of their own
- * (the suite's default SAMPLE_RATE is 0), and waitOnExecutionContext awaits the waitUntil writes.
+ * Request sampling into real D1 through the real observation queue: the rate per request, rows per
+ * batch, the per-window reservoir, redelivery, the D1 fault path and retention. Requests go through
+ * the whole app with sampling vars of their own (the suite's default SAMPLE_RATE is 0);
+ * waitOnExecutionContext awaits their sends, and observationsSettled() the consumer's writes.
  */
-import { env } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { pruneSamples, type SampleRecord, samplingStats, sampleWindow, writeSamples } from "../../worker/monitoring/sample-store";
 import { openDb } from "../../worker/db/open-db";
 import type { Manifest } from "../../worker/contract/manifest";
-import { MAX_PENDING_ROWS, sampleRateFor } from "../../worker/monitoring/sample-requests";
+import { sampleRateFor } from "../../worker/monitoring/sample-requests";
+import { consumeObservations } from "../../worker/observations/consume-observations";
+import type { SamplesMessage } from "../../worker/observations/observation-messages";
+import { createServices } from "../../worker/services";
 import { parseSettings } from "../../worker/settings";
-import { fixture, freshName, registerFixture, requestApp, ROW_FEATURES, VALID_ROW } from "./helpers";
+import worker from "../../worker/index";
+import { fixture, freshName, observationsSettled, registerFixture, requestApp, ROW_FEATURES, VALID_ROW } from "./helpers";
 import { oipInputs } from "../helpers/oip-inputs";
 
 
@@ -34,7 +39,9 @@ interface StoredSample {
   sample_key: number;
 }
 
+/** The model's stored samples once the queue has delivered everything sent so far. */
 async function samplesOf(name: string): Promise<StoredSample[]> {
+  await observationsSettled();
   const { results } = await env.DB.prepare("SELECT * FROM request_samples WHERE model_name = ? ORDER BY id").bind(name).all<StoredSample>();
   return results;
 }
@@ -128,35 +135,82 @@ describe("rows per sampled batch", () => {
     expect((await samplesOf(manifest.name)).map((r) => r.row_index)).toEqual([0, 1]);
   });
 
-  it("a window keeps at most SAMPLE_WINDOW_CAP rows per model version, evicting past it", async () => {
-    const { manifest } = await registerFixture("logistic");
+  it("a window keeps at most SAMPLE_WINDOW_CAP rows per model version, evicting past it, across concurrent deliveries", async () => {
+    const name = freshName("cap");
     const before = samplingStats();
-    const vars = { ...ALWAYS, SAMPLE_MAX_ROWS_PER_REQUEST: "3", SAMPLE_WINDOW_CAP: "4" };
-    // Concurrent, as requests of several isolates would be: D1 runs each batch as one transaction.
-    const responses = await Promise.all(Array.from({ length: 5 }, () => send(vars, `/models/${manifest.name}/predict`, batch(3))));
-    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
-    const rows = await samplesOf(manifest.name);
+    const services = createServices({ ...env, SAMPLE_WINDOW_CAP: "4" } as typeof env, undefined);
+    const now = Date.now();
+    // Five deliveries of 3 rows each, consumed concurrently as several consumer invocations would be:
+    // D1 runs each delivery's batch as one transaction.
+    const deliveries = Array.from({ length: 5 }, (_, d) =>
+      createMessageBatch<SamplesMessage>("edge-mlops-observations", [
+        { id: `m-${d}`, timestamp: new Date(now), attempts: 1, body: { kind: "samples", records: [0, 1, 2].map((i) => record(name, Math.random(), now, `d${d}`, i)) } },
+      ]),
+    );
+    const outcomes = await Promise.all(deliveries.map((batch) => consumeObservations(services, batch)));
+    const after = samplingStats();
+    const written = outcomes.reduce((n, o) => n + o.samples.written, 0);
+    // Rows below the window's bar are inserted (at least the first 4); the others are skipped.
+    expect(written).toBeGreaterThanOrEqual(4);
+    expect(written).toBeLessThanOrEqual(15);
+    const rows = await samplesOf(name);
     const perWindow = new Map<string, number>();
     for (const r of rows) perWindow.set(r.window, (perWindow.get(r.window) ?? 0) + 1);
-    // Normally one window; a run crossing an hour boundary splits the 15 rows over two.
-    for (const count of perWindow.values()) expect(count).toBeLessThanOrEqual(4);
-    const counts = await env.DB.prepare(`SELECT "window", rows FROM sample_window_counts WHERE model_name = ?`).bind(manifest.name).all<{ window: string; rows: number }>();
+    expect([...perWindow.values()]).toEqual([4]);
+    const counts = await env.DB.prepare(`SELECT "window", rows FROM sample_window_counts WHERE model_name = ?`).bind(name).all<{ window: string; rows: number }>();
     expect(Object.fromEntries(counts.results.map((c) => [c.window, c.rows]))).toEqual(Object.fromEntries(perWindow));
-    expect(rows.length).toBeGreaterThanOrEqual(4);
-    const after = samplingStats();
-    expect(after.written - before.written).toBe(15);
-    expect(after.dropped - before.dropped).toBe(15 - rows.length);
+    expect(after.written - before.written).toBe(written);
+    // Every row not kept counts once as a reservoir drop, skipped at insert or evicted after it.
+    expect(after.dropped - before.dropped).toBe(11);
+    expect(outcomes.reduce((n, o) => n + o.samples.evicted, 0)).toBe(11);
+  });
+});
+
+describe("delivery is at least once: a redelivered message writes nothing twice", () => {
+  it("the same samples message consumed twice by the worker's queue handler stores each row once and counts it once", async () => {
+    const name = freshName("redelivery");
+    const now = Date.now();
+    const message = { kind: "samples" as const, records: [0, 1, 2].map((i) => record(name, (i + 1) / 10, now, "req-1", i)) };
+    for (const attempts of [1, 2]) {
+      const batch = createMessageBatch("edge-mlops-observations", [{ id: `m-${attempts}`, timestamp: new Date(now), attempts, body: message }]);
+      const ctx = createExecutionContext();
+      await worker.queue!(batch, env, ctx);
+      await waitOnExecutionContext(ctx);
+      const result = await getQueueResult(batch, ctx);
+      expect(result).toMatchObject({ outcome: "ok", retryBatch: { retry: false }, ackAll: true });
+    }
+    const rows = await samplesOf(name);
+    expect(rows.map((r) => [r.request_id, r.row_index, r.sample_key])).toEqual([
+      ["req-1", 0, 0.1],
+      ["req-1", 1, 0.2],
+      ["req-1", 2, 0.3],
+    ]);
+    const counts = await env.DB.prepare(`SELECT rows FROM sample_window_counts WHERE model_name = ?`).bind(name).all<{ rows: number }>();
+    expect(counts.results).toEqual([{ rows: 3 }]);
+  });
+
+  it("one sampled request to a quiet server is in D1 within 2 s of its answer, with no other request after it", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const answered = Date.now();
+    const res = await send(ALWAYS, `/models/${manifest.name}/predict`, VALID_ROW);
+    const { request_id } = (await res.json()) as { request_id: string };
+    for (;;) {
+      const row = await env.DB.prepare("SELECT 1 FROM request_samples WHERE request_id = ?").bind(request_id).first();
+      if (row) break;
+      expect(Date.now() - answered).toBeLessThan(2_000);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   });
 });
 
 /** A sample written straight to the store, at time `ms`, with a chosen reservoir key. */
-function record(name: string, sampleKey: number, ms: number): SampleRecord {
+function record(name: string, sampleKey: number, ms: number, requestId = `${name}-r-${sampleKey}`, rowIndex = 0): SampleRecord {
   return {
     modelName: name,
     version: 1,
     arm: "production",
-    requestId: `r-${sampleKey}`,
-    rowIndex: 0,
+    requestId,
+    rowIndex,
     features: "{}",
     probability: 0.5,
     prediction: true,
@@ -189,29 +243,63 @@ describe("writeSamples reservoir (direct, hand-chosen keys)", () => {
   });
 });
 
+describe("what a delivery costs D1", () => {
+  const delivery = (name: string, keys: readonly number[], now: number) =>
+    createMessageBatch<SamplesMessage>(
+      "edge-mlops-observations",
+      keys.map((key, i) => ({ id: `m-${i}`, timestamp: new Date(now), attempts: 1, body: { kind: "samples", records: [record(name, key, now, `${name}-${i}-${key}`)] } })),
+    );
+
+  it("100 one-row messages under the cap: one batch writing 4 rows per sample (the row and its 3 index entries) and 2 for the window count", async () => {
+    const name = freshName("cost");
+    const now = Date.now();
+    const outcome = await consumeObservations(createServices(env, undefined), delivery(name, Array.from({ length: 100 }, (_, i) => (i + 0.5) / 100), now));
+    expect(outcome.samples).toEqual({ written: 100, evicted: 0 });
+    expect(outcome.d1.rowsWritten).toBe(402);
+  });
+
+  it("a full window inserts only keys below its largest kept key; the rest are skipped, not written and evicted", async () => {
+    const name = freshName("bar");
+    const now = Date.now();
+    const services = createServices({ ...env, SAMPLE_WINDOW_CAP: "10" } as typeof env, undefined);
+    await consumeObservations(services, delivery(name, [0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19], now));
+    // Full: keys 0.10 .. 0.19. Of these, only 0.05 and 0.15 are below the bar (0.19).
+    const outcome = await consumeObservations(services, delivery(name, [0.5, 0.05, 0.9, 0.15, 0.7], now));
+    expect(outcome.samples).toEqual({ written: 2, evicted: 5 });
+    const kept = (await samplesOf(name)).map((r) => r.sample_key).sort((a, b) => a - b);
+    expect(kept).toEqual([0.05, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.15, 0.16, 0.17]);
+    const counts = await env.DB.prepare(`SELECT rows FROM sample_window_counts WHERE model_name = ?`).bind(name).all<{ rows: number }>();
+    expect(counts.results).toEqual([{ rows: 10 }]);
+  });
+});
+
 describe("D1 failure while sampling", () => {
-  it("still answers 200 with the prediction; the failure is counted and logged", async () => {
+  it("still answers 200; the failed delivery is counted, logged and retried, and lands once the table is back", async () => {
     const { manifest } = await registerFixture("logistic");
-    const migration = env.TEST_MIGRATIONS.find((m) => m.name.includes("request_samples"));
-    if (!migration) throw new Error("no request_samples migration among TEST_MIGRATIONS");
+    await observationsSettled();
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const before = samplingStats();
-    await env.DB.prepare("DROP TABLE request_samples").run();
+    await env.DB.prepare("ALTER TABLE request_samples RENAME TO request_samples_away").run();
+    let requestId: string;
     try {
       const res = await send(ALWAYS, `/models/${manifest.name}/predict`, VALID_ROW);
       expect(res.status).toBe(200);
-      expect(await res.json()).toMatchObject({ model: manifest.name, model_version: "1", risk_tier: expect.any(String) });
+      const body = (await res.json()) as { request_id: string };
+      expect(body).toMatchObject({ model: manifest.name, model_version: "1", risk_tier: expect.any(String) });
+      requestId = body.request_id;
+      await vi.waitFor(() => expect(samplingStats().failed - before.failed).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 20 });
     } finally {
-      for (const query of migration.queries) await env.DB.prepare(query).run();
+      await env.DB.prepare("ALTER TABLE request_samples_away RENAME TO request_samples").run();
     }
-    expect(samplingStats().failed - before.failed).toBe(1);
-    expect(samplingStats().written).toBe(before.written);
-    const entry = logged.mock.calls.map((c) => JSON.parse(String(c[0]))).find((e) => e.where === "request_samples");
-    expect(entry).toMatchObject({ level: "error", rows: 1, requests: 1, versions: [`${manifest.name}@1/production`] });
+    const entry = logged.mock.calls.map((c) => JSON.parse(String(c[0]))).find((e) => e.where === "observations consumer");
+    expect(entry).toMatchObject({ level: "error", rows: 1 });
     expect(entry.error).toMatch(/no such table: request_samples/);
-    // The restored table takes samples again.
-    await send(ALWAYS, `/models/${manifest.name}/predict`, VALID_ROW);
-    expect(await samplesOf(manifest.name)).toHaveLength(1);
+    // The queue redelivers after retry_delay; the row lands once, under the request's id.
+    await vi.waitFor(
+      async () => expect((await env.DB.prepare("SELECT request_id FROM request_samples WHERE model_name = ?").bind(manifest.name).all()).results).toEqual([{ request_id: requestId }]),
+      { timeout: 10_000, interval: 50 },
+    );
+    expect(samplingStats().written - before.written).toBe(1);
   });
 });
 
@@ -253,32 +341,5 @@ describe("the sampling rate of a version", () => {
     const manifest = manifestWith({ sample_rate: 1 });
     expect(sampleRateFor(settingsWith("1"), manifest)).toBe(1);
     expect(sampleRateFor(settingsWith("0"), manifest)).toBe(0);
-  });
-});
-
-describe("gathering sampled rows per isolate (SAMPLE_FLUSH_MS)", () => {
-  it("holds rows within the interval and writes everything held in one batch once it has passed", async () => {
-    const { manifest } = await registerFixture("logistic");
-    const gather = { ...ALWAYS, SAMPLE_FLUSH_MS: "600000" };
-    // An interval just ended: the next request writes what is queued (nothing of this model).
-    await send({ ...ALWAYS, SAMPLE_FLUSH_MS: "0" }, `/models/${manifest.name}/predict`, VALID_ROW);
-    expect(await samplesOf(manifest.name)).toHaveLength(1);
-    const held = [];
-    for (let i = 0; i < 3; i++) held.push(((await (await send(gather, `/models/${manifest.name}/predict`, VALID_ROW)).json()) as { request_id: string }).request_id);
-    expect(await samplesOf(manifest.name)).toHaveLength(1);
-    const last = ((await (await send({ ...ALWAYS, SAMPLE_FLUSH_MS: "0" }, `/models/${manifest.name}/predict`, VALID_ROW)).json()) as { request_id: string }).request_id;
-    const rows = await samplesOf(manifest.name);
-    expect(rows.map((r) => r.request_id).slice(1)).toEqual([...held, last]);
-  });
-
-  it("writes at once when MAX_PENDING_ROWS rows wait, whatever the interval", async () => {
-    const { manifest } = await registerFixture("logistic");
-    const gather = { ...ALWAYS, SAMPLE_FLUSH_MS: "600000", SAMPLE_MAX_ROWS_PER_REQUEST: "50" };
-    await send({ ...ALWAYS, SAMPLE_FLUSH_MS: "0" }, `/models/${manifest.name}/predict`, VALID_ROW);
-    await send(gather, `/models/${manifest.name}/predict`, { instances: Array.from({ length: 50 }, () => VALID_ROW) });
-    expect(await samplesOf(manifest.name)).toHaveLength(1);
-    await send(gather, `/models/${manifest.name}/predict`, { instances: Array.from({ length: 50 }, () => VALID_ROW) });
-    expect(await samplesOf(manifest.name)).toHaveLength(1 + 2 * 50);
-    expect(MAX_PENDING_ROWS).toBe(100);
   });
 });

@@ -17,8 +17,13 @@ describe("parseSettings", () => {
       resolveTtlMs: 0,
       maxCachedSessions: 3,
       maxUploadBytes: 33_554_432,
-      sampling: { rate: 0.1, maxRowsPerRequest: 10, windowCap: 4_000, flushMs: 1_000, retentionDays: 30 },
+      metricsFlushMs: 10_000,
+      sampling: { rate: 0.1, maxRowsPerRequest: 10, windowCap: 4_000, retentionDays: 30 },
+      feedbackMaxAgeDays: 90,
+      pendingVersionTimeoutMinutes: 60,
     });
+    expect(parseSettings({ ...base, FEEDBACK_MAX_AGE_DAYS: "7" }).feedbackMaxAgeDays).toBe(7);
+    expect(() => parseSettings({ ...base, FEEDBACK_MAX_AGE_DAYS: "0" })).toThrow(/FEEDBACK_MAX_AGE_DAYS: must be at least 1/);
     const defaults = parseSettings({ DEFAULT_MODEL: "m", MAX_BATCH_ROWS: "" });
     expect(defaults).toMatchObject({ defaultAlias: "production", maxBatchRows: 1000, maxBodyBytes: 1_048_576, backoffMs: 30_000, resolveTtlMs: 5_000, maxCachedSessions: 8 });
   });
@@ -40,13 +45,14 @@ describe("parseSettings", () => {
     expect(() => parseSettings({ ...base, SAMPLE_RATE: "1.5" })).toThrow(/SAMPLE_RATE: expected a fraction between 0 and 1, got "1.5"/);
     expect(() => parseSettings({ ...base, SAMPLE_RATE: "10%" })).toThrow(/SAMPLE_RATE/);
     expect(() => parseSettings({ ...base, SAMPLE_WINDOW_CAP: "0" })).toThrow(/SAMPLE_WINDOW_CAP: must be at least 1/);
-    expect(parseSettings({ ...base, SAMPLE_RATE: "0.25", SAMPLE_MAX_ROWS_PER_REQUEST: "3", SAMPLE_WINDOW_CAP: "50", SAMPLE_FLUSH_MS: "250", SAMPLE_RETENTION_DAYS: "7" }).sampling).toEqual({
+    expect(parseSettings({ ...base, SAMPLE_RATE: "0.25", SAMPLE_MAX_ROWS_PER_REQUEST: "3", SAMPLE_WINDOW_CAP: "50", SAMPLE_RETENTION_DAYS: "7" }).sampling).toEqual({
       rate: 0.25,
       maxRowsPerRequest: 3,
       windowCap: 50,
-      flushMs: 250,
       retentionDays: 7,
     });
+    expect(parseSettings({ ...base, METRICS_FLUSH_MS: "250" }).metricsFlushMs).toBe(250);
+    expect(() => parseSettings({ ...base, METRICS_FLUSH_MS: "-1" })).toThrow(/METRICS_FLUSH_MS/);
     expect(parseSettings({ ...base, SAMPLE_RATE: "1" }).sampling.rate).toBe(1);
     expect(parseSettings({ ...base, SAMPLE_RATE: "0" }).sampling.rate).toBe(0);
   });

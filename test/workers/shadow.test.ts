@@ -1,16 +1,19 @@
 /**
- * Shadow scoring on real D1, R2 and workerd's ORT: paired outputs carry both versions' exact
+ * Shadow scoring on real D1, R2 and workerd's ORT, through the real observation queue (the consumer
+ * scores the shadow off the request path; observationsSettled() waits for it): paired outputs carry both versions' exact
  * probabilities (checked against each version scored directly) and decisions; the client's answer
  * is the same with the shadow on or off; a shadow whose artifact is broken never touches the
  * response; the pair sample rate and retention bound storage; the shadow's scores are sampled under
  * arm "shadow"; and the admin read summarises agreement.
  */
-import { env } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { shadowReportSchema } from "../../worker/registry/registry-views";
 import { openDb } from "../../worker/db/open-db";
 import { pruneShadowPairs, type ShadowPair, writeShadowPairs } from "../../worker/traffic/shadow-store";
-import { corruptArtifact, registerFixture, requestApp, ROW_FEATURES, twoVersions, VALID_ROW } from "./helpers";
+import worker from "../../worker/index";
+import type { ShadowJob } from "../../worker/traffic/shadow";
+import { corruptArtifact, observationsSettled, registerFixture, requestApp, ROW_FEATURES, twoVersions, VALID_ROW } from "./helpers";
 import { oipInputs } from "../helpers/oip-inputs";
 
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}` };
@@ -39,6 +42,7 @@ interface StoredPair {
 }
 
 async function pairsOf(name: string): Promise<StoredPair[]> {
+  await observationsSettled();
   return (await env.DB.prepare("SELECT * FROM shadow_pairs WHERE model_name = ? ORDER BY request_id, row_index").bind(name).all<StoredPair>()).results;
 }
 
@@ -102,6 +106,7 @@ describe("shadow scoring", () => {
         const res = await call("POST", `/models/${name}/predict`, VALID_ROW);
         expect([res.status, res.headers.get("x-model-version")]).toEqual([200, "1"]);
       }
+      await observationsSettled();
     } finally {
       await broken.restore();
     }
@@ -147,6 +152,7 @@ describe("shadow scoring", () => {
     await setShadow(name, { version: 2, sample_rate: 0 });
     const batch = rows(9);
     await call("POST", `/models/${name}/predict`, { instances: batch }, {}, { SAMPLE_RATE: "1", SAMPLE_MAX_ROWS_PER_REQUEST: "3" });
+    await observationsSettled();
     const { results } = await env.DB.prepare("SELECT arm, row_index, probability, features FROM request_samples WHERE model_name = ? ORDER BY arm, row_index")
       .bind(name)
       .all<{ arm: string; row_index: number; probability: number; features: string }>();
@@ -165,6 +171,7 @@ describe("shadow scoring", () => {
     const name = await twoVersions();
     await setShadow(name, { version: 2, sample_rate: 0 });
     await call("POST", `/models/${name}/predict`, { instances: rows(3) }, {}, { SAMPLE_RATE: "1" });
+    await observationsSettled();
     const { results } = await env.DB.prepare("SELECT arm, version, row_index, probability FROM request_samples WHERE model_name = ? ORDER BY arm, row_index")
       .bind(name)
       .all<{ arm: string; version: number; row_index: number; probability: number }>();
@@ -192,10 +199,78 @@ describe("shadow scoring", () => {
   });
 });
 
+describe("the shadow job in the observation queue", () => {
+  it("a redelivered job stores its pair and its shadow sample once", async () => {
+    const name = await twoVersions();
+    const job: ShadowJob = {
+      kind: "shadow",
+      requestId: `${name}-job`,
+      clientRequestId: "client-7",
+      name,
+      shadowVersion: 2,
+      primaryVersion: 1,
+      rows: [VALID_ROW],
+      rowIndices: [0],
+      pairs: [{ row: 0, probability: 0.3, prediction: false }],
+      sampledRows: [0],
+      answeredAt: Date.now(),
+    };
+    for (const attempts of [1, 2]) {
+      const batch = createMessageBatch("edge-mlops-observations", [{ id: `job-${attempts}`, timestamp: new Date(), attempts, body: job }]);
+      const ctx = createExecutionContext();
+      await worker.queue!(batch, env, ctx);
+      await waitOnExecutionContext(ctx);
+      expect(await getQueueResult(batch, ctx)).toMatchObject({ outcome: "ok", ackAll: true, retryBatch: { retry: false } });
+    }
+    const v2 = await directProbabilities(name, 2, [VALID_ROW]);
+    const pairs = await pairsOf(name);
+    expect(pairs.map((p) => [p.request_id, p.row_index, p.primary_probability, p.shadow_probability])).toEqual([[`${name}-job`, 0, 0.3, v2.p[0]]]);
+    const samples = await env.DB.prepare("SELECT arm, version, request_id, client_request_id, probability FROM request_samples WHERE model_name = ?").bind(name).all();
+    expect(samples.results).toEqual([{ arm: "shadow", version: 2, request_id: `${name}-job`, client_request_id: "client-7", probability: v2.p[0] }]);
+  });
+});
+
+describe("shadow jobs of one delivery", () => {
+  it("are scored together, each pair with its own row's scores; a job whose rows the shadow refuses is lost alone", async () => {
+    const name = await twoVersions();
+    const batch = rows(3);
+    const job = (id: string, jobRows: unknown[], indices: number[]): ShadowJob => ({
+      kind: "shadow",
+      requestId: `${name}-${id}`,
+      clientRequestId: null,
+      name,
+      shadowVersion: 2,
+      primaryVersion: 1,
+      rows: jobRows,
+      rowIndices: indices,
+      pairs: indices.map((row) => ({ row, probability: 0.5, prediction: true })),
+      sampledRows: [],
+      answeredAt: Date.now(),
+    });
+    const jobs = [job("a", [batch[0], batch[1]], [0, 1]), job("bad", [{ ...VALID_ROW, tenure: "many" }], [0]), job("b", [batch[2]], [4])];
+    const logged: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((line: unknown) => void logged.push(String(line)));
+    const delivery = createMessageBatch("edge-mlops-observations", jobs.map((body, i) => ({ id: `j-${i}`, timestamp: new Date(), attempts: 1, body })));
+    const ctx = createExecutionContext();
+    await worker.queue!(delivery, env, ctx);
+    await waitOnExecutionContext(ctx);
+    const v2 = await directProbabilities(name, 2, batch);
+    const pairs = await pairsOf(name);
+    expect(pairs.map((p) => [p.request_id, p.row_index, p.shadow_probability])).toEqual([
+      [`${name}-a`, 0, v2.p[0]],
+      [`${name}-a`, 1, v2.p[1]],
+      [`${name}-b`, 4, v2.p[2]],
+    ]);
+    const failures = logged.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.where === "shadow");
+    expect(failures.map((f) => f.request_id)).toEqual([`${name}-bad`]);
+    expect(String(failures[0]!.error)).toContain("tenure");
+  });
+});
+
 describe("reading and pruning pairs", () => {
   const pair = (name: string, i: number, createdAt: string, agree: boolean, shadowVersion = 2): ShadowPair => ({
     modelName: name,
-    requestId: `r-${i}`,
+    requestId: `${name}-r-${i}`,
     rowIndex: 0,
     primaryVersion: 1,
     shadowVersion,
@@ -223,7 +298,7 @@ describe("reading and pruning pairs", () => {
     expect(body.summary.count).toBe(4);
     expect(body.summary.agreement_rate).toBe(0.75);
     expect(body.summary.mean_abs_delta).toBeCloseTo(0.05, 12);
-    expect(body.pairs.map((p) => p.request_id)).toEqual(["r-3", "r-2"]);
+    expect(body.pairs.map((p) => p.request_id)).toEqual([`${name}-r-3`, `${name}-r-2`]);
     expect(body.pairs[0]).toMatchObject({ primary_version: 1, shadow_version: 2, primary_prediction: false, shadow_prediction: false, agree: true });
     const all = (await (await call("GET", `/admin/models/${name}/shadow`, undefined, AUTH)).json()) as { summary: { count: number } };
     expect(all.summary.count).toBe(5);
@@ -243,7 +318,7 @@ describe("reading and pruning pairs", () => {
     ]);
     const before = (await env.DB.prepare("SELECT count(*) AS n FROM shadow_pairs").first<{ n: number }>())!.n;
     expect(await pruneShadowPairs(db, { retentionDays: 30, now })).toBeGreaterThanOrEqual(1);
-    expect((await pairsOf(name)).map((p) => p.request_id)).toEqual(["r-1", "r-2"]);
+    expect((await pairsOf(name)).map((p) => p.request_id)).toEqual([`${name}-r-1`, `${name}-r-2`]);
     expect((await env.DB.prepare("SELECT count(*) AS n FROM shadow_pairs").first<{ n: number }>())!.n).toBeLessThan(before);
   });
 });

@@ -13,7 +13,7 @@ import { archiveVersion } from "../../worker/registry/version-lifecycle";
 import { clearResolveCache, resolvePolicyCached } from "../../worker/registry/resolve-cache";
 import { changePolicy } from "../../worker/registry/traffic-policy";
 import { bucketOf, chooseArm, entityOf, hash32 } from "../../worker/traffic/split";
-import { type Envelope, failingFields, registerFixture, requestApp, ROW_FEATURES, twoVersions, VALID_ROW } from "./helpers";
+import { type Envelope, failingFields, observationsSettled, registerFixture, requestApp, ROW_FEATURES, twoVersions, VALID_ROW } from "./helpers";
 import { oipInputs } from "../helpers/oip-inputs";
 
 const AUTH = { authorization: `Bearer ${env.ADMIN_TOKEN}`, "x-actor": "release-bot" };
@@ -207,6 +207,7 @@ describe("canary routing through /predict", () => {
     const name = await twoVersions();
     await setTraffic(name, { canary: { version: 2, percent: 50 } });
     await versionsServed(40, () => predict(name, VALID_ROW, {}, { SAMPLE_RATE: "1" }));
+    await observationsSettled();
     const { results } = await env.DB.prepare("SELECT arm, version, count(*) AS n FROM request_samples WHERE model_name = ? GROUP BY arm, version ORDER BY arm")
       .bind(name)
       .all<{ arm: string; version: number; n: number }>();

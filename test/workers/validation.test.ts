@@ -171,15 +171,25 @@ describe("CORS", () => {
     const res = await postJson(`/models/${name}/predict`, "{", { origin: "https://app.example" });
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
     expect(res.headers.get("access-control-expose-headers")).toMatch(/x-request-id/);
+    expect(res.headers.get("access-control-expose-headers")).toMatch(/x-client-request-id/);
   });
 });
 
 describe("request ids", () => {
-  it("echoes a client's x-request-id and mints one otherwise", async () => {
+  it("mints every request's id, and echoes a client's own x-request-id beside it as x-client-request-id", async () => {
     const echoed = await postJson(`/models/${name}/predict`, "{", { "x-request-id": "client-abc.123" });
-    expect(echoed.headers.get("x-request-id")).toBe("client-abc.123");
-    const minted = await get("/health");
-    expect(minted.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const minted = echoed.headers.get("x-request-id");
+    expect(minted).toMatch(/^[0-9a-f-]{36}$/);
+    expect(echoed.headers.get("x-client-request-id")).toBe("client-abc.123");
+    expect(((await echoed.json()) as Envelope).error.request_id).toBe(minted);
+    const ok = await postJson(`/models/${name}/predict`, VALID_ROW, { "x-request-id": "client-abc.123" });
+    const body = (await ok.json()) as { request_id: string };
+    expect(body.request_id).toBe(ok.headers.get("x-request-id"));
+    expect(body.request_id).not.toBe(minted);
+    expect(ok.headers.get("x-client-request-id")).toBe("client-abc.123");
+    const none = await get("/health");
+    expect(none.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(none.headers.get("x-client-request-id")).toBeNull();
   });
 
   it("replaces an unsafe x-request-id instead of echoing it into responses and logs", async () => {
@@ -190,6 +200,7 @@ describe("request ids", () => {
       const id = res.headers.get("x-request-id");
       expect(id, unsafe).not.toBe(unsafe);
       expect(id, unsafe).toMatch(/^[0-9a-f-]{36}$/);
+      expect(res.headers.get("x-client-request-id"), unsafe).toBeNull();
     }
     const error = await postJson(`/models/${name}/predict`, "{", { "x-request-id": "a b" });
     expect(((await error.json()) as Envelope).error.request_id).toMatch(/^[0-9a-f-]{36}$/);

@@ -4,7 +4,6 @@
  * ADMIN_TOKEN environment variable only, so it never lands in shell history or CI logs.
  */
 import { userInfo } from "node:os";
-import { quietWranglerNotices } from "../quiet-wrangler";
 import { HttpRegistry, type Registry } from "../registry-client";
 import { UsageError } from "../user-errors";
 
@@ -34,8 +33,6 @@ export async function withRegistry<T>(target: RegistryTarget, fn: (registry: Reg
   const actor = actorName(target.by ?? env.GITHUB_ACTOR ?? userInfo().username);
   if (target.local) {
     if (target.registry) throw new UsageError("--local writes the local state directly: drop --registry, or drop --local");
-    // Without wrangler's "secrets fields are experimental" notice on each step; its errors still print.
-    quietWranglerNotices();
     // Loaded on demand: it pulls in wrangler, which commands talking HTTP never need.
     const { withLocalRegistry } = await import("../local-registry-client");
     return withLocalRegistry({ persistTo: target.persistTo, actor }, fn);

@@ -17,6 +17,6 @@ feedbackRoutes.post("/feedback", async (c) => {
     const named = fields.slice(0, 10).join(", ") + (fields.length > 10 ? ", …" : "");
     throw new ApiError("VALIDATION_FAILED", `${parsed.issues.length} invalid field${parsed.issues.length === 1 ? "" : "s"}: ${named}; nothing was written`, { issues: parsed.issues });
   }
-  const { d1: _cost, ...result } = await recordFeedback(c.env.DB, c.env, parsed.items);
+  const { d1: _cost, ...result } = await recordFeedback(c.env.DB, c.env, parsed.items, { maxAgeDays: c.get("services").settings.feedbackMaxAgeDays });
   return c.json(result);
 });

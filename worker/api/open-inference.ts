@@ -9,7 +9,7 @@ import { ApiError } from "../errors";
 import type { AppEnv } from "../http/context";
 import { readJsonBody } from "../http/json-body";
 import { compileVersion, getSession } from "../inference/model-cache";
-import { tokenKeySource } from "../feedback/prediction-token";
+import { tokensOffReason } from "../feedback/prediction-token";
 import { servePrediction } from "./serve-prediction";
 import { assertBatchSize } from "../scoring/predict-rows";
 import { versionRef } from "../registry/version-ref";
@@ -28,7 +28,7 @@ openInferenceRoutes.get("/v2/health/ready", async (c) => {
 for (const base of ["/v2/models/:name", "/v2/models/:name/versions/:version"]) {
   openInferenceRoutes.get(base, async (c) => {
     const { row } = await resolve(c);
-    return c.json(metadata(compileVersion(row).manifest, row.version, tokenKeySource(c.env) !== null));
+    return c.json(metadata(compileVersion(row).manifest, row.version, tokensOffReason(c.env) === null));
   });
   openInferenceRoutes.get(`${base}/ready`, async (c) => {
     const { row } = await resolve(c);
@@ -47,7 +47,7 @@ function resolve(c: Context<AppEnv>) {
   return resolveVersion(db, c.req.param("name")!, ref);
 }
 
-/** `tokens`: a signing key is configured, so infer also answers a prediction_token per row (for POST /feedback). */
+/** `tokens`: PREDICTION_TOKEN_SECRET is configured, so infer also answers a prediction_token per row (for POST /feedback). */
 function metadata(manifest: Manifest, version: number, tokens: boolean) {
   const label = manifest.output.label;
   return {

@@ -1,17 +1,16 @@
 /**
  * The sequence every prediction route (REST, MLflow, OIP) runs once it has rows: route by the
- * model's traffic policy, score, sample, start the shadow, set the model headers and record what
- * served in the context, and sign each row's prediction token (so a label can be joined to it
+ * model's traffic policy, score, send the sampled rows and the shadow job to the observation
+ * queue, set the model headers and record what served in the context, and sign each row's prediction token (so a label can be joined to it
  * later through POST /feedback with no D1 write now). Written once here so the three protocols
  * cannot drift apart.
  */
 import type { Context } from "hono";
 import { issuePredictionTokens } from "../feedback/prediction-token";
 import type { AppEnv } from "../http/context";
-import { recordSample } from "../monitoring/sample-requests";
+import { observePrediction } from "../observations/observe-prediction";
 import type { VersionRef } from "../registry/version-ref";
 import { routeRequest } from "../traffic/route";
-import { startShadow } from "../traffic/shadow";
 import { type FieldPath, type PredictResult, predictRows } from "../scoring/predict-rows";
 import { setPredictionHeaders } from "./prediction-response";
 
@@ -25,7 +24,7 @@ export interface PredictionRequest {
 
 export interface ServedRows {
   result: PredictResult;
-  /** One prediction token per row; null when no signing key is configured (no ADMIN_TOKEN or PREDICTION_TOKEN_SECRET). */
+  /** One prediction token per row; null when tokens are off (no usable PREDICTION_TOKEN_SECRET). */
   tokens: string[] | null;
 }
 
@@ -40,8 +39,7 @@ export async function servePrediction(c: Context<AppEnv>, request: PredictionReq
   // The canary arm is named by number but chosen by the traffic policy: its session is pinned too.
   const pinned = route.arm === "canary" || !("version" in route.ref);
   const result = await predictRows(services, { name: request.name, ref: route.ref, pinned }, request.rows, { path: request.path });
-  const sampledRows = recordSample(services, { requestId, arm: route.recordedArm, rows: request.rows, result, startedAt });
-  if (route.shadow) startShadow(services, { requestId, name: request.name, shadow: route.shadow, rows: request.rows, path: request.path, primary: result, sampledRows });
+  observePrediction(services, { requestId, clientRequestId: c.get("clientRequestId"), name: request.name, arm: route.recordedArm, rows: request.rows, result, startedAt, shadow: route.shadow });
   c.set("served", { result, arm: route.recordedArm, startedAt });
   setPredictionHeaders(c, result, route.arm);
   const tokens = await issuePredictionTokens(c.env, { requestId, result, issuedAt: startedAt });

@@ -3,7 +3,7 @@
  * under migrations/; migrations are read before they land and never edited afterwards.
  */
 import { sql } from "drizzle-orm";
-import { foreignKey, index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { foreignKey, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 
@@ -101,7 +101,10 @@ export const requestSamples = sqliteTable(
      * named a version explicitly.
      */
     arm: text("arm").notNull(),
+    /** The id the Worker minted for the request (a UUID): the key labels join on. */
     requestId: text("request_id").notNull(),
+    /** The client's own x-request-id, if it sent a sane one: stored, echoed, never trusted to be unique. */
+    clientRequestId: text("client_request_id"),
     /** Position of the row within its request (batches are sampled by row). */
     rowIndex: integer("row_index").notNull(),
     /** The row's manifest features as JSON, as the client sent them (after validation). */
@@ -122,8 +125,12 @@ export const requestSamples = sqliteTable(
     index("request_samples_model_version_created").on(t.modelName, t.version, t.createdAt),
     // Serves the reservoir's "rank within window" and retention's range on window alike.
     index("request_samples_window_key").on(t.window, t.modelName, t.version, t.sampleKey),
-    // POST /feedback joins a label to a sampled prediction by request id and row.
-    index("request_samples_request").on(t.requestId, t.rowIndex),
+    // One row per (request, row, arm): the answering arm's row and, when a shadow ran, the shadow's
+    // row of the same request row beside it. POST /feedback joins on it, and a redelivered queue
+    // message inserts nothing twice.
+    uniqueIndex("request_samples_request_row_arm").on(t.requestId, t.rowIndex, t.arm),
+    // POST /feedback by the client's own id, only within the model the label names.
+    index("request_samples_model_client").on(t.modelName, t.clientRequestId).where(sql`client_request_id IS NOT NULL`),
   ],
 );
 
@@ -186,6 +193,8 @@ export const shadowPairs = sqliteTable(
     createdAt: text("created_at").notNull(),
   },
   (t) => [
+    // One pair per request row and shadow version, so a redelivered queue message writes it once.
+    uniqueIndex("shadow_pairs_request_row_shadow").on(t.requestId, t.rowIndex, t.shadowVersion),
     index("shadow_pairs_model_shadow_created").on(t.modelName, t.shadowVersion, t.createdAt),
     index("shadow_pairs_created").on(t.createdAt),
   ],

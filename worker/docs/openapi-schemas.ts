@@ -17,7 +17,7 @@ export const errorEnvelopeSchema = z.object({
   error: z.object({
     code: z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]),
     message: z.string(),
-    request_id: z.string().describe("also sent as the x-request-id header"),
+    request_id: z.string().describe("the id the service minted for the request, also sent as the x-request-id header"),
     details: z
       .looseObject({ issues: z.array(fieldIssue).optional() })
       .optional()
@@ -36,11 +36,15 @@ export function predictionSchema(label: string) {
     prediction_token: z
       .string()
       .optional()
-      .describe("signed token for this row's prediction: send it back with the observed label to POST /feedback (absent when no signing key is configured)"),
+      .describe("signed token for this row's prediction: send it back with the observed label to POST /feedback (absent when PREDICTION_TOKEN_SECRET is not configured); POST /feedback accepts it for FEEDBACK_MAX_AGE_DAYS (default 90)"),
   });
 }
 
-const answeredBy = { model: z.string(), model_version: z.string(), request_id: z.string() };
+const answeredBy = {
+  model: z.string(),
+  model_version: z.string(),
+  request_id: z.string().describe("the id the service minted for this request (also x-request-id): the key POST /feedback joins on"),
+};
 
 export function predictionResponseSchema(label: string) {
   return predictionSchema(label).extend(answeredBy);

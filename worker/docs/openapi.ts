@@ -28,11 +28,13 @@ const requestIdHeader = {
   name: "x-request-id",
   in: "header",
   required: false,
-  description: "echoed back when it matches [A-Za-z0-9._:-]{1,128}; otherwise the service mints one",
+  description:
+    "the client's own id, when it matches [A-Za-z0-9._:-]{1,128}: stored with sampled rows (client_request_id) and echoed as x-client-request-id. It is never the request's id: the service mints that (x-request-id, request_id) for every request",
   schema: { type: "string" },
 };
 const predictionHeaders = {
-  "x-request-id": { schema: { type: "string" } },
+  "x-request-id": { description: "the id the service minted for this request (a UUID), as request_id in the body: the key POST /feedback joins on", schema: { type: "string" } },
+  "x-client-request-id": { description: "the client's own x-request-id, when it sent a sane one", schema: { type: "string" } },
   "x-model-name": { schema: { type: "string" } },
   "x-model-version": { schema: { type: "string" } },
   "x-unknown-categories": { description: "open categorical features that carried values unseen in training, as feature=rows", schema: { type: "string" } },

@@ -1,24 +1,32 @@
 /**
  * The body of POST /feedback, as zod schemas: one label `{request_id, label, ...}` or a batch
- * `{feedback: [...]}`. Every failing field is named by its JSON path (`feedback[3].label`). The
+ * `{feedback: [...]}`. A label names its prediction by prediction_token, by the request_id the
+ * Worker returned (+ row_index), or by the client's own x-request-id together with the model
+ * (client_request_id + model). Every failing field is named by its JSON path (`feedback[3].label`). The
  * OpenAPI document is generated from the same schemas. No Hono here.
  */
 import { z } from "zod";
+import { REQUEST_ID_PATTERN, REQUEST_ID_SHAPE } from "../contract/request-ids";
 import type { FieldIssue } from "../errors";
 
 /** Labels per request; a batch is validated, joined and written as one. */
 export const MAX_FEEDBACK_ITEMS = 1000;
 
-/** As request-id.ts accepts a client's x-request-id, and as minted ids (UUIDs) look. */
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 export const feedbackItemSchema = z
   .strictObject({
     request_id: z
       .string()
-      .regex(REQUEST_ID, { error: "expected the prediction's request id (x-request-id): 1-128 of A-Z a-z 0-9 . _ : -" })
+      .regex(REQUEST_ID_PATTERN, { error: `expected the request_id (x-request-id) the Worker returned with the prediction: ${REQUEST_ID_SHAPE}` })
       .optional()
-      .describe("the prediction's request_id; may be left out when prediction_token is sent (the token carries it)"),
+      .describe("the request_id (x-request-id) the Worker returned with the prediction; may be left out when prediction_token is sent (the token carries it)"),
+    client_request_id: z
+      .string()
+      .regex(REQUEST_ID_PATTERN, { error: `expected the x-request-id the client sent with the prediction: ${REQUEST_ID_SHAPE}` })
+      .optional()
+      .describe(
+        "the x-request-id the client sent (echoed as x-client-request-id), with model: joins only when exactly one sampled prediction of that model carries it (with row_index), else 409 saying how many do",
+      ),
+    model: z.string().min(1).max(256).optional().describe("the model the prediction was asked of; required with client_request_id, and only with it"),
     row_index: z
       .int({ error: "expected a whole number" })
       .min(0)
@@ -41,9 +49,21 @@ export const feedbackItemSchema = z
       .optional()
       .describe("the prediction_token returned with the prediction; joins any prediction, sampled or not"),
   })
-  .refine((item) => item.request_id !== undefined || item.prediction_token !== undefined, {
-    error: "request_id is required unless prediction_token is sent",
-    path: ["request_id"],
+  .superRefine((item, ctx) => {
+    const byClient = item.client_request_id !== undefined || item.model !== undefined;
+    if (!byClient && item.request_id === undefined && item.prediction_token === undefined) {
+      ctx.addIssue({ code: "custom", path: ["request_id"], message: "request_id is required unless prediction_token (or client_request_id with model) is sent" });
+    }
+    // A client's id is reused by retries and by anyone, so it is only looked up within one model.
+    if (item.client_request_id !== undefined && item.model === undefined) {
+      ctx.addIssue({ code: "custom", path: ["model"], message: "required with client_request_id: a client's id is only looked up within the model named" });
+    }
+    if (item.model !== undefined && item.client_request_id === undefined) {
+      ctx.addIssue({ code: "custom", path: ["client_request_id"], message: "required with model (model only serves a lookup by client_request_id)" });
+    }
+    if (item.client_request_id !== undefined && (item.request_id !== undefined || item.prediction_token !== undefined)) {
+      ctx.addIssue({ code: "custom", path: ["client_request_id"], message: "send one way to find the prediction: client_request_id, request_id or prediction_token" });
+    }
   });
 
 export type FeedbackItem = z.output<typeof feedbackItemSchema>;

@@ -13,12 +13,17 @@
  * characters. Issuing encodes the shared part of a request's payload once and re-encodes only the
  * base64 characters that cover row index and probability for each row (bytes 5-12, characters 4-19).
  *
- * Key: PREDICTION_TOKEN_SECRET when set; otherwise HKDF-SHA256(ADMIN_TOKEN, info "prediction-token"),
- * so a deployment with only the admin token still issues tokens and the admin token itself never
- * signs anything. The trade-off: rotating ADMIN_TOKEN (or setting or changing
- * PREDICTION_TOKEN_SECRET) invalidates every outstanding token; labels for those predictions can
- * then only join through a sample. Set PREDICTION_TOKEN_SECRET to rotate the two independently.
- * A secret shorter than 16 characters is not used; with no usable secret no tokens are issued.
+ * Key: PREDICTION_TOKEN_SECRET, a secret of its own, used as the HMAC key as written (its UTF-8
+ * bytes, whatever encoding it was generated in). It is never derived from ADMIN_TOKEN: every token is
+ * public (any /predict answer carries one), so a key derived from the admin token without salt or
+ * stretching let anyone test admin-token guesses offline against a token. A MAC key that is never
+ * typed by a person only needs enough entropy, so the rule is a length floor of 43 characters: 32
+ * random bytes written as base64url (`npm start` writes that) or hex (64 characters, `openssl rand
+ * -hex 32`) both pass, and even 43 hex characters carry 172 bits, far past offline guessing. Unset or
+ * shorter, no tokens are issued or accepted, and the isolate logs why once.
+ * Rotating PREDICTION_TOKEN_SECRET invalidates every outstanding token; labels for those predictions
+ * can then only join through a sample. POST /feedback also refuses tokens older than
+ * FEEDBACK_MAX_AGE_DAYS (record-feedback.ts), so a leaked token is not good forever.
  */
 import type { PredictResult } from "../scoring/predict-rows";
 
@@ -31,11 +36,13 @@ const ROW_BYTES_START = 3;
 const ROW_BYTES_END = 15;
 const ROW_CHARS_START = 4;
 const ROW_CHARS_END = 20;
-/** Shorter secrets are ignored, as http/admin-auth.ts refuses a shorter ADMIN_TOKEN. */
+/** Shortest bearer token (METRICS_TOKEN, FEEDBACK_TOKEN) accepted, as http/admin-auth.ts refuses a shorter ADMIN_TOKEN. */
 export const MIN_SECRET_LENGTH = 16;
+/** Shortest PREDICTION_TOKEN_SECRET used: 32 random bytes in base64url (see the key note above). */
+export const MIN_PREDICTION_SECRET_LENGTH = 43;
 const MAX_TOKEN_LENGTH = 1024;
 
-export type TokenSecrets = { ADMIN_TOKEN?: string; PREDICTION_TOKEN_SECRET?: string };
+export type TokenSecrets = { PREDICTION_TOKEN_SECRET?: string };
 
 /** What a token says about the prediction it was issued for. */
 export interface PredictionClaim {
@@ -54,43 +61,39 @@ export type TokenVerdict = { ok: true; claim: PredictionClaim } | { ok: false; r
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-/** Imported keys per isolate, by secret source; a deployment has one, tests a few. */
+/** Imported keys per isolate, by secret; a deployment has one, tests a few. */
 const keys = new Map<string, Promise<CryptoKey>>();
 const MAX_KEYS = 8;
+/** Whether this isolate has already logged that tokens are off (once is enough: it is per deployment). */
+let loggedOff = false;
 
-/** Where the signing key comes from, or null when neither secret is usable. */
-export function tokenKeySource(env: TokenSecrets): { kind: "secret" | "admin-derived"; secret: string } | null {
-  const own = env.PREDICTION_TOKEN_SECRET ?? "";
-  if (own.length >= MIN_SECRET_LENGTH) return { kind: "secret", secret: own };
-  const admin = env.ADMIN_TOKEN ?? "";
-  if (admin.length >= MIN_SECRET_LENGTH) return { kind: "admin-derived", secret: admin };
-  return null;
+/** Why tokens are off with these secrets, or null when PREDICTION_TOKEN_SECRET is usable. */
+export function tokensOffReason(env: TokenSecrets): string | null {
+  const secret = env.PREDICTION_TOKEN_SECRET ?? "";
+  if (secret.length >= MIN_PREDICTION_SECRET_LENGTH) return null;
+  return secret
+    ? `PREDICTION_TOKEN_SECRET is shorter than ${MIN_PREDICTION_SECRET_LENGTH} characters (use 32 random bytes: openssl rand -hex 32)`
+    : "PREDICTION_TOKEN_SECRET is not set";
 }
 
 function signingKey(env: TokenSecrets): Promise<CryptoKey> | null {
-  const source = tokenKeySource(env);
-  if (!source) return null;
-  const id = `${source.kind}:${source.secret}`;
-  let key = keys.get(id);
+  const off = tokensOffReason(env);
+  if (off) {
+    if (!loggedOff) {
+      loggedOff = true;
+      console.warn(JSON.stringify({ level: "warn", where: "prediction-token", message: `prediction tokens are off: ${off}` }));
+    }
+    return null;
+  }
+  const secret = env.PREDICTION_TOKEN_SECRET!;
+  let key = keys.get(secret);
   if (!key) {
     if (keys.size >= MAX_KEYS) keys.delete(keys.keys().next().value!);
-    key = importKey(source.kind, source.secret);
-    key.catch(() => keys.delete(id));
-    keys.set(id, key);
+    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    key.catch(() => keys.delete(secret));
+    keys.set(secret, key);
   }
   return key;
-}
-
-async function importKey(kind: "secret" | "admin-derived", secret: string): Promise<CryptoKey> {
-  if (kind === "secret") return crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const base = await crypto.subtle.importKey("raw", encoder.encode(secret), "HKDF", false, ["deriveKey"]);
-  return crypto.subtle.deriveKey(
-    { name: "HKDF", hash: "SHA-256", salt: new Uint8Array(0), info: encoder.encode("prediction-token") },
-    base,
-    { name: "HMAC", hash: "SHA-256", length: 256 },
-    false,
-    ["sign"],
-  );
 }
 
 /**
@@ -134,7 +137,7 @@ export async function issuePredictionTokens(
 /** Checks the MAC in constant time, then decodes the claim. Never throws for a bad token. */
 export async function verifyPredictionToken(env: TokenSecrets, token: string): Promise<TokenVerdict> {
   const key = signingKey(env);
-  if (!key) return { ok: false, reason: "prediction tokens are not enabled here (no PREDICTION_TOKEN_SECRET or ADMIN_TOKEN)" };
+  if (!key) return { ok: false, reason: `prediction tokens are not enabled here (${tokensOffReason(env)})` };
   if (typeof token !== "string" || token.length > MAX_TOKEN_LENGTH) return { ok: false, reason: "not a prediction token" };
   const parts = token.split(".");
   if (parts.length !== 3 || parts[0] !== TOKEN_PREFIX) return { ok: false, reason: `not a prediction token (expected ${TOKEN_PREFIX}.<payload>.<signature>)` };

@@ -4,9 +4,12 @@
  * trainer computes them), and the label-free estimate (expected-metrics.ts) on the window's sampled
  * predictions that have no label yet.
  *
- * A shadow version never answers, so no label names it; its labelled rows are its shadow_pairs
- * whose (request id, row) carries a label for the version that answered, scored with the shadow's
- * own probability, and its unlabelled rows are the pairs without one.
+ * A shadow version never answers, so no label names it. Its rows are the request rows it scored:
+ * its shadow_pairs, and its sample rows (arm 'shadow') of requests with no pair, each request row
+ * once (both tables hold at most one row per request row and shadow version). A row is labelled
+ * when the answering version's label sits on the same (request id, row), scored with the shadow's
+ * own probability; request ids are the Worker's own, so one label is one row, never a row per
+ * request that reused a client's id.
  *
  * Labels belong to the window their prediction was made in (predicted_at), not the one they
  * arrived in, so a window's realized metrics fill in as late labels come. Below `minLabels` labels,
@@ -56,20 +59,29 @@ export interface GroundTruthSection {
   expected: ExpectedMetrics & { basis: "unlabelled sampled predictions"; count: number };
 }
 
-const LABELLED_SQL = `SELECT label, probability, joined_by AS source FROM prediction_labels
+/** The request rows version ?2 scored as a shadow in the window, one row per (request id, row). */
+const SHADOW_ROWS = `shadow_rows AS (
+  SELECT request_id, row_index, shadow_probability AS probability FROM shadow_pairs
+  WHERE model_name = ?1 AND shadow_version = ?2 AND created_at >= ?3 AND created_at < ?4
+  UNION ALL
+  SELECT s.request_id, s.row_index, s.probability FROM request_samples s
+  WHERE s.model_name = ?1 AND s.version = ?2 AND s.arm = 'shadow' AND s.created_at >= ?3 AND s.created_at < ?4
+    AND NOT EXISTS (SELECT 1 FROM shadow_pairs p WHERE p.request_id = s.request_id AND p.row_index = s.row_index AND p.shadow_version = ?2))`;
+
+const LABELLED_SQL = `WITH ${SHADOW_ROWS}
+  SELECT label, probability, joined_by AS source FROM prediction_labels
   WHERE model_name = ?1 AND version = ?2 AND predicted_at >= ?3 AND predicted_at < ?4
   UNION ALL
-  SELECT l.label, p.shadow_probability, 'shadow' FROM shadow_pairs p
-  JOIN prediction_labels l ON l.request_id = p.request_id AND l.row_index = p.row_index AND l.model_name = p.model_name
-  WHERE p.model_name = ?1 AND p.shadow_version = ?2 AND p.created_at >= ?3 AND p.created_at < ?4`;
+  SELECT l.label, r.probability, 'shadow' FROM shadow_rows r
+  JOIN prediction_labels l ON l.request_id = r.request_id AND l.row_index = r.row_index AND l.model_name = ?1 AND l.version <> ?2`;
 
-const UNLABELLED_SQL = `SELECT s.probability FROM request_samples s
-  WHERE s.model_name = ?1 AND s.version = ?2 AND s.created_at >= ?3 AND s.created_at < ?4
+const UNLABELLED_SQL = `WITH ${SHADOW_ROWS}
+  SELECT s.probability FROM request_samples s
+  WHERE s.model_name = ?1 AND s.version = ?2 AND s.arm <> 'shadow' AND s.created_at >= ?3 AND s.created_at < ?4
     AND NOT EXISTS (SELECT 1 FROM prediction_labels l WHERE l.request_id = s.request_id AND l.row_index = s.row_index)
   UNION ALL
-  SELECT p.shadow_probability FROM shadow_pairs p
-  WHERE p.model_name = ?1 AND p.shadow_version = ?2 AND p.created_at >= ?3 AND p.created_at < ?4
-    AND NOT EXISTS (SELECT 1 FROM prediction_labels l WHERE l.request_id = p.request_id AND l.row_index = p.row_index)`;
+  SELECT r.probability FROM shadow_rows r
+  WHERE NOT EXISTS (SELECT 1 FROM prediction_labels l WHERE l.request_id = r.request_id AND l.row_index = r.row_index)`;
 
 /** Reads the window's labels and unlabelled samples in one D1 batch (one round trip) and computes the section. */
 export async function groundTruthSection(db: Db, options: GroundTruthOptions): Promise<GroundTruthSection> {

@@ -1,20 +1,27 @@
 /**
  * Joins labels to the predictions they judge and stores them in prediction_labels, all or nothing.
  *
- * Each label finds its prediction one of two ways:
+ * A label joins exactly one prediction, keyed by the request id the Worker minted (never the
+ * client's x-request-id, which retries and strangers reuse). It finds it one of three ways:
  *  - prediction_token: the signed token returned with the prediction carries model, version,
  *    request id, row, probability and time; verifying it costs no D1 read, and any prediction can be
  *    joined, sampled or not;
- *  - request_id (+ row_index, default 0): looked up in request_samples, so only sampled rows that
- *    retention has not yet removed can be joined.
+ *  - request_id (+ row_index, default 0): the answering version's row in request_samples (never a
+ *    shadow's row of the same request, which shares the id), so only sampled rows that retention has
+ *    not yet removed can be joined;
+ *  - client_request_id + model (+ row_index): only when exactly one sampled row of that model
+ *    (answering arm) carries the client's id; otherwise 409 saying how many do.
+ * A shadow's rows are found from the primary's (request id, row), so a label is never stored twice.
  *
  * Everything is checked before anything is written; a refusal names every failing item:
- * 401 a token that does not verify, 422 a malformed or contradictory item, 404 an id with no
- * sampled prediction, 409 a label whose (request id, row) already holds another model's label.
- * Then one statement upserts every label (a resent label replaces the stored one).
+ * 401 a token that does not verify, 422 a malformed or contradictory item or a token older than
+ * FEEDBACK_MAX_AGE_DAYS, 404 an id with no sampled prediction, 409 a client id that matches
+ * several, or a label whose (request id, row) already holds another model's label. Then one
+ * statement upserts every label (a resent label replaces the stored one).
  *
- * D1 cost of one call with n labels: one indexed read of request_samples for the labels without a
- * token (only with an index on request_id; see the report), one PK read of prediction_labels, one
+ * D1 cost of one call with n labels: one indexed read of request_samples for the labels by request
+ * id (the unique (request_id, row_index, arm) index) and one for those by client id (the
+ * (model_name, client_request_id) index), one PK read of prediction_labels, one
  * read of model_versions per model version whose labels are class names, and one write statement:
  * 3 rows written per new label (the row, its primary key index and the model/version/time index).
  */
@@ -61,6 +68,7 @@ function tally(cost: D1Cost, result: D1Result): void {
 
 interface SampleHit {
   request_id: string;
+  client_request_id: string | null;
   row_index: number;
   model_name: string;
   version: number;
@@ -70,6 +78,8 @@ interface SampleHit {
 
 /** A prediction found for an item, before its label value is resolved. */
 type Found = Omit<JoinedLabel, "label" | "observedAt" | "path">;
+
+const DAY_MS = 86_400_000;
 
 const at = (path: string, field: string) => (path ? `${path}.${field}` : field);
 
@@ -81,10 +91,22 @@ interface Issues {
   conflicts: FieldIssue[];
 }
 
-export async function recordFeedback(d1: D1Database, secrets: TokenSecrets, items: readonly LocatedItem[]): Promise<FeedbackResult & { d1: D1Cost }> {
+export interface FeedbackOptions {
+  /** Tokens issued longer ago than this are refused (422). */
+  maxAgeDays: number;
+  /** ms since epoch; the current time unless a test sets it. */
+  now?: number;
+}
+
+export async function recordFeedback(
+  d1: D1Database,
+  secrets: TokenSecrets,
+  items: readonly LocatedItem[],
+  options: FeedbackOptions,
+): Promise<FeedbackResult & { d1: D1Cost }> {
   const cost: D1Cost = { rows_read: 0, rows_written: 0 };
   const issues: Issues = { unauthorized: [], invalid: [], unknown: [], conflicts: [] };
-  const found = await joinByToken(secrets, items, issues);
+  const found = await joinByToken(secrets, items, issues, options);
   await joinBySample(d1, items, found, issues, cost);
   flagRepeats(items, found, issues);
   const labels = await resolveLabels(d1, items, found, issues.invalid, cost);
@@ -117,8 +139,13 @@ export async function recordFeedback(d1: D1Database, secrets: TokenSecrets, item
   };
 }
 
-/** Items with a prediction_token: verified (no D1), and checked against the request_id and row_index they also give. */
-async function joinByToken(secrets: TokenSecrets, items: readonly LocatedItem[], issues: Issues): Promise<(Found | null | undefined)[]> {
+/**
+ * Items with a prediction_token: verified (no D1), refused past the maximum age, and checked against
+ * the request_id and row_index they also give.
+ */
+async function joinByToken(secrets: TokenSecrets, items: readonly LocatedItem[], issues: Issues, options: FeedbackOptions): Promise<(Found | null | undefined)[]> {
+  const now = options.now ?? Date.now();
+  const maxAgeMs = options.maxAgeDays * DAY_MS;
   const verdicts = await Promise.all(items.map(({ item }) => (item.prediction_token === undefined ? null : verifyPredictionToken(secrets, item.prediction_token))));
   return items.map(({ item, path }, i) => {
     const verdict = verdicts[i];
@@ -128,6 +155,13 @@ async function joinByToken(secrets: TokenSecrets, items: readonly LocatedItem[],
       return undefined;
     }
     const { claim } = verdict;
+    const ageMs = now - claim.issuedAt;
+    if (ageMs > maxAgeMs) {
+      issues.invalid.push({
+        field: at(path, "prediction_token"),
+        message: `expired: issued ${new Date(claim.issuedAt).toISOString()}, ${Math.floor(ageMs / DAY_MS)} days ago; tokens are accepted for ${options.maxAgeDays} days (FEEDBACK_MAX_AGE_DAYS)`,
+      });
+    }
     if (item.request_id !== undefined && item.request_id !== claim.requestId) {
       issues.invalid.push({ field: at(path, "request_id"), message: `does not match the prediction token's request id ${claim.requestId}` });
     }
@@ -147,48 +181,95 @@ async function joinByToken(secrets: TokenSecrets, items: readonly LocatedItem[],
 }
 
 /**
- * Items without a token (null in `found`): their sampled row, looked up for all of them in one
- * query. Fills `found` in place.
+ * Items without a token (null in `found`): their sampled row, looked up in one query for those by
+ * request id and one for those by client id. Only the answering arm's rows are candidates: a
+ * shadow's row of the same request row is reached through the primary's label. Fills `found` in place.
  */
 async function joinBySample(d1: D1Database, items: readonly LocatedItem[], found: (Found | null | undefined)[], issues: Issues, cost: D1Cost): Promise<void> {
   const pending = found.flatMap((f, i) => (f === null ? [i] : []));
   if (!pending.length) return;
-  const ids = [...new Set(pending.map((i) => items[i]!.item.request_id!))];
-  const samples = await d1
-    .prepare(
-      `SELECT request_id, row_index, model_name, version, probability, created_at FROM request_samples
-       WHERE request_id IN (SELECT value FROM json_each(?1))`,
-    )
-    .bind(JSON.stringify(ids))
-    .all<SampleHit>();
-  tally(cost, samples);
-  const byRequest = new Map<string, SampleHit[]>();
-  for (const r of samples.results) byRequest.set(r.request_id, [...(byRequest.get(r.request_id) ?? []), r]);
+  const byRequest = pending.filter((i) => items[i]!.item.client_request_id === undefined);
+  const byClient = pending.filter((i) => items[i]!.item.client_request_id !== undefined);
+  const requestRows = await readSamples(
+    d1,
+    `request_id IN (SELECT value FROM json_each(?1))`,
+    [...new Set(byRequest.map((i) => items[i]!.item.request_id!))],
+    (r) => r.request_id,
+    cost,
+  );
+  const clientRows = await readSamples(
+    d1,
+    // IS NOT NULL lets SQLite use the partial (model_name, client_request_id) index.
+    `client_request_id IS NOT NULL AND (model_name, client_request_id) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?1))`,
+    uniqueKeys(byClient.map((i) => [items[i]!.item.model!, items[i]!.item.client_request_id!])),
+    (r) => JSON.stringify([r.model_name, r.client_request_id]),
+    cost,
+  );
   for (const i of pending) {
     const { item, path } = items[i]!;
-    const requestId = item.request_id!;
     const rowIndex = item.row_index ?? 0;
-    const sampled = byRequest.get(requestId) ?? [];
-    const hits = sampled.filter((r) => r.row_index === rowIndex);
     found[i] = undefined;
+    const client = item.client_request_id;
+    const sampled = client === undefined ? (requestRows.get(item.request_id!) ?? []) : (clientRows.get(JSON.stringify([item.model!, client])) ?? []);
+    const hits = sampled.filter((r) => r.row_index === rowIndex);
+    const field = at(path, client === undefined ? "request_id" : "client_request_id");
+    const named = client === undefined ? `request ${item.request_id}` : `client request id ${client} of model ${item.model}`;
     if (hits.length === 0) {
       const rows = [...new Set(sampled.map((r) => r.row_index))].sort((a, b) => a - b);
       issues.unknown.push({
-        field: at(path, "request_id"),
+        field,
         message: rows.length
-          ? `request ${requestId} was sampled, but not row ${rowIndex} (sampled rows: ${rows.join(", ")}); send that row's prediction_token`
-          : `request ${requestId} matches no sampled prediction (not sampled, past retention, or unknown); send the prediction_token returned with the prediction`,
+          ? `${named} was sampled, but not row ${rowIndex} (sampled rows: ${rows.join(", ")}); send that row's prediction_token`
+          : `${named} matches no sampled prediction (not sampled, past retention, or unknown); send the prediction_token returned with the prediction`,
       });
     } else if (hits.length > 1) {
+      const versions = [...new Set(hits.map((h) => `${h.model_name} v${h.version}`))].join(", ");
       issues.conflicts.push({
-        field: at(path, "request_id"),
-        message: `request ${requestId} row ${rowIndex} matches ${hits.length} sampled predictions (${hits.map((h) => `${h.model_name} v${h.version}`).join(", ")}): the request id was reused; send the prediction_token`,
+        field,
+        message:
+          client === undefined
+            ? `${named} row ${rowIndex} matches ${hits.length} sampled predictions (${versions}); send the prediction_token`
+            : `${named} row ${rowIndex} matches ${hits.length} sampled predictions (${versions}): the client's id was reused; send the request_id or prediction_token returned with the prediction`,
       });
     } else {
       const hit = hits[0]!;
-      found[i] = { requestId, rowIndex, model: hit.model_name, version: hit.version, probability: hit.probability, predictedAt: hit.created_at, joinedBy: "sample" };
+      found[i] = {
+        requestId: hit.request_id,
+        rowIndex,
+        model: hit.model_name,
+        version: hit.version,
+        probability: hit.probability,
+        predictedAt: hit.created_at,
+        joinedBy: "sample",
+      };
     }
   }
+}
+
+function uniqueKeys(keys: readonly (readonly string[])[]): (readonly string[])[] {
+  return [...new Map(keys.map((k) => [JSON.stringify(k), k])).values()];
+}
+
+/** The answering arm's sampled rows matching `where` (bound to the JSON of `keys`), grouped by `keyOf`. */
+async function readSamples(
+  d1: D1Database,
+  where: string,
+  keys: readonly unknown[],
+  keyOf: (r: SampleHit) => string,
+  cost: D1Cost,
+): Promise<Map<string, SampleHit[]>> {
+  const grouped = new Map<string, SampleHit[]>();
+  if (!keys.length) return grouped;
+  const read = await d1
+    .prepare(
+      `SELECT request_id, client_request_id, row_index, model_name, version, probability, created_at FROM request_samples
+       WHERE ${where} AND arm <> 'shadow'`,
+    )
+    .bind(JSON.stringify(keys))
+    .all<SampleHit>();
+  tally(cost, read);
+  for (const r of read.results) grouped.set(keyOf(r), [...(grouped.get(keyOf(r)) ?? []), r]);
+  return grouped;
 }
 
 /** Two items of one request labelling the same prediction: which one to keep would be a guess. */

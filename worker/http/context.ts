@@ -1,4 +1,4 @@
-/** What every handler can rely on: bindings, the request id, and the request's services. */
+/** What every handler can rely on: bindings, the request ids, and the request's services. */
 import type { PredictResult } from "../scoring/predict-rows";
 import type { VersionRef } from "../registry/version-ref";
 import type { Services } from "../services";
@@ -29,5 +29,13 @@ export interface RoutedPrediction {
 
 export type AppEnv = {
   Bindings: Env;
-  Variables: { requestId: string; services: Services; served?: ServedPrediction; routed?: RoutedPrediction };
+  Variables: {
+    /** Minted by the Worker for this request: the id labels join on. */
+    requestId: string;
+    /** The client's own x-request-id when it sent a sane one: kept, never trusted to be unique. */
+    clientRequestId: string | null;
+    services: Services;
+    served?: ServedPrediction;
+    routed?: RoutedPrediction;
+  };
 };

@@ -15,7 +15,7 @@ import type { AppEnv } from "./context";
 import { armOf } from "../monitoring/sample-requests";
 import { resolveVersionCached } from "../registry/resolve-cache";
 import { versionRef } from "../registry/version-ref";
-import { flushLater, isolateMetrics } from "../metrics/isolate-metrics";
+import { isolateMetrics, scheduleMetricsFlush } from "../metrics/isolate-metrics";
 import type { MetricBuffer } from "../metrics/metric-buffer";
 import { type FailedTarget, recordFailedTarget, recordFailure, recordServed } from "../metrics/prediction-metrics";
 import { type PredictionRoute, predictionRoute } from "../metrics/prediction-routes";
@@ -59,7 +59,7 @@ function observe(c: Context<AppEnv>, buffer: MetricBuffer): void {
       }
     }
   }
-  if (services && buffer.due()) flushLater(buffer, c.env.DB, services.waitUntil);
+  if (services) scheduleMetricsFlush(c.env.DB, services, buffer);
 }
 
 function refOf(c: Context<AppEnv>, route: PredictionRoute) {

@@ -11,8 +11,11 @@
  * again, so at most ~155 rows written per isolate per minute however many requests it serves.
  * D1 load grows with the number of busy isolates, not with traffic.
  *
- * The price: counts reach D1 up to 10 s late, and only when a later request (or a scrape) comes to
- * this isolate; an isolate evicted in between loses what it had not flushed. Deltas are stamped with
+ * The price: counts reach D1 up to 10 s late. The request that makes the first unwritten count arms
+ * a flush for the end of the interval (flushSoon), so a quiet isolate writes without waiting for
+ * another request. What can still be lost: counts of an isolate evicted (or killed by an exception
+ * in another request) before that flush runs, and counts held while D1 fails (kept for the next
+ * flush, which is lost if the isolate goes first). Deltas are stamped with
  * the minute of the flush that writes them, not of the request: an idle isolate's late flush (or a
  * retry) lands in a later minute. Totals, which is what a scrape reads, are unaffected.
  *
@@ -40,6 +43,8 @@ export interface FlushOutcome {
 }
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
+/** The longest flush timer armed inside a waitUntil (which the platform ends 30 s after the response). */
+export const MAX_TIMER_MS = 25_000;
 export const DEFAULT_MAX_SERIES = 1_000;
 
 const NO_SAMPLING: SamplingStats = { written: 0, dropped: 0, failed: 0 };
@@ -54,6 +59,7 @@ export class MetricBuffer {
   private pending = new Map<string, Map<string, SeriesDelta>>();
   private seriesCount = 0;
   private lastAttemptAt = Number.NEGATIVE_INFINITY;
+  private timerArmed = false;
   private inFlight: Promise<FlushOutcome | null> | null = null;
   private samplingSeen: SamplingStats = { ...NO_SAMPLING };
   private readonly sampling: () => SamplingStats;
@@ -82,9 +88,39 @@ export class MetricBuffer {
   }
 
   /** Whether a request should start a flush: something to write and the interval has passed. */
-  due(at: number = this.now()): boolean {
-    if (this.inFlight || at - this.lastAttemptAt < this.flushIntervalMs) return false;
+  due(at: number = this.now(), intervalMs: number = this.flushIntervalMs): boolean {
+    if (this.inFlight || at - this.lastAttemptAt < intervalMs) return false;
+    return this.hasPending();
+  }
+
+  /** Something counted that D1 has not seen yet. */
+  hasPending(): boolean {
     return this.seriesCount > 0 || this.samplingChanged();
+  }
+
+  /**
+   * Makes sure what is buffered reaches D1 within `intervalMs` even if no other request comes to
+   * this isolate: flushes now when due, else arms one timer (in the caller's waitUntil, which keeps
+   * the invocation alive for it) for the moment the interval ends. At most one timer is armed.
+   * `flush` does the writing; `wait` is setTimeout by default (tests pass their own clock).
+   */
+  flushSoon(flush: () => Promise<unknown>, waitUntil: (work: Promise<unknown>) => void, intervalMs: number = this.flushIntervalMs): void {
+    const at = this.now();
+    if (this.due(at, intervalMs)) {
+      waitUntil(flush());
+      return;
+    }
+    // waitUntil keeps an invocation alive for 30 s at most: a longer interval waits for traffic.
+    if (intervalMs > MAX_TIMER_MS || this.timerArmed || this.inFlight || !this.hasPending()) return;
+    this.timerArmed = true;
+    const delay = Math.max(0, this.lastAttemptAt + intervalMs - at);
+    waitUntil(
+      new Promise((resolve) => setTimeout(resolve, Number.isFinite(delay) ? delay : 0))
+        .then(flush)
+        .finally(() => {
+          this.timerArmed = false;
+        }),
+    );
   }
 
   /**

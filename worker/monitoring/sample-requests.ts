@@ -1,23 +1,20 @@
 /**
  * Request sampling for monitoring: after a prediction answered, decide once per request whether its
- * rows go to request_samples, and write them after the response (`waitUntil`). Sampling never
- * delays a response and never fails one: a D1 error is counted (samplingStats) and logged.
- *
- * Each isolate gathers sampled rows (gathered-writes.ts) and writes them in one D1 batch at most
- * every SAMPLE_FLUSH_MS, or once MAX_PENDING_ROWS wait: one batch per interval instead of one per
- * sampled request (locally each batch cost about 0.8 ms of workerd CPU).
+ * rows go to request_samples. The rows leave through the observation queue in the request's
+ * waitUntil (observation-messages.ts) and the queue consumer writes them, so sampling never delays
+ * or fails a response, and a quiet or evicted isolate holds nothing back.
  */
 import { normalizeCategory } from "../contract/category-value";
 import { type Manifest, monitoringOf } from "../contract/manifest";
 import type { PredictResult } from "../scoring/predict-rows";
 import type { VersionRef } from "../registry/version-ref";
-import type { Services } from "../services";
 import type { Settings } from "../settings";
-import { GatheredWrites } from "./gathered-writes";
-import { type SampleRecord, sampleWindow, writeSamples } from "./sample-store";
+import { type SampleRecord, sampleWindow } from "./sample-store";
 
 export interface PredictionToSample {
   requestId: string;
+  /** The client's own x-request-id, stored beside the Worker's id (never a join key by itself). */
+  clientRequestId?: string | null;
   /** Which traffic arm answered (armOf): production, canary, shadow, version or another alias. */
   arm: string;
   /** The request's rows as sent (they passed validation, or there would be no result). */
@@ -25,6 +22,8 @@ export interface PredictionToSample {
   result: PredictResult;
   /** Date.now() taken just before predictRows. */
   startedAt: number;
+  /** Overrides now − startedAt (a shadow scored later in the queue consumer records its own scoring time). */
+  latencyMs?: number;
   /** The request's row index of each of `rows` when they are a subset (a shadow scores only what it stores); default: the position. */
   rowIndices?: readonly number[];
 }
@@ -59,63 +58,24 @@ export function armOf(ref: VersionRef, defaultAlias: string, routed: "primary" |
 }
 
 /**
- * Call right after predictRows: decides once per request whether its rows are sampled, and if so
- * writes them after the response. Returns the sampled row indices (so a shadow scoring the same
- * request records the same rows), or null when the request was not sampled.
+ * Call right after predictRows: decides once per request whether its rows are sampled. Returns the
+ * sampled row indices and their records (the caller sends them through the observation queue with
+ * whatever else the request produced, in one sendBatch), or null when the request was not sampled.
  * Latency is Date.now() wall time around the prediction; workerd stands its clocks still during
  * CPU work, so it covers I/O (D1, R2) and not inference compute.
  */
-export function recordSample(services: Pick<Services, "db" | "settings" | "waitUntil">, input: PredictionToSample): number[] | null {
-  const { settings } = services;
+export function sampleRequest(settings: Settings, input: PredictionToSample): { rows: number[]; records: SampleRecord[] } | null {
   const rate = sampleRateFor(settings, input.result.manifest);
   // Math.random for the per-request draw: crypto.getRandomValues costs ~10 µs a call in workerd,
   // paid by every request; the sampled rows' reservoir keys still come from the CSPRNG.
   if (rate <= 0 || Math.random() >= rate) return null;
-  const chosen = chooseRows(input.result.predictions.length, settings.sampling.maxRowsPerRequest);
-  services.waitUntil(writeSampledRows(services, input, chosen));
-  return chosen;
+  const rows = chooseRows(input.result.predictions.length, settings.sampling.maxRowsPerRequest);
+  return { rows, records: sampleRecords(input, rows) };
 }
 
-/** Rows past which an isolate writes at once, whatever the interval (bounds memory and batch size). */
-export const MAX_PENDING_ROWS = 100;
-
-const gathered = new GatheredWrites<SampleRecord>(MAX_PENDING_ROWS);
-
-/**
- * Queues the chosen rows of one prediction for request_samples and, when SAMPLE_FLUSH_MS has passed
- * since this isolate last wrote (or MAX_PENDING_ROWS wait), writes everything queued. The promise
- * settles when that write has (or at once when the rows only queued); it never rejects.
- */
-export function writeSampledRows(services: Pick<Services, "db" | "settings">, input: PredictionToSample, chosen: readonly number[]): Promise<void> {
-  const now = Date.now();
-  const due = gathered.add(buildRecords(input, chosen, now), now, services.settings.sampling.flushMs);
-  return due ? writeRecords(services, due) : Promise.resolve();
-}
-
-/** Writes every queued row now, in one D1 batch; never rejects (a failure is counted and logged). */
-export function flushSampledRows(services: Pick<Services, "db" | "settings">, now = Date.now()): Promise<void> {
-  return writeRecords(services, gathered.take(now));
-}
-
-function writeRecords(services: Pick<Services, "db" | "settings">, records: SampleRecord[]): Promise<void> {
-  if (records.length === 0) return Promise.resolve();
-  return writeSamples(services.db, records, { windowCap: services.settings.sampling.windowCap }).then(
-    () => undefined,
-    (error: unknown) => {
-      const requests = [...new Set(records.map((r) => r.requestId))];
-      console.error(
-        JSON.stringify({
-          level: "error",
-          where: "request_samples",
-          rows: records.length,
-          requests: requests.length,
-          request_ids: requests.slice(0, 10),
-          versions: [...new Set(records.map((r) => `${r.modelName}@${r.version}/${r.arm}`))],
-          error: String(error),
-        }),
-      );
-    },
-  );
+/** The request_samples rows of `chosen` (indices into input.rows), stamped now. */
+export function sampleRecords(input: PredictionToSample, chosen: readonly number[], now = Date.now()): SampleRecord[] {
+  return buildRecords(input, chosen, now);
 }
 
 function buildRecords(input: PredictionToSample, chosen: readonly number[], now: number): SampleRecord[] {
@@ -123,12 +83,13 @@ function buildRecords(input: PredictionToSample, chosen: readonly number[], now:
   const keys = randomUnits(chosen.length);
   const createdAt = new Date(now).toISOString();
   const window = sampleWindow(now);
-  const latencyMs = Math.max(0, now - input.startedAt);
+  const latencyMs = input.latencyMs ?? Math.max(0, now - input.startedAt);
   return chosen.map((i, k) => ({
     modelName: result.name,
     version: result.version,
     arm: input.arm,
     requestId: input.requestId,
+    clientRequestId: input.clientRequestId ?? null,
     rowIndex: input.rowIndices?.[i] ?? i,
     features: JSON.stringify(featuresOf(result.manifest, input.rows[i])),
     probability: result.probabilities[i * 2 + 1]!,

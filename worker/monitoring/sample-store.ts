@@ -27,7 +27,10 @@ export interface SampleRecord {
   modelName: string;
   version: number;
   arm: string;
+  /** The Worker's own id for the request: with rowIndex and arm, the row's unique key. */
   requestId: string;
+  /** The client's x-request-id, kept for reference; never a key. */
+  clientRequestId?: string | null;
   rowIndex: number;
   features: string;
   probability: number;
@@ -63,11 +66,23 @@ export function sampleWindow(ms: number): string {
   return new Date(Math.floor(ms / HOUR_MS) * HOUR_MS).toISOString();
 }
 
+/**
+ * One statement inserts a group's rows from a JSON array. A row already stored (a redelivered queue
+ * message: same request id, row and arm) is skipped, and so is a row the reservoir would evict at
+ * once: when the window already holds its cap, only keys below the window's largest kept key can
+ * stay (one index lookup), so a full window costs about cap·ln(n/cap) inserts over n rows instead
+ * of n. changes() right after it is what was really inserted, so the window count stays exact.
+ * ?5 is the cap.
+ */
 const INSERT_SQL = `INSERT INTO request_samples
-  (model_name, version, arm, request_id, row_index, features, probability, prediction, risk_tier, latency_ms, created_at, "window", sample_key)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+  ("window", model_name, version, arm, request_id, client_request_id, row_index, features, probability, prediction, risk_tier, latency_ms, created_at, sample_key)
+  SELECT ?1, ?2, ?3, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
+  FROM json_each(?4)
+  WHERE coalesce((SELECT rows FROM sample_window_counts WHERE "window" = ?1 AND model_name = ?2 AND version = ?3), 0) < ?5
+     OR value ->> 10 < (SELECT max(sample_key) FROM request_samples WHERE "window" = ?1 AND model_name = ?2 AND version = ?3)
+  ON CONFLICT (request_id, row_index, arm) DO NOTHING`;
 
-const COUNT_SQL = `INSERT INTO sample_window_counts ("window", model_name, version, rows) VALUES (?1, ?2, ?3, ?4)
+const COUNT_SQL = `INSERT INTO sample_window_counts ("window", model_name, version, rows) VALUES (?1, ?2, ?3, changes())
   ON CONFLICT ("window", model_name, version) DO UPDATE SET rows = rows + excluded.rows`;
 
 // max(0, …): a negative LIMIT means no limit in SQLite.
@@ -78,44 +93,99 @@ const EVICT_SQL = `DELETE FROM request_samples WHERE id IN (
 
 const TRIM_SQL = `UPDATE sample_window_counts SET rows = ?4 WHERE "window" = ?1 AND model_name = ?2 AND version = ?3 AND rows > ?4`;
 
+/** JSON bound to one statement stays well under D1's ~100 KB statement limit. */
+const MAX_JSON_CHARS = 64_000;
+
+/** The statements of one sample write, for a D1 batch, and how to read what they did from its results. */
+export interface SampleWrite {
+  statements: D1Statement[];
+  /** From the results of exactly these statements (in order): rows inserted and rows evicted. */
+  outcome(results: readonly D1Result[]): { written: number; evicted: number };
+}
+
 /**
- * Writes the records in one D1 batch and trims each window they touch back to `windowCap` rows.
- * Throws on a D1 error (nothing of the batch applies); the counters are updated either way.
+ * The statements that insert the records and trim each window they touch back to `windowCap` rows.
+ * Idempotent: a record whose (request id, row, arm) is stored already is skipped and not counted.
  */
-export async function writeSamples(db: Db, records: readonly SampleRecord[], options: { windowCap: number }): Promise<{ written: number; evicted: number }> {
-  if (records.length === 0) return { written: 0, evicted: 0 };
-  const d1 = db.$client;
-  const inserts = records.map((r) =>
-    d1
-      .prepare(INSERT_SQL)
-      .bind(r.modelName, r.version, r.arm, r.requestId, r.rowIndex, r.features, r.probability, r.prediction ? 1 : 0, r.riskTier, r.latencyMs, r.createdAt, r.window, r.sampleKey),
-  );
-  const groups = new Map<string, { first: SampleRecord; rows: number }>();
+export function sampleWrite(d1: D1Database, records: readonly SampleRecord[], options: { windowCap: number }): SampleWrite {
+  const groups = new Map<string, { first: SampleRecord; rows: SampleRecord[] }>();
   for (const r of records) {
     const key = JSON.stringify([r.window, r.modelName, r.version]);
-    const group = groups.get(key) ?? { first: r, rows: 0 };
-    group.rows++;
+    const group = groups.get(key) ?? { first: r, rows: [] };
+    group.rows.push(r);
     groups.set(key, group);
   }
-  const upkeep: D1Statement[] = [];
+  const statements: D1Statement[] = [];
+  const insertAt: number[] = [];
   const evictionAt: number[] = [];
-  for (const { first: r, rows } of groups.values()) {
-    upkeep.push(d1.prepare(COUNT_SQL).bind(r.window, r.modelName, r.version, rows));
-    evictionAt.push(inserts.length + upkeep.length);
-    upkeep.push(d1.prepare(EVICT_SQL).bind(r.window, r.modelName, r.version, options.windowCap));
-    upkeep.push(d1.prepare(TRIM_SQL).bind(r.window, r.modelName, r.version, options.windowCap));
+  for (const { first: g, rows } of groups.values()) {
+    for (const chunk of jsonChunks(rows.map(sampleTuple))) {
+      insertAt.push(statements.length);
+      statements.push(d1.prepare(INSERT_SQL).bind(g.window, g.modelName, g.version, chunk, options.windowCap));
+      statements.push(d1.prepare(COUNT_SQL).bind(g.window, g.modelName, g.version));
+    }
+    evictionAt.push(statements.length);
+    statements.push(d1.prepare(EVICT_SQL).bind(g.window, g.modelName, g.version, options.windowCap));
+    statements.push(d1.prepare(TRIM_SQL).bind(g.window, g.modelName, g.version, options.windowCap));
   }
+  const sum = (results: readonly D1Result[], at: number[]) => at.reduce((n, i) => n + (results[i]!.meta.changes ?? 0), 0);
+  return {
+    statements,
+    outcome: (results) => {
+      const written = sum(results, insertAt);
+      // Rows not inserted were below the reservoir's bar (or, rarely, a redelivery already stored).
+      return { written, evicted: sum(results, evictionAt) + (records.length - written) };
+    },
+  };
+}
+
+/** Counts what a sample write did (or that it failed) in this isolate's sampling counters. */
+export function countSampleWrite(outcome: { written: number; evicted: number } | { failed: number }): void {
+  if ("failed" in outcome) {
+    stats.failed += outcome.failed;
+    return;
+  }
+  stats.written += outcome.written;
+  stats.dropped += outcome.evicted;
+}
+
+/** sampleWrite in a batch of its own. Throws on a D1 error (nothing of the batch applies); the counters are updated either way. */
+export async function writeSamples(db: Db, records: readonly SampleRecord[], options: { windowCap: number }): Promise<{ written: number; evicted: number }> {
+  if (records.length === 0) return { written: 0, evicted: 0 };
+  const write = sampleWrite(db.$client, records, options);
   let results: D1Result[];
   try {
-    results = await d1.batch([...inserts, ...upkeep]);
+    results = await db.$client.batch(write.statements);
   } catch (error) {
-    stats.failed += records.length;
+    countSampleWrite({ failed: records.length });
     throw error;
   }
-  const evicted = evictionAt.reduce((sum, i) => sum + (results[i]!.meta.changes ?? 0), 0);
-  stats.written += records.length;
-  stats.dropped += evicted;
-  return { written: records.length, evicted };
+  const outcome = write.outcome(results);
+  countSampleWrite(outcome);
+  return outcome;
+}
+
+function sampleTuple(r: SampleRecord): unknown[] {
+  return [r.arm, r.requestId, r.clientRequestId ?? null, r.rowIndex, r.features, r.probability, r.prediction ? 1 : 0, r.riskTier, r.latencyMs, r.createdAt, r.sampleKey];
+}
+
+/** The tuples as JSON arrays of at most MAX_JSON_CHARS each (a single larger tuple goes alone). */
+export function jsonChunks(tuples: readonly unknown[]): string[] {
+  const chunks: string[] = [];
+  let parts: string[] = [];
+  let size = 2;
+  for (const tuple of tuples) {
+    const text = JSON.stringify(tuple);
+    if (parts.length && size + text.length + 1 > MAX_JSON_CHARS) {
+      chunks.push(`[${parts.join(",")}]`);
+      parts = [];
+      size = 2;
+    }
+    parts.push(text);
+    size += text.length + 1;
+  }
+  if (parts.length) chunks.push(`[${parts.join(",")}]`);
+  return chunks;
 }
 
 /**

@@ -16,6 +16,12 @@ export type FieldPath = (row: number, field: string | undefined) => string;
 
 export interface PredictOptions {
   path: FieldPath;
+  /**
+   * The row cap; MAX_BATCH_ROWS by default. The queue consumer scoring a shadow job passes the
+   * job's own size: its rows passed the request's cap when the request was answered, under the
+   * settings of the isolate that answered it.
+   */
+  maxRows?: number;
 }
 
 /** Probability for display, prediction and tier, by the one rule in contract/decision.ts. */
@@ -61,7 +67,7 @@ export async function predictRows(
 ): Promise<PredictResult> {
   if (rows.length === 0) throw new ApiError("VALIDATION_FAILED", "no rows to score", { issues: [{ field: options.path(0, undefined), message: "at least one row is required" }] });
   const { settings } = services;
-  assertBatchSize(rows.length, settings.maxBatchRows);
+  assertBatchSize(rows.length, options.maxRows ?? settings.maxBatchRows);
   const { row } = await resolveVersionCached(services.db, target.name, target.ref, settings.resolveTtlMs);
   assertServable(row);
   const compiled = compileVersion(row);

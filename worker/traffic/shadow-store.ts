@@ -4,8 +4,8 @@
  */
 import { and, desc, eq, sql } from "drizzle-orm";
 import { shadowPairs } from "../db/schema";
-import { GatheredWrites } from "../monitoring/gathered-writes";
-import type { Db } from "../db/open-db";
+import { jsonChunks } from "../monitoring/sample-store";
+import type { D1Statement, Db } from "../db/open-db";
 
 export interface ShadowPair {
   modelName: string;
@@ -21,22 +21,42 @@ export interface ShadowPair {
   createdAt: string;
 }
 
-/** One statement per pair in one batch: D1 binds at most 100 parameters per statement. */
-export async function writeShadowPairs(db: Db, pairs: readonly ShadowPair[]): Promise<void> {
-  if (!pairs.length) return;
-  await db.batch(pairs.map((pair) => db.insert(shadowPairs).values(pair)) as [never, ...never[]]);
+/**
+ * The pairs as one statement (a JSON array expanded by json_each: D1 binds at most 100 parameters
+ * per statement), for the consumer's batch. A pair already stored (a redelivered queue message:
+ * same request id, row and shadow version) is skipped.
+ */
+export function shadowPairStatements(d1: D1Database, pairs: readonly ShadowPair[]): D1Statement[] {
+  return jsonChunks(
+    pairs.map((p) => [
+      p.modelName,
+      p.requestId,
+      p.rowIndex,
+      p.primaryVersion,
+      p.shadowVersion,
+      p.primaryProbability,
+      p.shadowProbability,
+      p.primaryPrediction ? 1 : 0,
+      p.shadowPrediction ? 1 : 0,
+      p.agree ? 1 : 0,
+      p.createdAt,
+    ]),
+  ).map((chunk) =>
+    d1
+      .prepare(
+        `INSERT INTO shadow_pairs (model_name, request_id, row_index, primary_version, shadow_version, primary_probability, shadow_probability, primary_prediction, shadow_prediction, agree, created_at)
+         SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8, value ->> 9, value ->> 10
+         FROM json_each(?1) WHERE true
+         ON CONFLICT (request_id, row_index, shadow_version) DO NOTHING`,
+      )
+      .bind(chunk),
+  );
 }
 
-const gathered = new GatheredWrites<ShadowPair>(100);
-
-/**
- * Queues a request's pairs and writes everything queued in one batch once `intervalMs` (the
- * SAMPLE_FLUSH_MS setting) has passed since this isolate last wrote pairs, or 100 wait. Rejects
- * when that write fails (the caller logs it).
- */
-export async function queueShadowPairs(db: Db, pairs: readonly ShadowPair[], options: { intervalMs: number; now: number }): Promise<void> {
-  const due = gathered.add(pairs, options.now, options.intervalMs);
-  if (due) await writeShadowPairs(db, due);
+/** Pairs written in a batch of their own (scripts and tests that seed pairs; the consumer batches them with samples). */
+export async function writeShadowPairs(db: Db, pairs: readonly ShadowPair[]): Promise<void> {
+  const statements = shadowPairStatements(db.$client, pairs);
+  if (statements.length) await db.$client.batch(statements);
 }
 
 const DAY_MS = 86_400_000;
