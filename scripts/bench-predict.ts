@@ -36,7 +36,7 @@ import { measureInference, type ProbeResult } from "./bench/probe-timing";
 import { buildBundle } from "./bench/process";
 import { positiveArg } from "./bench/positive-arg";
 import { type ComparisonResult, runComparison } from "./bench/compare";
-import { BENCH_ADMIN_TOKEN, COMPARISONS, type ComparisonName, comparison } from "./bench/comparisons";
+import { BENCH_ADMIN_TOKEN, BENCH_PREDICTION_TOKEN_SECRET, COMPARISONS, type ComparisonName, comparison } from "./bench/comparisons";
 import { type BenchModel, prepareRegistry, publishModels, readBenchModel } from "./bench/registry-state";
 import { packageVersion, readRegistryConfig } from "./bench/wrangler-config";
 import { type BenchReport, checkTargets, formatReport, type PathRun } from "./bench/report";
@@ -152,7 +152,7 @@ const command = defineCommand({
       const model = readBenchModel(modelDir);
       const config = readRegistryConfig(ROOT);
       const maxRows = Math.max(1000, ...rowCounts);
-      const vars = { DEFAULT_MODEL: model.manifest.name, DEFAULT_ALIAS: "production", MAX_BATCH_ROWS: String(maxRows) };
+      const vars = { DEFAULT_MODEL: model.manifest.name, DEFAULT_ALIAS: "production", MAX_BATCH_ROWS: String(maxRows), PREDICTION_TOKEN_SECRET: BENCH_PREDICTION_TOKEN_SECRET };
       const tmp = makeTempDir("bench-predict-");
       const stateDir = join(tmp, "state");
       const bundleDir = join(tmp, "worker-bundle");

@@ -17,6 +17,8 @@ export const COMPARISONS = ["sampling", "canary", "shadow", "shadow-sampled", "s
 export type ComparisonName = (typeof COMPARISONS)[number];
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
+/** Prediction tokens on, as in a deployment with its secrets set: every answer pays for signing its rows. */
+export const BENCH_PREDICTION_TOKEN_SECRET = "bench-prediction-token-secret-0123456789abcdef0123";
 
 interface Context {
   modelName: string;
