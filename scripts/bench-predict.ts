@@ -4,7 +4,7 @@
  *
  *   npx tsx scripts/bench-predict.ts [--duration 10] [--warmup 3] [--connections 16] [--rows 1,100]
  *        [--skip-wrangler] [--skip-inference] [--skip-floor] [--probe-rows 1,100,1000] [--probe-warmup 30]
- *        [--compare sampling,canary,shadow,shadow-sampled,shadow-unstored] [--compare-rounds 5] [--shadow-rate 50]
+ *        [--compare sampling,canary,shadow,shadow-sampled,shadow-unstored,sampling-request,shadow-request] [--compare-rounds 5] [--shadow-rate 50]
  *        [--json]   (npx tsx scripts/bench-predict.ts --help lists every flag)
  *
  * Path A, "direct": the bundle `wrangler deploy --dry-run` builds, run by workerd through Miniflare's
@@ -107,7 +107,7 @@ const command = defineCommand({
     },
     compare: {
       type: "string",
-      description: "A/B rows to run on the direct path, comma-separated: sampling,canary,shadow,shadow-sampled,shadow-unstored (none: empty)",
+      description: "A/B rows to run on the direct path, comma-separated: sampling,canary,shadow,shadow-sampled,shadow-unstored,sampling-request,shadow-request (none: empty)",
       default: "sampling,canary,shadow,shadow-sampled,shadow-unstored",
     },
     "compare-rounds": { type: "string", description: "alternating A/B rounds per comparison", default: "5" },

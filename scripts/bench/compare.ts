@@ -23,6 +23,13 @@ export interface Variant {
   probe?: (url: string) => Promise<string>;
   /** Runs once the server has stopped, on its state (e.g. count what it wrote to D1). */
   inspect?: (stateDir: string) => Promise<string>;
+  /**
+   * false: the server produces to the observation queue but runs no consumer, so the figures hold
+   * only the request's own work (sampling, planning the shadow, the sendBatch), as on Cloudflare,
+   * where the consumer is an invocation of its own. Default true: the consumer runs in the measured
+   * process too.
+   */
+  consumer?: boolean;
 }
 
 export interface Comparison {
@@ -102,7 +109,7 @@ export async function runComparison(c: Comparison, o: CompareOptions): Promise<C
     for (const [key, variant] of [["a", c.a], ["b", c.b]] as const) {
       const stateDir = join(o.workDir, `${c.name.replace(/\W+/g, "-")}-${key}`);
       cpSync(o.stateTemplate, stateDir, { recursive: true });
-      const server = await startDirect(o.bundleDir, stateDir, o.config, { ...o.baseVars, ...variant.vars });
+      const server = await startDirect(o.bundleDir, stateDir, o.config, { ...o.baseVars, ...variant.vars }, { consumer: variant.consumer ?? true });
       servers.push({ variant, server, stateDir });
       if (variant.setup) await variant.setup(server.url);
       await verifyPredict(server.url, o.model.manifest, o.payload);

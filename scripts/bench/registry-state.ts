@@ -35,11 +35,11 @@ export function registryBindings(stateDir: string, config: RegistryConfig) {
  * Miniflare options for the worker itself: its registry bindings and the observation queue it
  * produces to and consumes, batched as wrangler.toml batches it (up to 100 messages, 1 s).
  */
-export function workerBindings(stateDir: string, config: RegistryConfig) {
+export function workerBindings(stateDir: string, config: RegistryConfig, options: { consumer: boolean } = { consumer: true }) {
   return {
     ...registryBindings(stateDir, config),
     queueProducers: { OBSERVATIONS: config.observationQueue },
-    queueConsumers: { [config.observationQueue]: { maxBatchSize: 100, maxBatchTimeout: 1 } },
+    ...(options.consumer ? { queueConsumers: { [config.observationQueue]: { maxBatchSize: 100, maxBatchTimeout: 1 } } } : {}),
   };
 }
 

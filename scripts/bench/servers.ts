@@ -77,12 +77,12 @@ export function startDirect(
   stateDir: string,
   config: RegistryConfig,
   vars: Record<string, string>,
-  options: { triggerHandlers?: boolean; inspectorPort?: number } = {},
+  options: { triggerHandlers?: boolean; inspectorPort?: number; consumer?: boolean } = {},
 ): Promise<RunningServer> {
   return startMiniflare("dispose direct Miniflare", {
     modules: bundleModules(bundleDir),
     modulesRoot: bundleDir,
-    ...workerBindings(stateDir, config),
+    ...workerBindings(stateDir, config, { consumer: options.consumer ?? true }),
     bindings: vars,
     // GET /cdn-cgi/handler/scheduled?cron=…&time=… fires the scheduled handler (as wrangler dev serves it).
     ...(options.triggerHandlers ? { unsafeTriggerHandlers: true } : {}),
