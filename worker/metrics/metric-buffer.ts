@@ -102,7 +102,7 @@ export class MetricBuffer {
    * Makes sure what is buffered reaches D1 within `intervalMs` even if no other request comes to
    * this isolate: flushes now when due, else arms one timer (in the caller's waitUntil, which keeps
    * the invocation alive for it) for the moment the interval ends. At most one timer is armed.
-   * `flush` does the writing; `wait` is setTimeout by default (tests pass their own clock).
+   * `flush` does the writing (and its error handling).
    */
   flushSoon(flush: () => Promise<unknown>, waitUntil: (work: Promise<unknown>) => void, intervalMs: number = this.flushIntervalMs): void {
     const at = this.now();

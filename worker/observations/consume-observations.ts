@@ -44,7 +44,7 @@ export async function consumeObservations(services: Pick<Services, "db" | "model
       console.error(JSON.stringify({ level: "error", where: "observations consumer", message_id: message.id, error: "not an observation message; dropped" }));
     }
   }
-  for (const { job, output, error } of await scoreShadowJobs(services as Services, jobs)) {
+  for (const { job, output, error } of await scoreShadowJobs(services, jobs)) {
     if (output) {
       records.push(...output.samples);
       pairs.push(...output.pairs);

@@ -28,17 +28,26 @@ export const MAX_MESSAGE_CHARS = 60_000;
 const MAX_BATCH_MESSAGES = 100;
 const MAX_BATCH_CHARS = 120_000;
 
+/** A message with the length of its JSON, measured once. */
+export interface SizedMessage {
+  body: ObservationMessage;
+  chars: number;
+}
+
+const sized = (body: ObservationMessage): SizedMessage => ({ body, chars: JSON.stringify(body).length });
+
 /** The messages cut to MAX_MESSAGE_CHARS each, and the rows that could not fit any message. */
-export function packObservations(messages: readonly ObservationMessage[], limit = MAX_MESSAGE_CHARS): { messages: ObservationMessage[]; oversized: number } {
-  const out: ObservationMessage[] = [];
+export function packObservations(messages: readonly ObservationMessage[], limit = MAX_MESSAGE_CHARS): { messages: SizedMessage[]; oversized: number } {
+  const out: SizedMessage[] = [];
   let oversized = 0;
   for (const message of messages) {
-    if (JSON.stringify(message).length <= limit) {
-      out.push(message);
+    const whole = sized(message);
+    if (whole.chars <= limit) {
+      out.push(whole);
       continue;
     }
     const parts = message.kind === "samples" ? splitSamples(message, limit) : splitShadow(message, limit);
-    out.push(...parts.messages);
+    out.push(...parts.messages.map(sized));
     oversized += parts.oversized;
   }
   return { messages: out, oversized };
@@ -100,19 +109,18 @@ function splitShadow(job: ShadowJob, limit: number) {
 }
 
 /** The messages grouped into sendBatch calls within the per-call limits. */
-export function sendBatches(messages: readonly ObservationMessage[]): ObservationMessage[][] {
+export function sendBatches(messages: readonly SizedMessage[]): ObservationMessage[][] {
   const batches: ObservationMessage[][] = [];
   let current: ObservationMessage[] = [];
   let size = 0;
-  for (const message of messages) {
-    const length = JSON.stringify(message).length;
-    if (current.length && (current.length >= MAX_BATCH_MESSAGES || size + length > MAX_BATCH_CHARS)) {
+  for (const { body, chars } of messages) {
+    if (current.length && (current.length >= MAX_BATCH_MESSAGES || size + chars > MAX_BATCH_CHARS)) {
       batches.push(current);
       current = [];
       size = 0;
     }
-    current.push(message);
-    size += length;
+    current.push(body);
+    size += chars;
   }
   if (current.length) batches.push(current);
   return batches;

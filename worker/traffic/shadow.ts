@@ -80,6 +80,9 @@ export interface ShadowOutput {
   samples: SampleRecord[];
 }
 
+/** What scoring needs of the services (the queue consumer has no request around it). */
+type ScoringServices = Pick<Services, "db" | "models" | "settings">;
+
 /** Rows one shadow run scores at most: a delivery's jobs for one shadow version share runs up to this. */
 export const MAX_SHADOW_RUN_ROWS = 1_000;
 
@@ -96,7 +99,7 @@ export interface ScoredJob {
  * rows the shadow's schema refuses, say), its jobs are scored one by one, so only the failing job
  * is lost. The shadow is pinned: it is reached through the shadow alias, so its session stays cached.
  */
-export async function scoreShadowJobs(services: Services, jobs: readonly ShadowJob[]): Promise<ScoredJob[]> {
+export async function scoreShadowJobs(services: ScoringServices, jobs: readonly ShadowJob[]): Promise<ScoredJob[]> {
   const groups = new Map<string, ShadowJob[]>();
   for (const job of jobs) {
     const key = JSON.stringify([job.name, job.shadowVersion]);
@@ -163,7 +166,7 @@ function sliceResult(result: PredictResult, start: number, count: number): Predi
 }
 
 /** Scores one job alone with the shadow version. Throws what predictRows throws. */
-export async function scoreShadowJob(services: Services, job: ShadowJob): Promise<ShadowOutput> {
+export async function scoreShadowJob(services: ScoringServices, job: ShadowJob): Promise<ShadowOutput> {
   const path: FieldPath = (k, field) => `${job.requestId} row ${job.rowIndices[k]}${field ? `.${field}` : ""}`;
   const startedAt = Date.now();
   const shadow = await predictRows(services, { name: job.name, ref: { version: job.shadowVersion }, pinned: true }, job.rows, { path, maxRows: job.rows.length });
