@@ -34,11 +34,27 @@ export function applyLocalMigrations(persistTo?: string): void {
 
 export async function withLocalBindings<T>(fn: (env: LocalBindings) => Promise<T>, persistTo?: string): Promise<T> {
   applyOfflineEnv();
-  const proxy = await getPlatformProxy<LocalBindings>({ persist: persistTo ? { path: join(persistTo, "v3") } : true });
+  const proxy = await quietly(() => getPlatformProxy<LocalBindings>({ persist: persistTo ? { path: join(persistTo, "v3") } : true }));
   try {
     return await fn(proxy.env);
   } finally {
     await proxy.dispose();
+  }
+}
+
+/**
+ * Runs `start` with wrangler's informational lines off (WRANGLER_LOG=warn) unless the user chose a
+ * level. With a .dev.vars present (npm start writes one), starting the platform proxy prints "Using
+ * secrets defined in .dev.vars" on stdout, which would corrupt the CLI's --json output; the local
+ * registry reads no secret. Warnings and errors still print.
+ */
+async function quietly<T>(start: () => Promise<T>): Promise<T> {
+  if (process.env.WRANGLER_LOG !== undefined) return start();
+  process.env.WRANGLER_LOG = "warn";
+  try {
+    return await start();
+  } finally {
+    delete process.env.WRANGLER_LOG;
   }
 }
 

@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { devNull } from "node:os";
 import { OFFLINE_ENV, PROJECT_ROOT } from "../../trainer/offline-env";
 
 export interface WranglerDev {
@@ -25,7 +26,12 @@ export async function freePort(): Promise<number> {
 }
 
 export interface WranglerDevOptions {
-  /** A wrangler config other than the project's (wrangler reads `.dev.vars` beside the config). */
+  /**
+   * A wrangler config other than the project's; wrangler then reads the `.dev.vars` beside it.
+   * Without one the server sees only the vars passed here: the developer's own `.dev.vars` (which
+   * npm start writes, with secrets that change answers, such as PREDICTION_TOKEN_SECRET) is not
+   * loaded, so tests and scripts behave the same on a fresh clone and on a working one.
+   */
   configPath?: string;
   timeoutMs?: number;
 }
@@ -36,7 +42,8 @@ export async function startWranglerDev(persistTo: string, vars: Record<string, s
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const args = ["wrangler", "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", persistTo, "--show-interactive-dev-session=false"];
-  if (configPath) args.push("--config", configPath);
+  // An explicit (empty) env file stands in for .dev.vars: wrangler loads one or the other.
+  args.push(...(configPath ? ["--config", configPath] : ["--env-file", devNull]));
   for (const [name, value] of Object.entries(vars)) args.push("--var", `${name}:${value}`);
   const server: ChildProcess = spawn("npx", args, {
     cwd: PROJECT_ROOT,
