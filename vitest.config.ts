@@ -90,6 +90,9 @@ export default defineConfig(async () => {
                   // Every request writes its metric counts at once, so no test waits on the flush
                   // timer (metrics.test.ts covers the interval and the quiet isolate's timer).
                   METRICS_FLUSH_MS: "0",
+                  // Each request sends its own observations, so observationsSettled's marker never
+                  // overtakes rows still gathering in a window (observation-batcher.test.ts covers windows).
+                  OBSERVATION_BATCH_MS: "0",
                 },
               },
             }),

@@ -48,6 +48,12 @@ const settingsSchema = z
     SAMPLE_WINDOW_CAP: wholeNumber(1).default(4_000),
     /** How often an isolate writes its metric counts to D1 at most, and how soon after a count it writes when no request comes. */
     METRICS_FLUSH_MS: wholeNumber(0).default(10_000),
+    /**
+     * How long an isolate gathers the observations (sampled rows, shadow jobs) of the requests it
+     * answers before sending them to the queue together; 0 sends each request's on its own. At most
+     * 10 s: each request's waitUntil waits for the send that carries its rows.
+     */
+    OBSERVATION_BATCH_MS: wholeNumber(0).pipe(z.number().max(10_000, { error: "must be at most 10000 (the send runs in the request's waitUntil)" })).default(100),
     /** Days of samples the cron keeps. */
     SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),
     /** Oldest prediction token POST /feedback accepts, in days since it was issued. */
@@ -65,6 +71,7 @@ const settingsSchema = z
     maxCachedSessions: v.MAX_CACHED_SESSIONS,
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
     metricsFlushMs: v.METRICS_FLUSH_MS,
+    observationBatchMs: v.OBSERVATION_BATCH_MS,
     sampling: {
       rate: v.SAMPLE_RATE,
       maxRowsPerRequest: v.SAMPLE_MAX_ROWS_PER_REQUEST,

@@ -23,7 +23,6 @@ declare module "autocannon" {
     timeout?: number;
     pipelining?: number;
     /** Requests per second across all connections (open-loop-ish pacing); unset = as fast as possible. */
-    overallRate?: number;
     method?: string;
     headers?: Record<string, string>;
     body?: string | Buffer;

@@ -4,13 +4,15 @@
  * prepared registry, both are up for the whole comparison, and the load alternates between them
  * round by round (A B, B A, ...) so drift on the shared machine hits both alike; figures are
  * medians over the rounds, and the ratio is the median of the per-round B/A ratios.
- * Throughput rows run closed-loop (as fast as the connections go); latency rows run at a fixed
- * request rate below capacity, where a cost that delays the response shows in p50/p99.
+ * Throughput rows run closed-loop (as fast as the connections go); latency rows run open-loop at a
+ * fixed, evenly spaced request rate below capacity (paced-load.ts), where a cost that delays the
+ * response shows in p50/p99.
  */
 import { cpSync } from "node:fs";
 import { join } from "node:path";
 import { type LoadFigures, type Payload, runLoad, verifyPredict } from "./load";
 import { median } from "./order-statistics";
+import { runPacedLoad } from "./paced-load";
 import type { BenchModel, RegistryConfig } from "./registry-state";
 import { type RunningServer, startDirect } from "./servers";
 
@@ -115,8 +117,11 @@ export async function runComparison(c: Comparison, o: CompareOptions): Promise<C
       await verifyPredict(server.url, o.model.manifest, o.payload);
     }
     const rate = c.mode === "latency" ? o.rate : undefined;
+    // Throughput rows: closed loop on o.connections. Latency rows: open loop, evenly spaced at o.rate (paced-load.ts).
     const load = (s: RunningServer, durationS: number) =>
-      runLoad(s.url, o.payload, { connections: o.connections, durationS, serverPids: () => s.pids(), ...(rate === undefined ? {} : { rate }) });
+      rate === undefined
+        ? runLoad(s.url, o.payload, { connections: o.connections, durationS, serverPids: () => s.pids() })
+        : runPacedLoad(s.url, o.payload, { rate, durationS, serverPids: () => s.pids() });
     for (const { server } of servers) await load(server, o.warmupS);
     const runs: LoadFigures[][] = [[], []];
     for (let round = 0; round < o.rounds; round++) {

@@ -1,9 +1,9 @@
 /**
  * The benchmark's A/B rows, each with the requirement it checks:
- *  - sampling: SAMPLE_RATE 0 vs 0.1; 10% sampling keeps >= 95% of /predict throughput;
+ *  - sampling: SAMPLE_RATE 0 vs 0.1; 10% sampling keeps >= 97% of /predict throughput;
  *  - canary:   no traffic policy vs 20% of traffic to a canary version; routing costs <= 5% of throughput;
- *  - shadow:   no shadow vs every request also scored by a shadow version in waitUntil; no
- *              client-visible latency: p50/p99 at a fixed rate below capacity; every
+ *  - shadow:   no shadow vs every request also scored by a shadow version (in the queue consumer); no
+ *              client-visible latency: p50 within +0.3 ms at a fixed, evenly spaced rate below capacity; every
  *              pair stored (sample_rate 1), one in ten ("shadow-sampled", 0.1), or none
  *              ("shadow-unstored", 0: the shadow's scoring alone, without its D1 writes).
  *  - sampling-request, shadow-request: the same as sampling and shadow on servers that run no
@@ -70,11 +70,11 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
     case "sampling":
       return {
         name: "sampling",
-        target: "10% sampling keeps >= 95% of throughput",
+        target: "10% sampling keeps >= 97% of throughput (the consumer's D1 writes in the measured process too)",
         mode: "throughput",
         a: { label: "SAMPLE_RATE=0", vars: { SAMPLE_RATE: "0" }, inspect: samples },
         b: { label: "SAMPLE_RATE=0.1", vars: { SAMPLE_RATE: "0.1" }, inspect: samples },
-        pass: (r) => r.throughputRatio >= 0.95,
+        pass: (r) => r.throughputRatio >= 0.97,
       };
     case "canary":
       return {
@@ -120,7 +120,7 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
       const pairs: Variant["inspect"] = async (s) => `shadow_pairs rows: ${await count(s, ctx.config, "shadow_pairs")}`;
       return {
         name,
-        target: "shadow on adds no client-visible latency: p50 within +0.5 ms at a fixed rate",
+        target: "shadow on adds no client-visible latency: p50 within +0.3 ms at a fixed rate",
         mode: "latency",
         a: { label: "no shadow", vars: { SAMPLE_RATE: "0" }, inspect: pairs },
         b: {
@@ -129,7 +129,7 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
           setup: (url) => putTraffic(url, ctx.modelName, { canary: null, shadow: { version: candidate, sample_rate: rate } }),
           inspect: pairs,
         },
-        pass: (r) => r.p50DeltaMs <= 0.5,
+        pass: (r) => r.p50DeltaMs <= 0.3,
       };
     }
   }

@@ -90,7 +90,7 @@ export async function verifyPredict(baseUrl: string, manifest: Manifest, payload
 export async function runLoad(
   baseUrl: string,
   payload: Payload,
-  options: { connections: number; durationS: number; serverPids?: () => number[]; rate?: number },
+  options: { connections: number; durationS: number; serverPids?: () => number[] },
 ): Promise<LoadFigures> {
   const pids = options.serverPids?.() ?? [];
   const cpuBefore = cpuMs(pids);
@@ -101,7 +101,6 @@ export async function runLoad(
     connections: options.connections,
     duration: options.durationS,
     timeout: 30,
-    ...(options.rate === undefined ? {} : { overallRate: options.rate }),
   });
   const latencies: number[] = [];
   instance.on("response", (_client: unknown, status: number, _bytes: number, responseTime: number) => {

@@ -186,7 +186,7 @@ export function formatReport(report: BenchReport): string {
   }
   if (report.comparisons?.length) {
     out.push("A/B rows on the direct path: A and B are two servers over copies of one registry, load alternating A/B round by round;");
-    out.push("figures are medians over rounds; B/A and the deltas are medians of the per-round pairs. Throughput rows run closed-loop, latency rows at a fixed rate.");
+    out.push("figures are medians over rounds; B/A and the deltas are medians of the per-round pairs. Throughput rows run closed-loop, latency rows open-loop at a fixed, evenly spaced rate (scripts/bench/paced-load.ts).");
     out.push("A/B CPU = A's server CPU per request over B's: the throughput B keeps when CPU-bound (steadier than req/s on a shared machine).");
     const rows: string[][] = [];
     for (const c of report.comparisons) {

@@ -69,9 +69,13 @@ describe("packObservations", () => {
     const packed = packObservations([job], 700);
     expect(packed.oversized).toBe(0);
     expect(packed.messages.length).toBeGreaterThan(1);
-    const parts = packed.messages.map((m) => m.body as ShadowJob);
-    for (const [i, part] of parts.entries()) {
-      expect(packed.messages[i]!.chars).toBeLessThanOrEqual(700);
+    for (const m of packed.messages) {
+      expect(m.body.kind).toBe("shadows");
+      expect(m.chars).toBe(chars(m.body));
+      expect(m.chars).toBeLessThanOrEqual(700);
+    }
+    const parts = packed.messages.flatMap((m) => (m.body.kind === "shadows" ? m.body.jobs : []));
+    for (const part of parts) {
       expect({ ...part, rows: [], rowIndices: [], pairs: [], sampledRows: [] }).toEqual({ ...job, rows: [], rowIndices: [], pairs: [], sampledRows: [] });
       expect(part.rows).toEqual(part.rowIndices.map((row) => rows[job.rowIndices.indexOf(row)]));
       for (const pair of part.pairs) expect(part.rowIndices).toContain(pair.row);
@@ -80,6 +84,48 @@ describe("packObservations", () => {
     expect(parts.flatMap((p) => p.rowIndices)).toEqual(job.rowIndices);
     expect(parts.flatMap((p) => p.pairs)).toEqual(job.pairs);
     expect(parts.flatMap((p) => p.sampledRows)).toEqual(job.sampledRows);
+  });
+});
+
+describe("packObservations across requests", () => {
+  const job = (requestId: string, rows: number): ShadowJob => ({
+    kind: "shadow",
+    requestId,
+    clientRequestId: null,
+    name: "m",
+    shadowVersion: 2,
+    primaryVersion: 1,
+    rows: Array.from({ length: rows }, (_, k) => ({ tenure: k })),
+    rowIndices: Array.from({ length: rows }, (_, k) => k),
+    pairs: [{ row: 0, probability: 0.25, prediction: false }],
+    sampledRows: [],
+    answeredAt: 1,
+  });
+
+  it("puts the records of many requests in one samples message and their shadow jobs in one shadows message", () => {
+    const observations = [
+      { kind: "samples" as const, records: [record(0), record(1)] },
+      job("a", 2),
+      { kind: "samples" as const, records: [record(2)] },
+      job("b", 1),
+    ];
+    const packed = packObservations(observations, 10_000);
+    expect(packed.oversized).toBe(0);
+    expect(packed.messages.map((m) => m.body)).toEqual([
+      { kind: "samples", records: [record(0), record(1), record(2)] },
+      { kind: "shadows", jobs: [job("a", 2), job("b", 1)] },
+    ]);
+    for (const m of packed.messages) expect(m.chars).toBe(chars(m.body));
+  });
+
+  it("fills each message up to the limit exactly: the largest message that fits is used, the next item starts a new one", () => {
+    // Rows 1-5: records of one length (sample keys 0.1-0.5).
+    const one = chars({ kind: "samples", records: [record(1)] });
+    const two = chars({ kind: "samples", records: [record(1), record(2)] });
+    // Exactly two records fit; a third would pass the limit by its length plus a comma.
+    const packed = packObservations([{ kind: "samples", records: [1, 2, 3, 4, 5].map((i) => record(i)) }], two);
+    expect(packed.messages.map((m) => (m.body.kind === "samples" ? m.body.records.map((r) => r.rowIndex) : []))).toEqual([[1, 2], [3, 4], [5]]);
+    expect(packed.messages.map((m) => m.chars)).toEqual([two, two, one]);
   });
 });
 

@@ -189,10 +189,10 @@ describe("delivery is at least once: a redelivered message writes nothing twice"
     expect(counts.results).toEqual([{ rows: 3 }]);
   });
 
-  it("one sampled request to a quiet server is in D1 within 2 s of its answer, with no other request after it", async () => {
+  it("one sampled request to a quiet server is in D1 within 2 s of its answer, with no other request after it (the deployed OBSERVATION_BATCH_MS)", async () => {
     const { manifest } = await registerFixture("logistic");
     const answered = Date.now();
-    const res = await send(ALWAYS, `/models/${manifest.name}/predict`, VALID_ROW);
+    const res = await send({ ...ALWAYS, OBSERVATION_BATCH_MS: "100" }, `/models/${manifest.name}/predict`, VALID_ROW);
     const { request_id } = (await res.json()) as { request_id: string };
     for (;;) {
       const row = await env.DB.prepare("SELECT 1 FROM request_samples WHERE request_id = ?").bind(request_id).first();

@@ -37,7 +37,10 @@ export async function consumeObservations(services: Pick<Services, "db" | "model
     const body = message.body as ObservationMessage;
     if (body?.kind === "samples" && Array.isArray(body.records)) {
       records.push(...body.records);
+    } else if (body?.kind === "shadows" && Array.isArray(body.jobs)) {
+      jobs.push(...body.jobs);
     } else if (body?.kind === "shadow") {
+      // One job per message: what deployments before the per-isolate coalescing sent.
       jobs.push(body);
     } else {
       ignored++;

@@ -1,15 +1,19 @@
 /**
- * What a request sends to the observation queue, and how it is cut to the queue's limits.
+ * What the observation queue carries, and how it is cut to the queue's limits.
  *
- * A request sends at most two kinds of message, together in one sendBatch inside its waitUntil:
- * its sampled rows ("samples") and its shadow job ("shadow", traffic/shadow.ts). Once the send
- * resolves they are the queue's: durable, retried, dead-lettered after max_retries.
+ * A request's observations are its sampled rows (SampleRecord) and its shadow job (ShadowJob,
+ * traffic/shadow.ts). They leave after the response, coalesced per isolate with those of other
+ * requests answered within OBSERVATION_BATCH_MS (observation-batcher.ts), so one message carries the
+ * rows of many requests: "samples" messages hold sample records, "shadows" messages hold shadow
+ * jobs. (A "shadow" message, one job, is what deployments before the coalescing sent; the consumer
+ * still reads it.) Once the send resolves they are the queue's: durable, retried, dead-lettered
+ * after max_retries.
  *
  * Cloudflare's limits (developers.cloudflare.com/queues/platform/limits/): 128 KB per message,
  * 100 messages and 256 KB per sendBatch. Messages are kept under MAX_MESSAGE_CHARS of JSON (at most
- * 2 bytes per character in the serialised form, so under 128 KB) by splitting a large request's
- * rows over several messages; a single row too large for a message of its own is dropped and
- * logged, never sent to fail the whole batch.
+ * 2 bytes per character in the serialised form, so under 128 KB); a shadow job too large for one
+ * message is split by row; a single row too large for a message of its own is dropped and logged,
+ * never sent to fail the whole batch.
  */
 import type { SampleRecord } from "../monitoring/sample-store";
 import type { ObservationQueue } from "../services";
@@ -20,60 +24,89 @@ export interface SamplesMessage {
   records: SampleRecord[];
 }
 
-export type ObservationMessage = SamplesMessage | ShadowJob;
+export interface ShadowsMessage {
+  kind: "shadows";
+  jobs: ShadowJob[];
+}
+
+/** What a request hands over: its sampled rows and its shadow job. */
+export type Observation = SamplesMessage | ShadowJob;
+/** What a queue message's body is. ShadowJob alone: one job, as sent before the coalescing. */
+export type ObservationMessage = SamplesMessage | ShadowsMessage | ShadowJob;
 
 /** Characters of JSON per message: ×2 bytes at most, under the 128 KB message limit with room for framing. */
 export const MAX_MESSAGE_CHARS = 60_000;
 /** Per sendBatch: 100 messages and 256 KB, so at most 4 full messages (4 × 2 × 60,000 < 256 KB). */
 const MAX_BATCH_MESSAGES = 100;
-const MAX_BATCH_CHARS = 120_000;
+export const MAX_BATCH_CHARS = 120_000;
 
-/** A message with the length of its JSON, measured once. */
+/** A message with the length of its JSON. */
 export interface SizedMessage {
   body: ObservationMessage;
   chars: number;
 }
 
-const sized = (body: ObservationMessage): SizedMessage => ({ body, chars: JSON.stringify(body).length });
+const length = (value: unknown) => JSON.stringify(value).length;
 
-/** The messages cut to MAX_MESSAGE_CHARS each, and the rows that could not fit any message. */
-export function packObservations(messages: readonly ObservationMessage[], limit = MAX_MESSAGE_CHARS): { messages: SizedMessage[]; oversized: number } {
-  const out: SizedMessage[] = [];
+/**
+ * The observations of one or many requests as messages of at most `limit` characters each: every
+ * sample record in "samples" messages, every shadow job in "shadows" messages, each filled in order
+ * up to the limit. Returns the rows that could not fit any message.
+ */
+export function packObservations(observations: readonly Observation[], limit = MAX_MESSAGE_CHARS): { messages: SizedMessage[]; oversized: number } {
+  const records: SampleRecord[] = [];
+  const jobs: ShadowJob[] = [];
+  for (const o of observations) {
+    if (o.kind === "samples") records.push(...o.records);
+    else jobs.push(o);
+  }
   let oversized = 0;
-  for (const message of messages) {
-    const whole = sized(message);
-    if (whole.chars <= limit) {
-      out.push(whole);
+  const samples = fill(records, length, { kind: "samples", records: [] as SampleRecord[] }, "records", limit);
+  oversized += samples.oversized;
+  const sizedJobs: { item: ShadowJob; chars: number }[] = [];
+  const shadowBase = length({ kind: "shadows", jobs: [] });
+  for (const job of jobs) {
+    const chars = length(job);
+    if (shadowBase + chars + 1 <= limit) {
+      sizedJobs.push({ item: job, chars });
       continue;
     }
-    const parts = message.kind === "samples" ? splitSamples(message, limit) : splitShadow(message, limit);
-    out.push(...parts.messages.map(sized));
+    const parts = splitShadow(job, limit - shadowBase - 1);
     oversized += parts.oversized;
+    for (const part of parts.messages) sizedJobs.push({ item: part, chars: length(part) });
   }
-  return { messages: out, oversized };
+  const shadows = fillSized(sizedJobs, { kind: "shadows", jobs: [] as ShadowJob[] }, "jobs", limit);
+  return { messages: [...samples.messages, ...shadows.messages], oversized };
 }
 
-function splitSamples(message: SamplesMessage, limit: number) {
-  const messages: SamplesMessage[] = [];
+function fill<T, M extends ObservationMessage>(items: readonly T[], size: (item: T) => number, empty: M, key: keyof M, limit: number) {
+  return fillSized(items.map((item) => ({ item, chars: size(item) })), empty, key, limit);
+}
+
+/** Greedy: items in order into messages shaped like `empty`, under `limit` characters; an item too large alone is dropped. */
+function fillSized<T, M extends ObservationMessage>(items: readonly { item: T; chars: number }[], empty: M, key: keyof M, limit: number) {
+  const messages: SizedMessage[] = [];
   let oversized = 0;
-  let current: SampleRecord[] = [];
-  let size = JSON.stringify({ kind: "samples", records: [] }).length;
-  const base = size;
-  for (const record of message.records) {
-    const length = JSON.stringify(record).length + 1;
-    if (base + length > limit) {
+  const base = length(empty);
+  let current: T[] = [];
+  let size = base;
+  const close = () => {
+    if (!current.length) return;
+    // size counts a comma after every item; the JSON has none after the last.
+    messages.push({ body: { ...empty, [key]: current }, chars: size - 1 });
+    current = [];
+    size = base;
+  };
+  for (const { item, chars } of items) {
+    if (base + chars > limit) {
       oversized++;
       continue;
     }
-    if (size + length > limit) {
-      messages.push({ kind: "samples", records: current });
-      current = [];
-      size = base;
-    }
-    current.push(record);
-    size += length;
+    if (size + chars > limit) close();
+    current.push(item);
+    size += chars + 1;
   }
-  if (current.length) messages.push({ kind: "samples", records: current });
+  close();
   return { messages, oversized };
 }
 
@@ -82,18 +115,18 @@ function splitShadow(job: ShadowJob, limit: number) {
   const messages: ShadowJob[] = [];
   let oversized = 0;
   const empty = { ...job, rows: [], rowIndices: [], pairs: [], sampledRows: [] };
-  const base = JSON.stringify(empty).length;
+  const base = length(empty);
   let current: ShadowJob = structuredClone(empty);
   let size = base;
   job.rowIndices.forEach((row, k) => {
     const pair = job.pairs.find((p) => p.row === row);
     const sampled = job.sampledRows.includes(row);
-    const length = JSON.stringify(job.rows[k] ?? null).length + String(row).length + (pair ? JSON.stringify(pair).length : 0) + (sampled ? String(row).length : 0) + 4;
-    if (base + length > limit) {
+    const chars = length(job.rows[k] ?? null) + String(row).length + (pair ? length(pair) : 0) + (sampled ? String(row).length : 0) + 4;
+    if (base + chars > limit) {
       oversized++;
       return;
     }
-    if (size + length > limit) {
+    if (size + chars > limit) {
       messages.push(current);
       current = structuredClone(empty);
       size = base;
@@ -102,7 +135,7 @@ function splitShadow(job: ShadowJob, limit: number) {
     current.rowIndices.push(row);
     if (pair) current.pairs.push(pair);
     if (sampled) current.sampledRows.push(row);
-    size += length;
+    size += chars;
   });
   if (current.rows.length) messages.push(current);
   return { messages, oversized };
@@ -127,29 +160,28 @@ export function sendBatches(messages: readonly SizedMessage[]): ObservationMessa
 }
 
 /**
- * Sends a request's observations (after its response: call inside waitUntil). Resolves when the
- * queue has them; a failed send is logged with what it carried and resolves anyway, since the
- * answer has gone and there is no one to tell.
+ * Sends observations (after the responses: call inside waitUntil). Resolves when the queue has
+ * them; a failed send is logged with what it carried and resolves anyway, since the answers have
+ * gone and there is no one to tell.
  */
-export async function sendObservations(queue: ObservationQueue, messages: readonly ObservationMessage[], context: { requestId: string }): Promise<void> {
-  if (!messages.length) return;
-  const packed = packObservations(messages);
+export async function sendObservations(queue: ObservationQueue, observations: readonly Observation[], context: { requestIds: readonly string[] }): Promise<void> {
+  if (!observations.length) return;
+  const requestIds = context.requestIds.length > 10 ? [...context.requestIds.slice(0, 10), `+${context.requestIds.length - 10} more`] : context.requestIds;
+  const packed = packObservations(observations);
   if (packed.oversized) {
-    console.error(JSON.stringify({ level: "warn", where: "observations", request_id: context.requestId, dropped_rows: packed.oversized, reason: `a row over ${MAX_MESSAGE_CHARS} characters of JSON` }));
+    console.error(JSON.stringify({ level: "warn", where: "observations", request_ids: requestIds, dropped_rows: packed.oversized, reason: `a row over ${MAX_MESSAGE_CHARS} characters of JSON` }));
   }
   for (const batch of sendBatches(packed.messages)) {
     try {
       await queue.sendBatch(batch.map((body) => ({ body, contentType: "json" as const })));
     } catch (error) {
-      console.error(
-        JSON.stringify({
-          level: "error",
-          where: "observations",
-          request_id: context.requestId,
-          messages: batch.map((m) => (m.kind === "samples" ? `samples:${m.records.length}` : `shadow:${m.rows.length}`)),
-          error: String(error),
-        }),
-      );
+      console.error(JSON.stringify({ level: "error", where: "observations", request_ids: requestIds, messages: batch.map(describe), error: String(error) }));
     }
   }
+}
+
+function describe(m: ObservationMessage): string {
+  if (m.kind === "samples") return `samples:${m.records.length}`;
+  if (m.kind === "shadows") return `shadows:${m.jobs.length}/${m.jobs.reduce((n, j) => n + j.rows.length, 0)} rows`;
+  return `shadow:${m.rows.length}`;
 }

@@ -1,13 +1,15 @@
 /**
  * After a prediction answered: decide whether its rows are sampled and whether its shadow runs, and
- * send both through the observation queue in the request's waitUntil. Nothing here writes to D1 or
+ * hand both to the isolate's observation batcher, whose send to the queue the request's waitUntil
+ * waits for. Nothing here writes to D1 or
  * scores anything; the response never waits for it and never fails because of it.
  */
 import { sampleRequest } from "../monitoring/sample-requests";
 import type { PredictResult } from "../scoring/predict-rows";
 import type { Services } from "../services";
 import { planShadow } from "../traffic/shadow";
-import { type ObservationMessage, sendObservations } from "./observation-messages";
+import { observationBatcher } from "./observation-batcher";
+import type { Observation } from "./observation-messages";
 
 export interface ObservedPrediction {
   requestId: string;
@@ -37,8 +39,11 @@ export function observePrediction(services: Pick<Services, "settings" | "observa
         answeredAt: Date.now(),
       })
     : null;
-  const messages: ObservationMessage[] = [];
-  if (sample) messages.push({ kind: "samples", records: sample.records });
-  if (shadow) messages.push(shadow);
-  if (messages.length) services.waitUntil(sendObservations(services.observations, messages, { requestId: p.requestId }));
+  const observations: Observation[] = [];
+  if (sample) observations.push({ kind: "samples", records: sample.records });
+  if (shadow) observations.push(shadow);
+  if (observations.length) {
+    const batchMs = services.settings.observationBatchMs;
+    services.waitUntil(observationBatcher(services.observations).add(observations, { requestId: p.requestId, batchMs }));
+  }
 }
