@@ -5,7 +5,7 @@ import { artifactKey } from "../../worker/registry/r2-keys";
 import { openDb } from "../../worker/db/open-db";
 import { aliasHistoryFor, setAlias } from "../../worker/registry/aliases";
 import { resolveVersion } from "../../worker/registry/versions";
-import { type Envelope, fixture, get, publish, registerFixture, twoVersions } from "./helpers";
+import { type Envelope, fixture, get, publish, registerFixture, requestApp, twoVersions, VALID_ROW } from "./helpers";
 
 describe("registration", () => {
   it("numbers versions per model, monotonic, even when registered concurrently", async () => {
@@ -63,6 +63,17 @@ describe("aliases", () => {
     for (const alias of ["", "9lives", "prod uction", "a".repeat(64)]) {
       await expect(setAlias(openDb(env.DB), { name: manifest.name, alias, version: 1, by: "x" }), alias).rejects.toThrow(/not a valid alias name/);
     }
+  });
+
+  it("refuses the alias names samples use for other arms (shadow, version), writing nothing; a request for one finds no alias", async () => {
+    const { manifest } = await registerFixture("forest");
+    for (const alias of ["shadow", "version", "Shadow"]) {
+      await expect(setAlias(openDb(env.DB), { name: manifest.name, alias, version: 1, by: "x" }), alias).rejects.toThrow(/is reserved: samples and metrics use "shadow" and "version"/);
+    }
+    const { results } = await env.DB.prepare("SELECT alias FROM alias_history WHERE model_name = ? AND alias IN ('shadow', 'version', 'Shadow')").bind(manifest.name).all();
+    expect(results).toEqual([]);
+    const res = await requestApp(`/models/${manifest.name}/predict?alias=shadow`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) });
+    expect(res.status).toBe(404);
   });
 });
 

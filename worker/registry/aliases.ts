@@ -6,7 +6,7 @@ import { and, desc, eq, isNotNull } from "drizzle-orm";
 import { type D1Statement, type Db, NOW_SQL } from "../db/open-db";
 import { aliasHistory } from "../db/schema";
 import { ApiError } from "../errors";
-import { ALIAS_NAME } from "./version-ref";
+import { ALIAS_NAME, RESERVED_ALIAS_NAMES } from "./version-ref";
 import { getModelRow, getVersionRow } from "./versions";
 
 export interface AliasMove {
@@ -23,6 +23,14 @@ export interface AliasMove {
 export function assertAliasName(alias: string): void {
   if (!ALIAS_NAME.test(alias)) {
     throw new ApiError("VALIDATION_FAILED", `alias ${JSON.stringify(alias)} is not a valid alias name (letters, digits, '_' or '-', starting with a letter, at most 63)`);
+  }
+}
+
+/** An alias a version may be given: a valid name that is not reserved (removing or rolling back one made before the reservation still works). */
+export function assertAssignableAlias(alias: string): void {
+  assertAliasName(alias);
+  if (RESERVED_ALIAS_NAMES.includes(alias.toLowerCase())) {
+    throw new ApiError("VALIDATION_FAILED", `alias ${JSON.stringify(alias)} is reserved: samples and metrics use ${RESERVED_ALIAS_NAMES.map((n) => `"${n}"`).join(" and ")} for other arms (the shadow's scores, requests by version number)`);
   }
 }
 
@@ -96,7 +104,7 @@ export async function aliasTargetError(db: Db, move: AliasMove): Promise<ApiErro
 
 /** Points an alias at a ready version and appends the move to alias_history, in one atomic batch. */
 export async function setAlias(db: Db, move: AliasMove): Promise<{ from: number | null; to: number }> {
-  assertAliasName(move.alias);
+  assertAssignableAlias(move.alias);
   const d1 = db.$client;
   try {
     const [history] = await d1.batch(aliasMoveStatements(d1, move));

@@ -20,7 +20,7 @@ import { ApiError, type ErrorCode } from "../errors";
 import type { OnnxSession, OnnxSessionOpener } from "../contract/onnx-session";
 import { type ArtifactFile, artifactKey } from "./r2-keys";
 import { type Db } from "../db/open-db";
-import { aliasMoveStatements, assertAliasName, movedFrom } from "./aliases";
+import { aliasMoveStatements, assertAssignableAlias, movedFrom } from "./aliases";
 import { insertVersion, markFailed, markReadyStatement } from "./version-lifecycle";
 import { sha256Hex } from "../contract/sha256";
 
@@ -107,7 +107,7 @@ function checkAliases(aliases: readonly string[]): string[] {
   const unique = [...new Set(aliases)];
   for (const alias of unique) {
     try {
-      assertAliasName(alias);
+      assertAssignableAlias(alias);
     } catch (error) {
       throw new PublishError("aliases", (error as Error).message);
     }

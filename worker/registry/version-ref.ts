@@ -9,6 +9,14 @@ export type VersionRef = { version: number } | { alias: string };
 /** What an alias may be called, in requests, settings and alias moves alike. */
 export const ALIAS_NAME = /^[a-z][a-z0-9_-]{0,62}$/i;
 
+/**
+ * Names no alias may take: samples and metrics record a request through a non-default alias under
+ * the alias's name, and these name other arms (the shadow's own scores, requests by version number).
+ * An alias called "shadow" would mix its rows with the shadow's and label joins would count them as
+ * shadow rows.
+ */
+export const RESERVED_ALIAS_NAMES: readonly string[] = ["shadow", "version"];
+
 /** `?alias=` (default from settings) or an explicit `/versions/:version` path segment. */
 export function versionRef(params: { version?: string; alias?: string }, defaultAlias: string): VersionRef {
   if (params.version !== undefined) {
