@@ -8,12 +8,16 @@
  * the lowest of them and metrics the highest. observations/ (the queue's messages and consumer)
  * sits above them all: it carries monitoring's samples and traffic's shadow jobs.
  *
+ * explain/ (per-feature contributions, pure math on the explainer artifact) sits right above
+ * inference/ but imports only contract/: it runs inside workerd, in the trainer and in tests alike.
+ *
  * docs/ (the OpenAPI document and the /docs pages) sits below api/ rather than above it: the
  * api/docs.ts route serves it, and the document itself is built only from the domain's zod schemas.
  */
 const LAYERS = [
   ["worker/contract/", "worker/errors\\.ts$", "worker/db/"],
   ["worker/inference/"],
+  ["worker/explain/"],
   ["worker/registry/"],
   ["worker/settings\\.ts$", "worker/services\\.ts$"],
   ["worker/scoring/"],
@@ -67,6 +71,13 @@ module.exports = {
       to: { path: "^(worker|trainer|scripts|test)/", pathNot: "^worker/contract/" },
     },
     {
+      name: "explain-is-pure",
+      comment: "worker/explain/ is math on the explainer artifact: it imports only worker/contract/ and itself, and no package but zod through the contract",
+      severity: "error",
+      from: { path: "^worker/explain/" },
+      to: { pathNot: "^worker/(contract|explain)/" },
+    },
+    {
       name: "no-hono-below-http",
       comment: "the domain does not know HTTP; HTML templates (hono/html) are the one exception",
       severity: "error",
@@ -76,10 +87,10 @@ module.exports = {
     {
       name: "trainer-reaches-only-contract-and-registry",
       comment:
-        "the trainer uses the shared contract and publishes through the registry's own code path (the local CLI also reads shadow pairs); never the worker's HTTP, scoring or observers",
+        "the trainer uses the shared contract, computes its explainer's golden contributions with worker/explain/ and publishes through the registry's own code path (the local CLI also reads shadow pairs); never the worker's HTTP, scoring or observers",
       severity: "error",
       from: { path: "^trainer/" },
-      to: { path: "^worker/", pathNot: "^worker/(contract/|errors\\.ts$|db/|registry/|traffic/shadow-store\\.ts$)" },
+      to: { path: "^worker/", pathNot: "^worker/(contract/|explain/|errors\\.ts$|db/|registry/|traffic/shadow-store\\.ts$)" },
     },
     {
       name: "trainer-not-scripts",

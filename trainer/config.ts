@@ -153,6 +153,12 @@ export const configSchema = z
       .prefault({}),
     /** Drift monitoring of the served version, copied into the manifest (defaults in worker/contract/manifest.ts). */
     monitoring: monitoringSchema.strict().prefault({}),
+    /** Per-feature contributions (explainer.json): interventional SHAP against background rows
+     * drawn with the seed from the training split. 0 writes no explainer. */
+    explain: z
+      .object({ background_rows: z.number().int().min(0).max(1000).default(100) })
+      .strict()
+      .prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -72,5 +72,5 @@ export async function buildBenchModel(options: BenchModelOptions) {
   await writeFile(join(options.outDir, "model.onnx"), fixture.onnx);
   await writeFile(join(options.outDir, "manifest.json"), `${JSON.stringify(fixture.manifest, null, 2)}\n`);
   const nodes = trees.reduce((n, t) => n + t.feature.length, 0);
-  return { fixture, nodes, buildMs };
+  return { fixture, trees, nodes, buildMs };
 }

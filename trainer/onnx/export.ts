@@ -1,6 +1,8 @@
 /**
  * TrainedModel + manifest preprocessing -> one ONNX file that takes the raw features (one [N,1]
- * input per feature, named after it) and returns `probabilities` [N,2] = [1-p, p].
+ * input per feature, named after it) and returns `probabilities` [N,2] = [1-p, p], and `design`
+ * [N, width], the preprocessed matrix X the model saw (worker/explain/ explains that very vector, so
+ * explaining cannot drift from serving; a caller that fetches only `probabilities` pays nothing).
  *
  * Preprocessing in the graph, matching trainer/preprocess.ts bit for bit in float32:
  *   numeric inputs -> Concat [N, n_numeric] -> Imputer (NaN -> impute) -> Scaler ((x - mean) * scale)
@@ -12,6 +14,7 @@
  */
 import { createHash } from "node:crypto";
 import type { FeatureSpec, Manifest } from "../../worker/contract/manifest";
+import { DESIGN_OUTPUT } from "../../worker/contract/explainer";
 import type { TrainedModel, Tree } from "../models/types";
 import { DataType, GraphBuilder, ML_DOMAIN } from "./graph-builder";
 import { AGGREGATE, treeEnsembleAttributes } from "./tree-ensemble";
@@ -21,6 +24,7 @@ export type Preprocessing = Manifest["preprocessing"];
 const IR_VERSION = 10;
 const OPSETS = { "": 19, [ML_DOMAIN]: 5 };
 export const PROBABILITIES_OUTPUT = "probabilities";
+export { DESIGN_OUTPUT };
 
 export interface ExportOnnxOptions {
   modelName: string;
@@ -69,17 +73,19 @@ export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
   // Intermediate names carry a "/" prefix; checkFeatures rejects feature names that could clash.
   const x = designMatrix(g, preprocessing, imputeCategories);
   const p = positiveProbability(g, x, model, designWidth(preprocessing));
+  g.node("Identity", [x], DESIGN_OUTPUT);
   const one = g.constant("out/one", { type: "float", dims: [1], values: [1] });
   const q = g.node("Sub", [one, p], "out/q");
   g.node("Concat", [q, p], PROBABILITIES_OUTPUT, { axis: { int: 1 } });
   g.output(PROBABILITIES_OUTPUT, DataType.FLOAT, 2);
+  g.output(DESIGN_OUTPUT, DataType.FLOAT, designWidth(preprocessing));
   return g.encode({
     graphName: options.modelName,
     irVersion: IR_VERSION,
     opsets: OPSETS,
     producerName: "edge-mlops-trainer",
     producerVersion: options.producerVersion,
-    docString: `${model.family}: ${PROBABILITIES_OUTPUT} [N,2] = [1-p, p]`,
+    docString: `${model.family}: ${PROBABILITIES_OUTPUT} [N,2] = [1-p, p]; ${DESIGN_OUTPUT} [N,width] = the preprocessed features`,
   });
 }
 
@@ -150,8 +156,8 @@ function checkFeatures(features: readonly FeatureSpec[], pre: Preprocessing): vo
   const byName = new Map<string, FeatureSpec>();
   for (const f of features) {
     if (byName.has(f.name)) throw new Error(`feature ${f.name} is listed twice`);
-    if (f.name.includes("/") || f.name === PROBABILITIES_OUTPUT)
-      throw new Error(`feature name "${f.name}" clashes with graph tensor names ("/" or "${PROBABILITIES_OUTPUT}")`);
+    if (f.name.includes("/") || f.name === PROBABILITIES_OUTPUT || f.name === DESIGN_OUTPUT)
+      throw new Error(`feature name "${f.name}" clashes with graph tensor names ("/", "${PROBABILITIES_OUTPUT}" or "${DESIGN_OUTPUT}")`);
     byName.set(f.name, f);
   }
   const used = new Set<string>();

@@ -9,7 +9,7 @@ import * as ort from "onnxruntime-web/wasm";
 import type { FeatureSpec, FeatureRow } from "../../worker/contract/manifest";
 import { buildFeeds, type TensorFeed } from "../../worker/contract/feature-feeds";
 import type { OnnxSessionOpener } from "../../worker/contract/onnx-session";
-import { PROBABILITIES_OUTPUT } from "./export";
+import { DESIGN_OUTPUT, PROBABILITIES_OUTPUT } from "./export";
 
 export type Session = ort.InferenceSession;
 
@@ -66,7 +66,7 @@ export async function runProbabilities(
   features: readonly FeatureSpec[],
   rows: readonly FeatureRow[],
 ): Promise<{ dims: readonly number[]; data: Float32Array }> {
-  const out = await session.run(buildTensors(features, rows));
+  const out = await session.run(buildTensors(features, rows), [PROBABILITIES_OUTPUT]);
   const tensor = out[PROBABILITIES_OUTPUT];
   if (!tensor) throw new Error(`model has no ${PROBABILITIES_OUTPUT} output (got ${Object.keys(out).join(", ")})`);
   if (tensor.type !== "float32") throw new Error(`${PROBABILITIES_OUTPUT} is ${tensor.type}, expected float32`);
@@ -86,4 +86,22 @@ export async function runRows(
   const p = new Float32Array(rows.length);
   for (let i = 0; i < rows.length; i++) p[i] = data[2 * i + 1]!;
   return p;
+}
+
+/** p per row and the `design` output (row-major [N, width]) from one run of the graph. */
+export async function runWithDesign(
+  session: Session,
+  features: readonly FeatureSpec[],
+  rows: readonly FeatureRow[],
+): Promise<{ p: Float32Array; design: Float32Array; width: number }> {
+  const out = await session.run(buildTensors(features, rows), [PROBABILITIES_OUTPUT, DESIGN_OUTPUT]);
+  const probabilities = out[PROBABILITIES_OUTPUT];
+  const design = out[DESIGN_OUTPUT];
+  if (!probabilities || !design) throw new Error(`the graph must output ${PROBABILITIES_OUTPUT} and ${DESIGN_OUTPUT} (got ${Object.keys(out).join(", ")})`);
+  if (design.type !== "float32" || design.dims.length !== 2 || design.dims[0] !== rows.length)
+    throw new Error(`${DESIGN_OUTPUT} is ${design.type} [${design.dims.join(",")}], expected float32 [${rows.length}, width]`);
+  const data = probabilities.data as Float32Array;
+  const p = new Float32Array(rows.length);
+  for (let i = 0; i < rows.length; i++) p[i] = data[2 * i + 1]!;
+  return { p, design: design.data as Float32Array, width: design.dims[1]! };
 }

@@ -1,8 +1,8 @@
 /**
  * One training run, end to end: config -> data -> preprocessing -> model -> evaluation -> ONNX ->
- * parity -> manifest, model card, drift reference and the run's own config (config.json) in
- * artifacts/<run-id>/. Plain function: the CLI adds progress bars and output formats around it,
- * tests call it directly.
+ * parity -> explainer -> manifest, model card, drift reference, explainer.json and the run's own
+ * config (config.json) in artifacts/<run-id>/. Plain function: the CLI adds progress bars and output
+ * formats around it, tests call it directly.
  */
 import { execFileSync } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -14,6 +14,7 @@ import { evaluate, type Evaluation, manifestMetrics } from "../metrics/evaluate"
 import { fitModel } from "../models/fit-model";
 import { predictProba } from "../models/predict";
 import { exportOnnx, onnxManifestBlock } from "../onnx/export";
+import { buildRunExplainer } from "../explain/run-explainer";
 import { assertParity, type ParityReport } from "../onnx/parity";
 import { Rng } from "../random";
 import { buildDriftReference } from "../report/drift-reference";
@@ -26,8 +27,9 @@ import { RUN_CONFIG_FILE, runConfigRecord } from "./run-config";
 import packageJson from "../../package.json" with { type: "json" };
 
 export const TRAINER_VERSION = packageJson.version;
+export const EXPLAINER_FILE = "explainer.json";
 
-export type TrainPhase = "load" | "fit" | "cv" | "evaluate" | "export" | "parity" | "write";
+export type TrainPhase = "load" | "fit" | "cv" | "evaluate" | "export" | "parity" | "explain" | "write";
 
 export interface TrainOptions {
   /** The config file's text, hashed into the manifest and kept in the run's config.json. */
@@ -98,6 +100,23 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
     assertParity({ onnx, features: data.features, rows: validationRows, expected: pValidation, tolerance: 1e-5 }),
   );
 
+  const goldenRows = validationRows.slice(0, config.training.golden_rows);
+  const explain =
+    config.explain.background_rows > 0
+      ? await timed("explain", () =>
+          buildRunExplainer({
+            onnx,
+            features: data.features,
+            preprocessing: data.preprocessing,
+            model,
+            train: data.train.raw,
+            backgroundRows: config.explain.background_rows,
+            rng: rng.fork("explain-background"),
+            golden: goldenRows,
+          }),
+        )
+      : undefined;
+
   const now = options.now ?? new Date();
   const configSha = sha256Text(options.configText);
   const runId = `${now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${sha256Text(`${configSha}:${data.fingerprint.sha256}`).slice(0, 8)}`;
@@ -129,7 +148,12 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       seed: config.training.random_state,
     },
     monitoring: config.monitoring,
-    golden: validationRows.slice(0, config.training.golden_rows).map((input, i) => ({ input, probability: pValidation[i]! })),
+    ...(explain && { explainer: explain.block }),
+    golden: goldenRows.map((input, i) => ({
+      input,
+      probability: pValidation[i]!,
+      ...(explain && { explanation: explain.golden[i]! }),
+    })),
   } satisfies Manifest);
 
   const dir = join(options.artifactsDir ?? "artifacts", runId);
@@ -163,6 +187,7 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       writeFile(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`),
       writeFile(join(dir, "model-card.md"), card.markdown),
       writeFile(join(dir, "reference.json"), `${JSON.stringify(reference)}\n`),
+      ...(explain ? [writeFile(join(dir, EXPLAINER_FILE), explain.bytes)] : []),
       writeFile(
         join(dir, RUN_CONFIG_FILE),
         `${JSON.stringify(runConfigRecord({ config, text: options.configText, sha256: configSha, configPath: options.configPath, baseDir: options.baseDir }), null, 2)}\n`,

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { sortTiers, tierOf } from "./decision";
+import { explanationSchema, explanationSpaceSchema } from "./explainer";
 
 export const MANIFEST_SCHEMA_VERSION = 1;
 
@@ -142,11 +143,27 @@ export const manifestSchema = z.object({
   }),
   /** Absent in manifests written before monitoring existed: monitoringOf supplies the defaults. */
   monitoring: monitoringSchema.optional(),
+  /**
+   * explainer.json (worker/contract/explainer.ts), checked like the graph. Absent for versions
+   * trained without one (older trainers, explain.background_rows 0): they cannot explain.
+   */
+  explainer: z
+    .object({
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      size: z.number().int().positive(),
+      space: explanationSpaceSchema,
+      /** The graph output holding the design rows the explainer reads. */
+      design_output: z.string().min(1),
+      background_rows: z.number().int().min(1),
+    })
+    .optional(),
   /** Rows with the probabilities the trainer computed, replayed at registration and in tests. */
   golden: z.array(
     z.object({
       input: z.record(z.string(), z.union([z.number(), z.string(), z.null()])),
       probability: z.number(),
+      /** With an explainer: the row's contributions (manifest feature order), to be reproduced at registration. */
+      explanation: explanationSchema.optional(),
     }),
   ),
 });

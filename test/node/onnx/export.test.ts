@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FeatureRow, FeatureSpec } from "../../../worker/contract/manifest";
 import type { TrainedModel, Tree } from "../../../trainer/models/types";
 import { decodeModel } from "../../../trainer/onnx/graph-builder";
-import { exportOnnx, onnxFormat, onnxManifestBlock, type Preprocessing } from "../../../trainer/onnx/export";
-import { createSession, runProbabilities, runRows, type Session } from "../../../trainer/onnx/node-runtime";
+import { DESIGN_OUTPUT, exportOnnx, onnxFormat, onnxManifestBlock, PROBABILITIES_OUTPUT, type Preprocessing } from "../../../trainer/onnx/export";
+import { buildTensors, createSession, runProbabilities, runRows, runWithDesign, type Session } from "../../../trainer/onnx/node-runtime";
 import { Rng } from "../../../trainer/random";
 import { treeFromSpec } from "../../fixtures/fixture-models";
 import { designRow, referenceP } from "./reference-model";
@@ -194,10 +194,35 @@ describe("exported graph", () => {
     const graph = model.graph!;
     expect(graph.input!.map((i) => [i.name, i.type!.tensorType!.elemType, i.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))]))
       .toEqual([["plan", 8, ["N", 1]], ["age", 1, ["N", 1]], ["region", 8, ["N", 1]], ["income", 1, ["N", 1]]]);
-    expect(graph.output!.map((o) => o.name)).toEqual(["probabilities"]);
-    expect(graph.node!.map((n) => n.opType)).toEqual([
-      "Concat", "Imputer", "Scaler", "OneHotEncoder", "Flatten", "OneHotEncoder", "Flatten", "Concat", "TreeEnsemble", "Sub", "Concat",
+    expect(graph.output!.map((o) => [o.name, o.type!.tensorType!.shape!.dim!.map((d) => d.dimParam || Number(d.dimValue))])).toEqual([
+      ["probabilities", ["N", 2]],
+      ["design", ["N", WIDTH]],
     ]);
+    expect(graph.node!.map((n) => n.opType)).toEqual([
+      "Concat", "Imputer", "Scaler", "OneHotEncoder", "Flatten", "OneHotEncoder", "Flatten", "Concat", "TreeEnsemble", "Identity", "Sub", "Concat",
+    ]);
+  });
+
+  it("outputs the design matrix the model saw, alone or with the probabilities, and refuses a feature named after it", async () => {
+    const session = await createSession(exportModel({ family: "random_forest", trees: [depth2] }));
+    const tensors = buildTensors(features, exactRows);
+    const both = await session.run(tensors, [PROBABILITIES_OUTPUT, DESIGN_OUTPUT]);
+    const onlyP = await session.run(tensors, [PROBABILITIES_OUTPUT]);
+    const onlyDesign = await session.run(tensors, [DESIGN_OUTPUT]);
+    expect(Object.keys(onlyP)).toEqual([PROBABILITIES_OUTPUT]);
+    expect(Object.keys(onlyDesign)).toEqual([DESIGN_OUTPUT]);
+    expect(both[PROBABILITIES_OUTPUT]!.data).toEqual(onlyP[PROBABILITIES_OUTPUT]!.data);
+    expect(Array.from(both[DESIGN_OUTPUT]!.dims)).toEqual([exactRows.length, WIDTH]);
+    // The reference preprocessing, bit for bit: imputed, scaled, one-hot, unknown and "" as zeros.
+    expect(both[DESIGN_OUTPUT]!.data).toEqual(Float32Array.from(exactRows.flatMap((r) => Array.from(designRow(pre, r)))));
+    expect(onlyDesign[DESIGN_OUTPUT]!.data).toEqual(both[DESIGN_OUTPUT]!.data);
+    const withDesign = await runWithDesign(session, features, exactRows);
+    expect(Array.from(withDesign.p)).toEqual(depth2P);
+    expect(withDesign.width).toBe(WIDTH);
+    await session.release();
+    const clash: FeatureSpec[] = [{ name: "design", kind: "numeric", integer: false, nullable: false }];
+    expect(() => exportModel({ family: "random_forest", trees: [stump] }, clash, { numeric: [{ name: "design", impute: 0, mean: 0, scale: 1 }], categorical: [] }))
+      .toThrow(/clashes with graph tensor names/);
   });
 
   it("is deterministic: the same inputs give byte-identical files", () => {

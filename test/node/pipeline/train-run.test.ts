@@ -38,7 +38,7 @@ async function train(cfg = config(), artifacts = "a") {
 describe("runTraining", () => {
   it("writes every artifact; the manifest and drift reference satisfy the edge's contracts", async () => {
     const result = await train();
-    for (const file of ["model.onnx", "manifest.json", "model-card.md", "reference.json", "roc.svg", "calibration.svg"]) {
+    for (const file of ["model.onnx", "manifest.json", "model-card.md", "reference.json", "explainer.json", "roc.svg", "calibration.svg"]) {
       expect(existsSync(join(result.dir, file)), file).toBe(true);
     }
     const manifest = parseManifest(JSON.parse(await readFile(join(result.dir, "manifest.json"), "utf8")));
