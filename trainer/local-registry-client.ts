@@ -50,6 +50,7 @@ export async function withLocalRegistry<T>(options: LocalRegistryOptions, fn: (r
           onnx: files.onnx,
           modelCard: files.modelCard,
           reference: files.reference,
+          explainer: files.explainer,
           createdBy: by,
           aliases: o.aliases,
           reason: o.reason,

@@ -89,8 +89,8 @@ export async function runVersions(env: LocalBindings, name: string, runId: strin
 }
 
 /**
- * Publishes an artifact directory (model.onnx, manifest.json, optional model-card.md and
- * reference.json); publishVersion() refuses a file that does not reproduce its own golden rows.
+ * Publishes an artifact directory (model.onnx, manifest.json, optional model-card.md,
+ * reference.json and explainer.json); publishVersion() refuses a file that does not reproduce its own golden rows.
  */
 export async function registerArtifactDir(env: LocalBindings, dir: string, options: RegisterOptions) {
   const optional = (file: string) => (existsSync(join(dir, file)) ? readFileSync(join(dir, file), "utf8") : undefined);
@@ -99,6 +99,7 @@ export async function registerArtifactDir(env: LocalBindings, dir: string, optio
     onnx: new Uint8Array(readFileSync(join(dir, "model.onnx"))),
     modelCard: optional("model-card.md"),
     reference: optional("reference.json"),
+    explainer: optional("explainer.json"),
     createdBy: options.createdBy,
     aliases: options.aliases,
     reason: options.reason,

@@ -36,6 +36,7 @@ export interface ArtifactFiles {
   manifestText: string;
   modelCard?: string;
   reference?: string;
+  explainer?: string;
 }
 
 /** Response types come from the worker's own zod schemas (the ones its OpenAPI document is built from). */
@@ -76,6 +77,7 @@ export function readArtifactDir(dir: string): ArtifactFiles {
     manifestText: readFileSync(join(dir, "manifest.json"), "utf8"),
     modelCard: optional("model-card.md"),
     reference: optional("reference.json"),
+    explainer: optional("explainer.json"),
   };
 }
 
@@ -110,6 +112,7 @@ export class HttpRegistry implements Registry {
     form.append("manifest.json", new Blob([files.manifestText], { type: "application/json" }), "manifest.json");
     if (files.modelCard !== undefined) form.append("model-card.md", new Blob([files.modelCard], { type: "text/markdown" }), "model-card.md");
     if (files.reference !== undefined) form.append("reference.json", new Blob([files.reference], { type: "application/json" }), "reference.json");
+    if (files.explainer !== undefined) form.append("explainer.json", new Blob([files.explainer], { type: "application/json" }), "explainer.json");
     if (options.aliases.length) form.append("aliases", options.aliases.join(","));
     if (options.reason) form.append("reason", options.reason);
     // Serialised up front: R2 refuses a stream of unknown length, so the worker requires Content-Length.

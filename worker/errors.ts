@@ -18,6 +18,8 @@ export const ERROR_STATUS = {
   LENGTH_REQUIRED: 411,
   PAYLOAD_TOO_LARGE: 413,
   VALIDATION_FAILED: 422,
+  /** `explain` asked of a version trained without an explainer (explainer.json); the message names the version. */
+  EXPLANATION_UNAVAILABLE: 422,
   /** Too many failed admin authentications from one client; retry-after says when to try again. */
   RATE_LIMITED: 429,
   /**

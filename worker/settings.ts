@@ -32,6 +32,8 @@ const settingsSchema = z
       .default("production"),
     MAX_BATCH_ROWS: wholeNumber(1).default(1000),
     MAX_BODY_BYTES: wholeNumber(1).default(1_048_576),
+    /** Rows one request may ask to explain (?explain); each costs milliseconds of CPU on a deep forest. */
+    MAX_EXPLAIN_ROWS: wholeNumber(1).default(100),
     /** After an artifact fails to load, how long that version answers 503 before a retry. */
     LOAD_FAILURE_BACKOFF_MS: wholeNumber(0).default(30_000),
     /** How long an isolate reuses an alias/version resolution; 0 disables the cache. */
@@ -66,6 +68,7 @@ const settingsSchema = z
     defaultAlias: v.DEFAULT_ALIAS,
     maxBatchRows: v.MAX_BATCH_ROWS,
     maxBodyBytes: v.MAX_BODY_BYTES,
+    maxExplainRows: v.MAX_EXPLAIN_ROWS,
     backoffMs: v.LOAD_FAILURE_BACKOFF_MS,
     resolveTtlMs: v.RESOLVE_CACHE_TTL_MS,
     maxCachedSessions: v.MAX_CACHED_SESSIONS,

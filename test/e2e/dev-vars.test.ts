@@ -49,7 +49,7 @@ beforeAll(async () => {
   const state = join(dir, "state");
   applyLocalMigrations(state);
   await withLocalBindings(
-    (env) => publishVersion(localPublishTarget(env), { manifest: model.manifest, onnx: model.onnx, createdBy: "e2e", aliases: ["production"] }),
+    (env) => publishVersion(localPublishTarget(env), { manifest: model.manifest, onnx: model.onnx, explainer: model.explainer, createdBy: "e2e", aliases: ["production"] }),
     state,
   );
   const configPath = join(dir, "wrangler.toml");

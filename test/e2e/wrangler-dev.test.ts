@@ -25,7 +25,7 @@ beforeAll(async () => {
   manifest = trained.manifest;
   applyLocalMigrations(dir);
   await withLocalBindings(
-    (env) => publishVersion(localPublishTarget(env), { manifest, onnx: trained.onnx, createdBy: "e2e", aliases: ["production"] }),
+    (env) => publishVersion(localPublishTarget(env), { manifest, onnx: trained.onnx, explainer: trained.explainer, createdBy: "e2e", aliases: ["production"] }),
     dir,
   );
   server = await startWranglerDev(dir, { DEFAULT_MODEL: manifest.name });

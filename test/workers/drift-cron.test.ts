@@ -296,13 +296,13 @@ describe("what a report says when it cannot test", () => {
 });
 
 describe("which versions, which windows", () => {
-  it("reports on the production version and on one serving canary and shadow, each with its own window, counting every arm", async () => {
+  it("reports on the production version and on one serving canary, each with its own window, counting every arm", async () => {
     const manifest = await servedModel();
     const { publish, fixture } = await import("./helpers");
     const second = fixture("trained");
     second.manifest.name = manifest.name;
     second.manifest.monitoring = { ...monitoringOf(second.manifest), window_hours: 6 };
-    await publish({ manifest: second.manifest, onnx: second.onnx, createdBy: "test", aliases: ["canary", "shadow"], reason: "canary" });
+    await publish({ manifest: second.manifest, onnx: second.onnx, explainer: second.explainer, createdBy: "test", aliases: ["canary"], reason: "canary" });
     await putReference(manifest.name, 2, second.manifest, customers(manifest, { rows: 1000, seed: "reference" }));
     await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 200, seed: "v1" }));
     // Version 2's last complete 6-hour window before 00:05 is 18:00-24:00 on 9 Jan.

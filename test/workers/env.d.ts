@@ -5,7 +5,7 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
-      TEST_FIXTURES: { name: string; manifest: Manifest; onnx_base64: string }[];
+      TEST_FIXTURES: { name: string; manifest: Manifest; onnx_base64: string; explainer?: string }[];
     }
   }
 }

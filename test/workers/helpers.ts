@@ -1,9 +1,10 @@
 /** Test helpers: publish the real fixture models (built by the trainer's exporter) into real D1 + R2. */
 import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { expect } from "vitest";
 import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
 import { createOnnxSession } from "../../worker/inference/onnx-runtime";
-import { type PublishInput, publishVersion, type PublishTarget } from "../../worker/registry/publish-version";
+import { PublishError, type PublishInput, publishVersion, type PublishTarget } from "../../worker/registry/publish-version";
 import { artifactKey } from "../../worker/registry/r2-keys";
 import { openDb } from "../../worker/db/open-db";
 
@@ -20,13 +21,13 @@ export const VALID_ROW = {
 /** VALID_ROW's features, as oipInputs takes them: numbers numeric, strings categorical. */
 export const ROW_FEATURES = Object.entries(VALID_ROW).map(([name, value]) => ({ name, kind: typeof value === "number" ? ("numeric" as const) : ("categorical" as const) }));
 
-export type FixtureKind = "forest" | "logistic" | "boosting" | "trained";
+export type FixtureKind = "forest" | "logistic" | "boosting" | "trained" | "trained-boosting" | "trained-logistic";
 
 export function fixture(kind: FixtureKind) {
   const found = env.TEST_FIXTURES.find((f) => f.name === `churn-${kind}`);
   if (!found) throw new Error(`no ${kind} fixture among ${env.TEST_FIXTURES.map((f) => f.name).join(", ")}`);
   const onnx = Uint8Array.from(atob(found.onnx_base64), (ch) => ch.charCodeAt(0));
-  return { manifest: structuredClone(found.manifest), onnx };
+  return { manifest: structuredClone(found.manifest), onnx, explainer: found.explainer };
 }
 
 let counter = 0;
@@ -40,6 +41,18 @@ export function publish(input: PublishInput) {
   return publishVersion(publishTarget(), input);
 }
 
+/** A publish that must be refused: the PublishError, after checking D1 and R2 are exactly as before. */
+export async function refusedPublish(input: PublishInput): Promise<PublishError> {
+  const before = await registryState();
+  const error = await publish(input).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(PublishError);
+  expect(await registryState()).toEqual(before);
+  return error as PublishError;
+}
+
 /** A model name no other test uses (caches are per isolate; names keep tests apart). */
 export function freshName(kind: string): string {
   return `${kind}-${Date.now().toString(36)}-${counter++}`;
@@ -50,17 +63,18 @@ export async function registerFixture(
   kind: FixtureKind,
   options: { name?: string; aliases?: string[]; patch?: (m: Manifest) => void } = {},
 ) {
-  const { manifest, onnx } = fixture(kind);
+  const { manifest, onnx, explainer } = fixture(kind);
   manifest.name = options.name ?? freshName(kind);
   options.patch?.(manifest);
   const result = await publish({
     manifest,
     onnx,
+    ...(explainer === undefined ? {} : { explainer }),
     createdBy: "test",
     aliases: options.aliases ?? ["production"],
     reason: "test fixture",
   });
-  return { ...result, manifest, onnx };
+  return { ...result, manifest, onnx, explainer };
 }
 
 /** Flips the last byte of a version's model.onnx in R2; `restore()` puts the original back. */

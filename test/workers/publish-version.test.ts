@@ -5,26 +5,17 @@
  */
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { PublishError, type PublishInput } from "../../worker/registry/publish-version";
+import { PublishError } from "../../worker/registry/publish-version";
 import { ARTIFACT_FILES, artifactKey } from "../../worker/registry/r2-keys";
 import { openDb } from "../../worker/db/open-db";
 import { aliasHistoryFor, setAlias } from "../../worker/registry/aliases";
 import { archiveVersion } from "../../worker/registry/version-lifecycle";
 import { getVersionRow } from "../../worker/registry/versions";
 import { sha256Hex } from "../../worker/contract/sha256";
-import { fixture, freshName, publish, registerFixture, registryState } from "./helpers";
+import { fixture, freshName, publish, refusedPublish, registerFixture, registryState } from "./helpers";
 
 /** Runs a publish that must fail, and checks it left D1 and R2 untouched. */
-async function refused(input: PublishInput): Promise<PublishError> {
-  const before = await registryState();
-  const error = await publish(input).then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(PublishError);
-  expect(await registryState()).toEqual(before);
-  return error as PublishError;
-}
+const refused = refusedPublish;
 
 /** A second version of an already registered model, so a half-applied publish would show in its rows. */
 let existing: string;

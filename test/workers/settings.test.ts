@@ -13,6 +13,7 @@ describe("parseSettings", () => {
       defaultAlias: "production",
       maxBatchRows: 10,
       maxBodyBytes: 100,
+      maxExplainRows: 100,
       backoffMs: 0,
       resolveTtlMs: 0,
       maxCachedSessions: 3,

@@ -8,7 +8,7 @@ import { createRequire } from "node:module";
 import * as ort from "onnxruntime-web/wasm";
 import type { FeatureSpec, FeatureRow } from "../../worker/contract/manifest";
 import { buildFeeds, type TensorFeed } from "../../worker/contract/feature-feeds";
-import type { OnnxSessionOpener } from "../../worker/contract/onnx-session";
+import { floatOutputs, type OnnxSessionOpener } from "../../worker/contract/onnx-session";
 import { DESIGN_OUTPUT, PROBABILITIES_OUTPUT } from "./export";
 
 export type Session = ort.InferenceSession;
@@ -46,16 +46,17 @@ function feedTensors(feeds: Record<string, TensorFeed>, rows: number): Record<st
 
 export const openNodeSession: OnnxSessionOpener = async (bytes) => {
   const session = await createSession(bytes);
+  const runOutputs = async (feeds: Record<string, TensorFeed>, rows: number, outputs: readonly string[]): Promise<Float32Array[]> => {
+    return floatOutputs(await session.run(feedTensors(feeds, rows), [...outputs]), outputs);
+  };
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds, rows, output) {
-      const result = await session.run(feedTensors(feeds, rows), [output]);
-      const tensor = result[output];
-      if (!tensor) throw new Error(`the graph produced no output named ${output}`);
-      if (tensor.type !== "float32") throw new Error(`${output} is ${tensor.type}, expected float32`);
-      return tensor.data as Float32Array;
+      const [data] = await runOutputs(feeds, rows, [output]);
+      return data!;
     },
+    runOutputs,
     release: () => session.release(),
   };
 };

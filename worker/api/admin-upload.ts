@@ -1,6 +1,6 @@
 /**
  * Reads a publish upload: multipart/form-data with the parts model.onnx and manifest.json, and
- * optionally model-card.md, reference.json, aliases (comma-separated) and reason. The size is
+ * optionally model-card.md, reference.json, explainer.json, aliases (comma-separated) and reason. The size is
  * judged from Content-Length before a byte is read, since the parts are held in memory.
  */
 import type { Context } from "hono";
@@ -9,7 +9,7 @@ import { ApiError, type FieldIssue } from "../errors";
 import type { AppEnv } from "../http/context";
 import type { PublishInput } from "../registry/publish-version";
 
-export type Upload = Pick<PublishInput, "manifest" | "onnx" | "modelCard" | "reference" | "aliases" | "reason">;
+export type Upload = Pick<PublishInput, "manifest" | "onnx" | "modelCard" | "reference" | "explainer" | "aliases" | "reason">;
 
 export async function readUpload(c: Context<AppEnv>, name: string, limit: number): Promise<Upload> {
   checkLength(c.req.header("content-length"), limit);
@@ -49,6 +49,7 @@ export async function readUpload(c: Context<AppEnv>, name: string, limit: number
     onnx: new Uint8Array(await (onnx as File).arrayBuffer()),
     modelCard: await partText(form, "model-card.md"),
     reference: await partText(form, "reference.json"),
+    explainer: await partText(form, "explainer.json"),
     aliases: aliases ?? [],
     reason: (await partText(form, "reason"))?.trim() || undefined,
   };

@@ -2,6 +2,7 @@
  * MLflow's scoring protocol, so MLflow clients work unchanged:
  *   POST /invocations, POST /models/:name/invocations
  * with exactly one of dataframe_split, dataframe_records, instances or inputs; answers {"predictions": [...]}.
+ * ?explain=k or ?explain=all adds each prediction's `explanation`, as on /predict.
  */
 import { type Context, Hono } from "hono";
 import { ApiError } from "../errors";
@@ -10,6 +11,7 @@ import { readJsonBody } from "../http/json-body";
 import { assertBatchSize, type FieldPath } from "../scoring/predict-rows";
 import { labelled } from "./prediction-response";
 import { servePrediction } from "./serve-prediction";
+import { parseExplainQuery } from "../scoring/explanations";
 import { versionRef } from "../registry/version-ref";
 
 export const mlflowRoutes = new Hono<AppEnv>();
@@ -22,11 +24,12 @@ const FORMATS = ["dataframe_split", "dataframe_records", "instances", "inputs"] 
 async function invoke(c: Context<AppEnv>, name: string) {
   const services = c.get("services");
   const ref = versionRef({ alias: c.req.query("alias") }, services.settings.defaultAlias);
+  const explain = parseExplainQuery(c.req.query("explain"));
   const body = await readJsonBody(c);
   const { rows, path } = toRecords(body, services.settings.maxBatchRows);
-  const { result, tokens } = await servePrediction(c, { name, ref, rows, path });
+  const { result, tokens } = await servePrediction(c, { name, ref, rows, path, ...(explain ? { explain } : {}) });
   const label = result.manifest.output.label;
-  return c.json({ predictions: result.predictions.map((p, i) => labelled(label, p, tokens?.[i])) });
+  return c.json({ predictions: result.predictions.map((p, i) => labelled(label, p, tokens?.[i], result.explanations?.[i])) });
 }
 
 function invalid(field: string, message: string): ApiError {

@@ -63,9 +63,10 @@ registryRoutes.get("/models/:name/versions/:version/artifacts/:file", async (c) 
   const file = c.req.param("file") as ArtifactFile;
   if (!("version" in ref) || !ARTIFACT_FILES.includes(file)) throw new ApiError("NOT_FOUND", `no artifact ${file}`);
   const { db, models } = c.get("services");
-  // reference.json is sampled training rows: admin only, whatever the version.
-  if (file === "reference.json") await verifyAdminRequest(c);
-  const view = file === "reference.json" ? "admin" : await adminOrPublic(c);
+  // reference.json and explainer.json (its background) are sampled training rows: admin only, whatever the version.
+  const trainingRows = file === "reference.json" || file === "explainer.json";
+  if (trainingRows) await verifyAdminRequest(c);
+  const view = trainingRows ? "admin" : await adminOrPublic(c);
   await getVersionDetail(db, name, ref.version);
   const object = await models.get(artifactKey(name, ref.version, file));
   if (!object) throw new ApiError("NOT_FOUND", `version ${ref.version} of ${name} has no ${file}`);

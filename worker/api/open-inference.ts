@@ -11,6 +11,7 @@ import { readJsonBody } from "../http/json-body";
 import { compileVersion, getSession } from "../inference/model-cache";
 import { tokensOffReason } from "../feedback/prediction-token";
 import { servePrediction } from "./serve-prediction";
+import type { RowExplanation } from "../scoring/explanations";
 import { assertBatchSize } from "../scoring/predict-rows";
 import { versionRef } from "../registry/version-ref";
 import { resolveVersion } from "../registry/versions";
@@ -61,9 +62,20 @@ function metadata(manifest: Manifest, version: number, tokens: boolean) {
       { name: `${label}_prediction`, datatype: "BOOL", shape: [-1] },
       { name: "risk_tier", datatype: "BYTES", shape: [-1] },
       ...(tokens ? [{ name: "prediction_token", datatype: "BYTES", shape: [-1] }] : []),
+      // Only when asked for by name in `outputs` (they cost an explanation per row).
+      ...(manifest.explainer
+        ? [
+            { name: CONTRIBUTIONS_OUTPUT, datatype: "FP64", shape: [-1, manifest.features.length], parameters: { features: manifest.features.map((f) => f.name), space: manifest.explainer.space } },
+            { name: BASE_VALUE_OUTPUT, datatype: "FP64", shape: [-1] },
+          ]
+        : []),
     ],
   };
 }
+
+/** Requested outputs that explain each row: SHAP contributions [N, F] in manifest feature order, and the base value per row. */
+const CONTRIBUTIONS_OUTPUT = "contributions";
+const BASE_VALUE_OUTPUT = "base_value";
 
 interface InferInput {
   name: string;
@@ -85,11 +97,16 @@ async function infer(c: Context<AppEnv>) {
   assertBatchSize(longestData(inputs), services.settings.maxBatchRows, "inputs");
   const rows = tensorsToRows(inputs);
   const ref = versionRef({ version: c.req.param("version"), alias: c.req.query("alias") }, services.settings.defaultAlias);
+  const wanted = Array.isArray(body.outputs)
+    ? new Set((body.outputs as { name?: unknown }[]).map((o) => String(o?.name)))
+    : null;
+  const explain = wanted?.has(CONTRIBUTIONS_OUTPUT) || wanted?.has(BASE_VALUE_OUTPUT);
   const { result, tokens } = await servePrediction(c, {
     name: c.req.param("name")!,
     ref,
     rows,
     path: (i, f) => (f ? `inputs[${f}].data[${i}]` : `inputs[*].data[${i}]`),
+    ...(explain ? { explain: { top: "all" as const } } : {}),
   });
   const n = result.predictions.length;
   const label = result.manifest.output.label;
@@ -99,10 +116,8 @@ async function infer(c: Context<AppEnv>) {
     { name: `${label}_prediction`, datatype: "BOOL", shape: [n], data: result.predictions.map((p) => p.prediction) },
     { name: "risk_tier", datatype: "BYTES", shape: [n], data: result.predictions.map((p) => p.risk_tier) },
     ...(tokens ? [{ name: "prediction_token", datatype: "BYTES", shape: [n], data: tokens }] : []),
+    ...(result.explanations ? explanationOutputs(result.manifest, result.explanations) : []),
   ];
-  const wanted = Array.isArray(body.outputs)
-    ? new Set((body.outputs as { name?: unknown }[]).map((o) => String(o?.name)))
-    : null;
   if (wanted) {
     const unknown = [...wanted].filter((w) => !all.some((o) => o.name === w));
     if (unknown.length) throw new ApiError("BAD_REQUEST", `unknown requested output(s): ${unknown.join(", ")}`);
@@ -113,6 +128,21 @@ async function infer(c: Context<AppEnv>) {
     ...(typeof body.id === "string" ? { id: body.id } : {}),
     outputs: wanted ? all.filter((o) => wanted.has(o.name)) : all,
   });
+}
+
+/** contributions [N, F] in manifest feature order (the explanations come sorted by size), and base_value [N]. */
+function explanationOutputs(manifest: Manifest, explanations: RowExplanation[]) {
+  const features = manifest.features.map((f) => f.name);
+  const data: number[] = [];
+  for (const e of explanations) {
+    const byName = new Map(e.contributions.map((c) => [c.feature, c.contribution]));
+    for (const f of features) data.push(byName.get(f) ?? 0);
+  }
+  const n = explanations.length;
+  return [
+    { name: CONTRIBUTIONS_OUTPUT, datatype: "FP64", shape: [n, features.length], data, parameters: { features, space: explanations[0]?.space ?? manifest.explainer?.space } },
+    { name: BASE_VALUE_OUTPUT, datatype: "FP64", shape: [n], data: explanations.map((e) => e.base_value) },
+  ];
 }
 
 /** The batch size the body claims: its longest tensor's data (a loop: the inputs array may be long too). */

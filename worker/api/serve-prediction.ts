@@ -11,6 +11,7 @@ import type { AppEnv } from "../http/context";
 import { observePrediction } from "../observations/observe-prediction";
 import type { VersionRef } from "../registry/version-ref";
 import { routeRequest } from "../traffic/route";
+import type { ExplainRequest } from "../scoring/explanations";
 import { type FieldPath, type PredictResult, predictRows } from "../scoring/predict-rows";
 import { setPredictionHeaders } from "./prediction-response";
 
@@ -20,6 +21,8 @@ export interface PredictionRequest {
   ref: VersionRef;
   rows: readonly unknown[];
   path: FieldPath;
+  /** ?explain: reason codes per row. */
+  explain?: ExplainRequest;
 }
 
 export interface ServedRows {
@@ -38,7 +41,7 @@ export async function servePrediction(c: Context<AppEnv>, request: PredictionReq
   const startedAt = Date.now();
   // The canary arm is named by number but chosen by the traffic policy: its session is pinned too.
   const pinned = route.arm === "canary" || !("version" in route.ref);
-  const result = await predictRows(services, { name: request.name, ref: route.ref, pinned }, request.rows, { path: request.path });
+  const result = await predictRows(services, { name: request.name, ref: route.ref, pinned }, request.rows, { path: request.path, ...(request.explain ? { explain: request.explain } : {}) });
   observePrediction(services, { requestId, clientRequestId: c.get("clientRequestId"), name: request.name, arm: route.recordedArm, rows: request.rows, result, startedAt, shadow: route.shadow });
   c.set("served", { result, arm: route.recordedArm, startedAt });
   setPredictionHeaders(c, result, route.arm);

@@ -28,6 +28,23 @@ export const errorEnvelopeSchema = z.object({
 /** Open Inference Protocol clients (KServe, Triton) expect a bare message. */
 export const oipErrorSchema = z.object({ error: z.string() });
 
+/** A row's reason codes (?explain): exact SHAP values against the version's background. */
+export const explanationResponseSchema = z
+  .object({
+    space: z.enum(["probability", "log_odds"]).describe("probability: base_value + Σ contributions = the probability (forests); log_odds: = its logit (boosting, logistic regression)"),
+    base_value: z.number().describe("the model's mean output over its background rows, in `space`"),
+    contributions: z
+      .array(
+        z.object({
+          feature: z.string(),
+          value: z.unknown().describe("the row's value for the feature as sent (null when missing)"),
+          contribution: z.number().describe("the feature's SHAP value, in `space`"),
+        }),
+      )
+      .describe("sorted by |contribution|, largest first: the top k asked for, or every feature"),
+  })
+  .describe("only with ?explain");
+
 export function predictionSchema(label: string) {
   return z.object({
     [`${label}_probability`]: z.number().min(0).max(1).describe("positive-class probability, 4 decimals"),
@@ -37,6 +54,7 @@ export function predictionSchema(label: string) {
       .string()
       .optional()
       .describe("signed token for this row's prediction: send it back with the observed label to POST /feedback (absent when PREDICTION_TOKEN_SECRET is not configured); POST /feedback accepts it for FEEDBACK_MAX_AGE_DAYS (default 90)"),
+    explanation: explanationResponseSchema.optional(),
   });
 }
 
@@ -91,7 +109,15 @@ export const oipInferRequestSchema = z.object({
   parameters: z.record(z.string(), z.unknown()).optional(),
 });
 
-const oipTensorMetadata = z.object({ name: z.string(), datatype: z.string(), shape: z.array(z.int()) });
+const oipTensorMetadata = z.object({
+  name: z.string(),
+  datatype: z.string(),
+  shape: z.array(z.int()),
+  parameters: z
+    .object({ features: z.array(z.string()), space: z.enum(["probability", "log_odds"]).optional() })
+    .optional()
+    .describe("on contributions: the feature of each column, and the explanation space"),
+});
 
 export const oipInferResponseSchema = z.object({
   model_name: z.string(),

@@ -48,14 +48,25 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
   const row = manifest ? buildRowSchema(manifest) : z.record(z.string(), z.union([z.number(), z.string(), z.null()]));
   const example = manifest ? exampleRow(manifest) : undefined;
   const aliasParam = { name: "alias", in: "query", required: false, description: "which version answers, by alias", schema: { type: "string", default: settings.defaultAlias } };
-  const scoringErrors = errors("Error", ["400", "404", "413", "422", "500", "503"]);
+  const scoringErrors = errors("Error", ["400", "404", "413", "422", "500", "503"], {
+    "422": "a row that fails the model's schema (details.issues names every failing field), a bad `explain`, more than MAX_EXPLAIN_ROWS rows to explain, or EXPLANATION_UNAVAILABLE: the version was trained without an explainer",
+    "503": "the version cannot serve (pending, failed, an artifact that does not load or verify, or with `explain` an explainer.json that does not), with the reason; other versions keep serving",
+  });
+  const explainParam = {
+    name: "explain",
+    in: "query",
+    required: false,
+    description:
+      "reason codes per row: `3` for the three features with the largest |contribution|, `all` for every feature. Exact interventional SHAP against the version's background rows; base_value + Σ contributions = the probability (forests) or its log-odds (boosting, logistic regression). At most MAX_EXPLAIN_ROWS rows (default 100).",
+    schema: { anyOf: [{ type: "integer", minimum: 1 }, { type: "string", const: "all" }] },
+  };
 
   const predict = (id: string, summary: string, parameters: unknown[]) =>
     operation({
       tag: TAGS.prediction,
       id,
       summary,
-      parameters: [...parameters, requestIdHeader],
+      parameters: [...parameters, explainParam, requestIdHeader],
       body: jsonContent(
         { anyOf: [ref("Row"), ref("BatchRequest")] },
         example ? { examples: { row: { summary: "one row", value: example }, batch: { summary: "a batch", value: { instances: [example] } } } } : {},
@@ -72,7 +83,7 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
       id,
       summary,
       description: "MLflow's scoring protocol (`mlflow models serve`): exactly one of dataframe_split, dataframe_records, instances or inputs.",
-      parameters: [...parameters, requestIdHeader],
+      parameters: [...parameters, explainParam, requestIdHeader],
       body: jsonContent(ref("MlflowRequest"), example ? { example: { dataframe_records: [example] } } : {}),
       responses: { ...ok("one prediction per row", jsonContent(ref("MlflowResponse")), predictionHeaders), ...scoringErrors },
     });
@@ -93,6 +104,8 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
       metadata: oip(`${id}Metadata`, `Model metadata: input and output tensors (${which})`, "OipModelMetadata", oipModelErrors, { parameters }),
       ready: oip(`${id}Ready`, `Model readiness: the ONNX session loads (${which})`, "OipModelReady", oipModelErrors, { parameters }),
       infer: oip(`${id}Infer`, `Inference, one tensor per feature (${which})`, "OipInferResponse", oipInferErrors, {
+        description:
+          "Request the outputs `contributions` ([N, F], FP64, the features in the model's order, named in its parameters) and `base_value` ([N]) by name in `outputs` to explain each row (exact SHAP; base_value + the row's contributions = its probability or log-odds). Without them nothing is explained.",
         parameters: versioned ? parameters : [...parameters, entityIdHeader],
         body,
       }),

@@ -10,7 +10,8 @@
  */
 import * as ort from "onnxruntime-web/wasm";
 import ortWasmModule from "onnxruntime-web/ort-wasm-simd-threaded.wasm";
-import type { OnnxSession } from "../contract/onnx-session";
+import { floatOutputs, type OnnxSession } from "../contract/onnx-session";
+import type { TensorFeed } from "../contract/feature-feeds";
 
 const placeholder = new Uint8Array(0);
 let configured = false;
@@ -46,22 +47,27 @@ export async function createOnnxSession(bytes: Uint8Array): Promise<OnnxSession>
     executionProviders: ["wasm"],
     graphOptimizationLevel: "all",
   });
+  const runOutputs = async (feeds: Record<string, TensorFeed>, rows: number, outputs: readonly string[]): Promise<Float32Array[]> => {
+    const tensors: Record<string, ort.Tensor> = {};
+    for (const [name, feed] of Object.entries(feeds)) {
+      tensors[name] =
+        feed.kind === "float" ? new ort.Tensor("float32", feed.data, [rows, 1]) : new ort.Tensor("string", feed.data, [rows, 1]);
+    }
+    const result = await session.run(tensors, [...outputs]);
+    try {
+      return floatOutputs(result, outputs);
+    } finally {
+      for (const t of Object.values(result)) t.dispose();
+    }
+  };
   return {
     inputNames: session.inputNames,
     outputNames: session.outputNames,
     async run(feeds, rows, output) {
-      const tensors: Record<string, ort.Tensor> = {};
-      for (const [name, feed] of Object.entries(feeds)) {
-        tensors[name] =
-          feed.kind === "float" ? new ort.Tensor("float32", feed.data, [rows, 1]) : new ort.Tensor("string", feed.data, [rows, 1]);
-      }
-      const result = await session.run(tensors, [output]);
-      const tensor = result[output];
-      if (!tensor) throw new Error(`the graph produced no output named ${output}`);
-      const data = tensor.data as Float32Array;
-      for (const t of Object.values(result)) t.dispose();
-      return data;
+      const [data] = await runOutputs(feeds, rows, [output]);
+      return data!;
     },
+    runOutputs,
     release: () => session.release(),
   };
 }

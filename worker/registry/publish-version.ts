@@ -9,6 +9,10 @@
  *                the Node build in scripts), behind the one OnnxSession interface;
  *  4. signature  the graph's inputs are exactly the manifest's features, and it has onnx.output;
  *  5. golden     the manifest's golden rows reproduce within GOLDEN_TOLERANCE;
+ *     explainer  with an explainer block in the manifest: explainer.json has its sha256 and size,
+ *                parses, names the manifest's features in order, and explains every golden row
+ *                from the graph's own design output additively (within GOLDEN_TOLERANCE of the
+ *                probability) and as the trainer did (each contribution within EXPLANATION_TOLERANCE);
  *  6. store      the version row (pending), the R2 artifacts, then one D1 batch that marks it ready
  *                and applies every alias move. If that fails, the version is marked failed and its
  *                uploaded objects deleted: nothing servable is left.
@@ -23,11 +27,17 @@ import { type Db } from "../db/open-db";
 import { aliasMoveStatements, assertAssignableAlias, movedFrom } from "./aliases";
 import { insertVersion, markFailed, markReadyStatement } from "./version-lifecycle";
 import { sha256Hex } from "../contract/sha256";
+import { type Explainer, explainerSchema } from "../contract/explainer";
+import { MAX_JSON_DEPTH, nestsDeeperThan } from "../contract/json-depth";
+import { explainRows } from "../explain/explain-rows";
+import { explainedProbability } from "../explain/explained-output";
 
 /** How far a replayed golden probability may be from the trainer's (float32 inference vs float64 training). */
 export const GOLDEN_TOLERANCE = 1e-5;
+/** How far a golden row's contribution (and base value) recomputed at the edge may be from the trainer's: same code, same float32 design. */
+export const EXPLANATION_TOLERANCE = 1e-6;
 
-export type PublishStep = "manifest" | "aliases" | "checksum" | "open" | "signature" | "golden" | "store";
+export type PublishStep = "manifest" | "aliases" | "checksum" | "open" | "signature" | "golden" | "explainer" | "store";
 
 const STEP_LABELS: Record<PublishStep, string> = {
   manifest: "manifest",
@@ -36,6 +46,7 @@ const STEP_LABELS: Record<PublishStep, string> = {
   open: "opening the ONNX session",
   signature: "graph signature",
   golden: "golden rows",
+  explainer: "explainer",
   store: "store",
 };
 
@@ -63,6 +74,8 @@ export interface PublishInput {
   onnx: Uint8Array;
   modelCard?: string;
   reference?: string;
+  /** explainer.json's text; required exactly when the manifest has an explainer block. */
+  explainer?: string;
   createdBy: string;
   source?: string | null;
   /** Aliases to point at the new version, in the same batch that makes it ready. */
@@ -87,6 +100,7 @@ export async function publishVersion(target: PublishTarget, input: PublishInput)
   try {
     checkSignature(manifest, session);
     await replayGoldens(manifest, session);
+    await checkExplainer(manifest, input.explainer, session);
   } finally {
     await session.release();
   }
@@ -179,6 +193,78 @@ async function replayGoldens(manifest: Manifest, session: OnnxSession): Promise<
   }
 }
 
+async function checkExplainer(manifest: Manifest, text: string | undefined, session: OnnxSession): Promise<void> {
+  const block = manifest.explainer;
+  if (!block) {
+    if (text !== undefined) throw new PublishError("explainer", "explainer.json was uploaded, but the manifest has no explainer block to check it against");
+    return;
+  }
+  if (text === undefined) throw new PublishError("explainer", `the manifest names an explainer (sha256 ${block.sha256}), but no explainer.json was uploaded`);
+  const bytes = new TextEncoder().encode(text);
+  const sha256 = await sha256Hex(bytes);
+  if (sha256 !== block.sha256) throw new PublishError("explainer", `explainer.json has sha256 ${sha256}, the manifest says ${block.sha256}`);
+  if (bytes.byteLength !== block.size) throw new PublishError("explainer", `explainer.json is ${bytes.byteLength} bytes, the manifest says ${block.size}`);
+  const explainer = parseExplainerText(text);
+  const names = explainer.features.map((f) => f.name);
+  const expected = manifest.features.map((f) => f.name);
+  if (names.join("\u0000") !== expected.join("\u0000")) {
+    throw new PublishError("explainer", `explainer.json explains features [${names.join(", ")}], the manifest has [${expected.join(", ")}]`);
+  }
+  if (explainer.space !== block.space) throw new PublishError("explainer", `explainer.json is in ${explainer.space} space, the manifest says ${block.space}`);
+  if (!session.outputNames.includes(block.design_output)) {
+    throw new PublishError("explainer", `the graph has no output ${block.design_output} for the explainer to read (it has ${session.outputNames.join(", ")})`);
+  }
+  const rows = manifest.golden.map((g) => g.input);
+  let probabilities: Float32Array;
+  let design: Float32Array;
+  try {
+    [probabilities, design] = (await session.runOutputs(buildFeeds(manifest.features, rows).feeds, rows.length, [manifest.onnx.output, block.design_output])) as [Float32Array, Float32Array];
+  } catch (error) {
+    throw new PublishError("explainer", `the graph cannot give the golden rows' ${block.design_output} output: ${errorText(error)}`);
+  }
+  if (design.length !== rows.length * explainer.width) {
+    throw new PublishError("explainer", `${block.design_output} has ${design.length} values for ${rows.length} rows, explainer.json's width is ${explainer.width}`);
+  }
+  const explanations = explainRows(explainer, design);
+  const failures: string[] = [];
+  manifest.golden.forEach((golden, i) => {
+    const e = explanations[i]!;
+    const p = probabilities[2 * i + 1]!;
+    const gap = Math.abs(explainedProbability(explainer.space, e) - p);
+    if (!(gap <= GOLDEN_TOLERANCE)) failures.push(`row ${i}'s contributions add up to ${gap.toExponential(2)} away from its probability ${p.toPrecision(6)}`);
+    const stored = golden.explanation;
+    if (!stored) {
+      failures.push(`golden row ${i} has no explanation in the manifest to compare with`);
+      return;
+    }
+    const diffs = [Math.abs(e.base_value - stored.base_value), ...e.contributions.map((c, f) => Math.abs(c - (stored.contributions[f] ?? Number.NaN)))];
+    const worst = diffs.reduce((m, d) => (d > m || Number.isNaN(d) ? d : m), 0);
+    if (stored.contributions.length !== e.contributions.length || !(worst <= EXPLANATION_TOLERANCE)) {
+      failures.push(`row ${i}'s contributions differ from the manifest's by ${Number.isNaN(worst) ? "NaN" : worst.toExponential(2)} (tolerance ${EXPLANATION_TOLERANCE.toExponential()})`);
+    }
+  });
+  if (failures.length) {
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more)` : "";
+    throw new PublishError("explainer", `${failures[0]}${more}`);
+  }
+}
+
+function parseExplainerText(text: string): Explainer {
+  if (nestsDeeperThan(text)) throw new PublishError("explainer", `explainer.json nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`);
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new PublishError("explainer", `explainer.json is not JSON: ${errorText(error)}`);
+  }
+  const result = explainerSchema.safeParse(json);
+  if (!result.success) {
+    const issues = result.error.issues.slice(0, 5).map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`);
+    throw new PublishError("explainer", `explainer.json does not parse: ${issues.join("; ")}${result.error.issues.length > 5 ? `; and ${result.error.issues.length - 5} more` : ""}`);
+  }
+  return result.data;
+}
+
 async function store(
   target: PublishTarget,
   input: PublishInput,
@@ -253,6 +339,7 @@ async function uploadArtifacts(
     ["manifest.json", JSON.stringify(manifest, null, 2), json],
     ["model-card.md", input.modelCard, { httpMetadata: { contentType: "text/markdown; charset=utf-8" } }],
     ["reference.json", input.reference, json],
+    ["explainer.json", input.explainer, json],
   ];
   // Settled, not Promise.all: a put still in flight after the first failure would land after the cleanup.
   const puts = await Promise.allSettled(

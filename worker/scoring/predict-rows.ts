@@ -10,6 +10,7 @@ import type { VersionRef } from "../registry/version-ref";
 import type { Services } from "../services";
 import { resolveVersionCached } from "../registry/resolve-cache";
 import { buildFeeds } from "../contract/feature-feeds";
+import { assertExplainBatch, explainBatch, explainerBlock, type ExplainRequest, loadExplainer, type RowExplanation } from "./explanations";
 
 /** Names a failing field in the caller's own terms, e.g. `instances[3].tenure`. */
 export type FieldPath = (row: number, field: string | undefined) => string;
@@ -22,6 +23,8 @@ export interface PredictOptions {
    * settings of the isolate that answered it.
    */
   maxRows?: number;
+  /** `?explain`: each row's reason codes (scoring/explanations.ts). Absent: nothing is explained and nothing extra runs. */
+  explain?: ExplainRequest;
 }
 
 /** Probability for display, prediction and tier, by the one rule in contract/decision.ts. */
@@ -35,6 +38,8 @@ export interface PredictResult {
   /** Raw [N,2] graph output, for protocols that return tensors. */
   probabilities: Float32Array;
   unknownCategories: Record<string, number>;
+  /** One per row when the request asked to explain. */
+  explanations?: RowExplanation[];
 }
 
 const MAX_REPORTED_ISSUES = 100;
@@ -75,13 +80,34 @@ export async function predictRows(
   const { feeds, unknownCategories } = buildFeeds(compiled.manifest.features, valid);
   const output = compiled.manifest.onnx.output;
   const sessionOptions = { backoffMs: settings.backoffMs, maxCachedSessions: settings.maxCachedSessions, pinned: target.pinned ?? !("version" in target.ref) };
-  const probabilities = await runWithSession(services.models, row, sessionOptions, (session) => session.run(feeds, valid.length, output));
-  if (probabilities.length !== valid.length * 2) {
-    throw new Error(`model ${row.modelName} version ${row.version}: output ${output} has ${probabilities.length} values for ${valid.length} rows, expected [N,2]`);
+  if (options.explain) {
+    const block = explainerBlock(compiled.manifest, row.version);
+    assertExplainBatch(valid.length, settings.maxExplainRows);
+    const explainer = loadExplainer(services.models, compiled, { backoffMs: settings.backoffMs });
+    // Awaited after inference; a failed load must not count as unhandled meanwhile.
+    explainer.catch(() => {});
+    const [probabilities, design] = await runWithSession(services.models, row, sessionOptions, (session) => session.runOutputs(feeds, valid.length, [output, block.design_output]));
+    const result = decided(compiled, row, probabilities!, valid.length, options.path, unknownCategories);
+    return { ...result, explanations: explainBatch(await explainer, design!, rows, options.explain) };
   }
-  assertFinite(compiled, probabilities, options.path);
-  const predictions = new Array<RowPrediction>(valid.length);
-  for (let i = 0; i < valid.length; i++) predictions[i] = compiled.decide(probabilities[i * 2 + 1]!);
+  const probabilities = await runWithSession(services.models, row, sessionOptions, (session) => session.run(feeds, valid.length, output));
+  return decided(compiled, row, probabilities, valid.length, options.path, unknownCategories);
+}
+
+function decided(
+  compiled: ReturnType<typeof compileVersion>,
+  row: { modelName: string; version: number },
+  probabilities: Float32Array,
+  rows: number,
+  path: FieldPath,
+  unknownCategories: Record<string, number>,
+): PredictResult {
+  if (probabilities.length !== rows * 2) {
+    throw new Error(`model ${row.modelName} version ${row.version}: output ${compiled.manifest.onnx.output} has ${probabilities.length} values for ${rows} rows, expected [N,2]`);
+  }
+  assertFinite(compiled, probabilities, path);
+  const predictions = new Array<RowPrediction>(rows);
+  for (let i = 0; i < rows; i++) predictions[i] = compiled.decide(probabilities[i * 2 + 1]!);
   return { name: row.modelName, version: row.version, manifest: compiled.manifest, predictions, probabilities, unknownCategories };
 }
 
