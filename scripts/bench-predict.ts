@@ -97,6 +97,11 @@ const command = defineCommand({
     "skip-wrangler": { type: "boolean", description: "skip path B (wrangler dev)", default: false },
     "skip-inference": { type: "boolean", description: "skip the in-isolate inference probe", default: false },
     "skip-floor": { type: "boolean", description: "skip the GET /health floor run on each path", default: false },
+    "explain-rows": {
+      type: "string",
+      description: "batch sizes for the explain probe (explainRows inside workerd on the bench forest's explainer); empty skips it",
+      default: "1,100",
+    },
     "probe-rows": { type: "string", description: "batch sizes for the inference probe", default: "1,100,1000" },
     "probe-samples": { type: "string", description: "paired samples per batch size", default: "25" },
     "probe-target-ms": { type: "string", description: "inference per timed probe request (ms)", default: "40" },
@@ -107,7 +112,7 @@ const command = defineCommand({
     },
     compare: {
       type: "string",
-      description: "A/B rows to run on the direct path, comma-separated: sampling,canary,shadow,shadow-sampled,shadow-unstored,sampling-request,shadow-request (none: empty)",
+      description: "A/B rows to run on the direct path, comma-separated: sampling,canary,shadow,shadow-sampled,shadow-unstored,sampling-request,shadow-request,explain-idle (none: empty)",
       default: "sampling,canary,shadow,shadow-sampled,shadow-unstored",
     },
     "compare-rounds": { type: "string", description: "alternating A/B rounds per comparison", default: "5" },
@@ -131,6 +136,7 @@ const command = defineCommand({
     const probeSamples = positiveArg("probe-samples", args["probe-samples"]);
     const probeTargetMs = positiveArg("probe-target-ms", args["probe-target-ms"], false);
     const probeWarmupS = args["probe-warmup"] === "0" ? 0 : positiveArg("probe-warmup", args["probe-warmup"], false);
+    const explainRows = args["explain-rows"].split(",").map((r) => r.trim()).filter(Boolean).map((r) => positiveArg("explain-rows", r));
     const compareNames = args.compare.split(",").map((c) => c.trim()).filter(Boolean);
     for (const name of compareNames) {
       if (!(COMPARISONS as readonly string[]).includes(name)) throw new Error(`--compare: unknown row ${name}; expected ${COMPARISONS.join(", ")}`);
@@ -140,7 +146,7 @@ const command = defineCommand({
     const compareRows = positiveArg("compare-rows", args["compare-rows"]);
     const shadowRate = positiveArg("shadow-rate", args["shadow-rate"]);
     const modelDir = resolve(ROOT, args.model);
-    if (!existsSync(join(modelDir, "model.onnx")) || !existsSync(join(modelDir, "manifest.json"))) {
+    if (!["model.onnx", "manifest.json", "explainer.json"].every((file) => existsSync(join(modelDir, file)))) {
       const { trees, depth, seed } = BENCH_MODEL_DEFAULTS;
       log(`${modelDir} has no model.onnx + manifest.json: building the bench forest (${trees} trees, depth ${depth}, seed ${seed})...`);
       const started = performance.now();
@@ -169,7 +175,8 @@ const command = defineCommand({
       };
 
       log(`building the worker bundle${args["skip-inference"] ? "" : " and the inference probe"} (wrangler deploy --dry-run) into ${tmp}...`);
-      await Promise.all([buildBundle(ROOT, bundleDir), args["skip-inference"] ? null : buildBundle(ROOT, probeDir, "scripts/bench/inference-probe.ts")]);
+      const probe = !args["skip-inference"] || explainRows.length > 0;
+      await Promise.all([buildBundle(ROOT, bundleDir), probe ? buildBundle(ROOT, probeDir, "scripts/bench/inference-probe.ts") : null]);
 
       log("preparing the registry: migrations + publishVersion(), alias production...");
       const registered = await prepareRegistry(stateDir, config, join(ROOT, "migrations"), model);
@@ -196,6 +203,13 @@ const command = defineCommand({
         inference.node = await measureInNode(model, probe);
       }
 
+      let explain: ProbeResult | null = null;
+      if (explainRows.length) {
+        log("explain probe: explainRows inside workerd (exact SHAP, the bench forest's 100-row background), timed from Node...");
+        const probe = { path: "explain" as const, rowCounts: explainRows, samples: 9, targetMs: probeTargetMs, warmupS: Math.min(probeWarmupS, 10) };
+        explain = await measureInference(probeDir, model, { ...probe, log });
+      }
+
       if (!args["skip-wrangler"]) {
         const level = args["wrangler-log-level"];
         log(`path B: wrangler dev --persist-to <temp state>${level ? ` --log-level ${level}` : ""}...`);
@@ -213,14 +227,17 @@ const command = defineCommand({
       if (compareNames.length) {
         log(`A/B rows (${compareNames.join(", ")}): the registry again with a second version of the model...`);
         const template = join(tmp, "compare-state");
-        const [, candidate] = await publishModels(template, config, join(ROOT, "migrations"), [
+        // 1: production; 2: the same artifact again (the canary's and shadow's candidate); 3: the same
+        // without its explainer (explain-idle: what a version with an explainer costs requests that do not explain).
+        const [, candidate, plain] = await publishModels(template, config, join(ROOT, "migrations"), [
           { model, aliases: ["production"] },
           { model, aliases: [] },
+          { model: withoutExplainer(model), aliases: [] },
         ]);
         const [payload] = payloads(model.manifest, [compareRows]);
         const [oneRow] = payloads(model.manifest, [1]);
         for (const name of compareNames) {
-          const c = comparison(name as ComparisonName, { modelName: model.manifest.name, config, candidateVersion: candidate!.version }, oneRow!.body!);
+          const c = comparison(name as ComparisonName, { modelName: model.manifest.name, config, candidateVersion: candidate!.version, plainVersion: plain!.version }, oneRow!.body!);
           log(`${c.name}: A = ${c.a.label}, B = ${c.b.label}; ${compareRounds} rounds of ${compareDurationS} s each${c.mode === "latency" ? ` at ${shadowRate} req/s` : ""}...`);
           comparisons.push(
             await runComparison(c, {
@@ -242,7 +259,7 @@ const command = defineCommand({
         }
       }
 
-      const report: BenchReport = { meta, paths, inference, comparisons, targets: checkTargets(paths, inference, comparisons) };
+      const report: BenchReport = { meta, paths, inference, explain, comparisons, targets: checkTargets(paths, inference, comparisons, explain) };
       if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`\n${formatReport(report)}\n`);
     } finally {
@@ -250,5 +267,12 @@ const command = defineCommand({
     }
   },
 });
+
+/** The bench model as a trainer without explanations would have written it: no explainer block, file or golden explanations. */
+function withoutExplainer(model: BenchModel): BenchModel {
+  const { explainer: _file, ...rest } = model;
+  const { explainer: _block, ...manifest } = model.manifest;
+  return { ...rest, manifest: { ...manifest, golden: manifest.golden.map(({ explanation: _e, ...g }) => g) } };
+}
 
 runMain(command);

@@ -1,16 +1,25 @@
 /**
  * The inference benchmark's model: a forest of seeded random trees (200 x depth 8 by default,
  * nearly full) over the churn features, exported with the real exporter, with its manifest. Splits
- * are random, not trained: the point is the shape and the cost. Written by
+ * are random, not trained: the point is the shape and the cost. With an explainer.json over 100
+ * random customers, so `?explain` can be measured on it too. Written by
  * scripts/build-bench-model.ts, and by scripts/bench-predict.ts when it is missing.
  */
+import { createHash } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Tree } from "../../trainer/models/types";
+import type { TrainedModel, Tree } from "../../trainer/models/types";
+import { buildExplainer } from "../../trainer/explain/build-explainer";
+import { createSession, runWithDesign } from "../../trainer/onnx/node-runtime";
+import { DESIGN_OUTPUT } from "../../worker/contract/explainer";
+import type { FeatureRow } from "../../worker/contract/manifest";
+import { explainRows } from "../../worker/explain/explain-rows";
 import { Rng } from "../../trainer/random";
 import {
   buildChurnModel,
   churnColumn,
+  churnFeatures,
+  type FixtureModel,
   churnGoldenInputs,
   churnPreprocessing,
   churnScaled,
@@ -67,10 +76,44 @@ export async function buildBenchModel(options: BenchModelOptions) {
     metrics: { note: "untrained benchmark model; scores are meaningless" },
     goldenInputs: [...churnGoldenInputs, ...randomChurnRows(rng.fork("golden"), 14)],
   });
+  const explainer = await benchExplainer(fixture, { family: "random_forest", trees }, rng.fork("background"));
+  fixture.manifest.explainer = explainer.block;
+  fixture.manifest.golden = fixture.manifest.golden.map((g, i) => ({ ...g, explanation: explainer.golden[i]! }));
   const buildMs = performance.now() - started;
   await mkdir(options.outDir, { recursive: true });
   await writeFile(join(options.outDir, "model.onnx"), fixture.onnx);
   await writeFile(join(options.outDir, "manifest.json"), `${JSON.stringify(fixture.manifest, null, 2)}\n`);
+  await writeFile(join(options.outDir, "explainer.json"), explainer.bytes);
   const nodes = trees.reduce((n, t) => n + t.feature.length, 0);
   return { fixture, trees, nodes, buildMs };
+}
+
+/** Rows of random customers the bench explainer explains against, as a trained model's background would be. */
+export const BENCH_BACKGROUND_ROWS = 100;
+
+/**
+ * The bench forest's explainer.json, its manifest block and the golden rows' explanations, built as
+ * the trainer builds them (trainer/explain/build-explainer.ts) over a background of random customers
+ * whose design rows come from the exported graph's own `design` output.
+ */
+async function benchExplainer(fixture: FixtureModel, model: TrainedModel, rng: Rng) {
+  const background = randomChurnRows(rng, BENCH_BACKGROUND_ROWS);
+  const goldens = fixture.manifest.golden.map((g) => g.input as FeatureRow);
+  const session = await createSession(fixture.onnx);
+  try {
+    const { design } = await runWithDesign(session, churnFeatures, background);
+    const explainer = buildExplainer({ features: churnFeatures, preprocessing: churnPreprocessing, model, background, backgroundDesign: design });
+    const golden = explainRows(explainer, (await runWithDesign(session, churnFeatures, goldens)).design);
+    const bytes = new TextEncoder().encode(`${JSON.stringify(explainer)}\n`);
+    const block = {
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      size: bytes.byteLength,
+      space: explainer.space,
+      design_output: DESIGN_OUTPUT,
+      background_rows: background.length,
+    };
+    return { bytes, block, golden };
+  } finally {
+    await session.release();
+  }
 }

@@ -43,6 +43,8 @@ export interface ProbeResult {
 }
 
 export interface ProbeOptions {
+  /** "run" (default): session.run. "explain": explainRows on the rows' design output (the model needs an explainer). */
+  path?: "run" | "explain";
   rowCounts: number[];
   samples: number;
   targetMs: number;
@@ -51,6 +53,8 @@ export interface ProbeOptions {
 }
 
 export async function measureInference(bundleDir: string, model: BenchModel, options: ProbeOptions): Promise<ProbeResult> {
+  const path = options.path ?? "run";
+  if (path === "explain" && model.explainer === undefined) throw new Error("the bench model has no explainer.json to explain with");
   const server = await startMiniflare("dispose inference probe", { modules: bundleModules(bundleDir), modulesRoot: bundleDir });
   const { mf } = server;
   try {
@@ -58,18 +62,21 @@ export async function measureInference(bundleDir: string, model: BenchModel, opt
     const loadRes = await mf.dispatchFetch("http://probe/load", {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ manifest: model.manifest, onnx_base64: Buffer.from(model.onnx).toString("base64") }),
+      body: JSON.stringify({ manifest: model.manifest, onnx_base64: Buffer.from(model.onnx).toString("base64"), ...(path === "explain" ? { explainer: model.explainer } : {}) }),
     });
-    const loaded = (await loadRes.json()) as { max_abs_error?: number; error?: string };
+    const loaded = (await loadRes.json()) as { max_abs_error?: number; explanation_max_abs_error?: number | null; error?: string };
     if (loadRes.status !== 200 || loaded.max_abs_error === undefined) throw new Error(`probe /load failed: ${loaded.error ?? loadRes.status}`);
     if (loaded.max_abs_error > 1e-5) throw new Error(`probe session does not reproduce the goldens (max error ${loaded.max_abs_error})`);
+    if (path === "explain" && !(typeof loaded.explanation_max_abs_error === "number" && loaded.explanation_max_abs_error <= 1e-6)) {
+      throw new Error(`probe explainer does not reproduce the goldens' explanations (max error ${loaded.explanation_max_abs_error})`);
+    }
 
     const time = async (rows: number, reps: number): Promise<number> => {
       const started = performance.now();
-      const res = await mf.dispatchFetch(`http://probe/run?rows=${rows}&reps=${reps}`);
+      const res = await mf.dispatchFetch(`http://probe/${path}?rows=${rows}&reps=${reps}`);
       const body = await res.text();
       const ms = performance.now() - started;
-      if (res.status !== 200) throw new Error(`probe /run answered ${res.status}: ${body.slice(0, 300)}`);
+      if (res.status !== 200) throw new Error(`probe /${path} answered ${res.status}: ${body.slice(0, 300)}`);
       return ms;
     };
 
@@ -137,7 +144,7 @@ export async function measureInference(bundleDir: string, model: BenchModel, opt
     options.log(`  warming up: ${options.warmupS} s of back-to-back inference on the largest batch...`);
     const biggest = Math.max(...options.rowCounts);
     const until = performance.now() + options.warmupS * 1000;
-    while (performance.now() < until) await time(biggest, Math.max(1, Math.round(10_000 / biggest)));
+    while (performance.now() < until) await time(biggest, path === "explain" ? 1 : Math.max(1, Math.round(10_000 / biggest)));
     const warm = await measure("warm");
     return { goldenMaxAbsError: loaded.max_abs_error, warmupS: options.warmupS, figures: warm, cold };
   } finally {

@@ -66,14 +66,18 @@ export interface BenchModel {
   onnx: Uint8Array;
   /** reference.json as written by the trainer, when the artifact dir has one (drift reports need it). */
   reference?: string;
+  /** explainer.json, when the artifact dir has one (the manifest then names it, and publishing needs it). */
+  explainer?: string;
 }
 
 export function readBenchModel(dir: string): BenchModel {
   const referencePath = join(dir, "reference.json");
+  const explainerPath = join(dir, "explainer.json");
   return {
     manifest: parseManifest(JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8"))),
     onnx: new Uint8Array(readFileSync(join(dir, "model.onnx"))),
     ...(existsSync(referencePath) ? { reference: readFileSync(referencePath, "utf8") } : {}),
+    ...(existsSync(explainerPath) ? { explainer: readFileSync(explainerPath, "utf8") } : {}),
   };
 }
 
@@ -114,6 +118,7 @@ export async function publishModels(
             manifest: spec.model.manifest,
             onnx: spec.model.onnx,
             ...(spec.model.reference === undefined ? {} : { reference: spec.model.reference }),
+            ...(spec.model.explainer === undefined ? {} : { explainer: spec.model.explainer }),
             createdBy: "bench",
             aliases: spec.aliases,
             reason: "benchmark",

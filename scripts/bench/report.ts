@@ -24,6 +24,8 @@ export interface BenchReport {
   meta: RunEnvironment & Record<string, unknown>;
   paths: PathRun[];
   inference: ProbeResult | null;
+  /** explainRows inside workerd on the bench forest (exact SHAP against its background), when run. */
+  explain?: ProbeResult | null;
   /** A/B rows (sampling, canary, shadow), when run. */
   comparisons?: ComparisonResult[];
   targets: TargetCheck[];
@@ -31,8 +33,19 @@ export interface BenchReport {
 
 const TARGETS = { perRowMs: 0.2, per1000RowsMs: 5, directRps: 2000, directP99Ms: 25 };
 
-export function checkTargets(paths: PathRun[], inference: ProbeResult | null, comparisons: ComparisonResult[] = []): TargetCheck[] {
+export function checkTargets(paths: PathRun[], inference: ProbeResult | null, comparisons: ComparisonResult[] = [], explain: ProbeResult | null = null): TargetCheck[] {
   const checks: TargetCheck[] = [];
+  for (const [rows, limit] of [[1, 2], [100, 100]] as const) {
+    const f = explain?.figures.find((x) => x.rows === rows);
+    if (f) {
+      checks.push({
+        name: `explain ${rows} row${rows > 1 ? "s" : ""} (explainRows in workerd, 200-tree depth-8 bench forest, background 100, ${f.phase})`,
+        target: `<= ${limit} ms CPU`,
+        value: `${f.cpuPerCallMs.toFixed(2)} ms workerd CPU per call (${f.perCallMs.toFixed(2)} ms wall)`,
+        pass: f.cpuPerCallMs <= limit,
+      });
+    }
+  }
   for (const c of comparisons) {
     checks.push({
       name: `${c.name}: ${c.b.label} vs ${c.a.label}`,
