@@ -31,7 +31,7 @@ export function createApp() {
     cors({
       origin: "*",
       allowHeaders: ["content-type", "x-request-id", "authorization", "x-actor", "x-entity-id"],
-      exposeHeaders: ["x-request-id", "x-client-request-id", "x-model-name", "x-model-version", "x-model-arm", "x-unknown-categories", "retry-after", "www-authenticate"],
+      exposeHeaders: ["x-request-id", "x-client-request-id", "x-model-name", "x-model-version", "x-model-arm", "x-canary-fallback", "x-unknown-categories", "retry-after", "www-authenticate"],
       maxAge: 86_400,
     }),
   );

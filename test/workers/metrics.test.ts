@@ -168,6 +168,37 @@ describe("GET /metrics over real prediction traffic", () => {
     expect(total(sampleLines(text), "predictions_total", { model: name, arm: "production" })).toBe(0);
   });
 
+  it("a broken canary never fails a client: the primary answers with x-canary-fallback, and each failure counts against the canary; a 4xx is not retried", async () => {
+    const first = await registerFixture("logistic");
+    const name = first.manifest.name;
+    await registerFixture("forest", { name, aliases: [] });
+    const policy = await call(`/admin/models/${name}/traffic`, {
+      method: "PUT",
+      headers: { "content-type": "application/json", authorization: `Bearer ${env.ADMIN_TOKEN}` },
+      body: JSON.stringify({ canary: { version: 2, percent: 100 }, reason: "all to the canary" }),
+    });
+    expect(policy.status).toBe(200);
+    await corruptArtifact(name, 2);
+    const before = await scrapeText();
+    for (let i = 0; i < 5; i++) {
+      const res = await post(`/models/${name}/predict`, VALID_ROW);
+      expect(res.status).toBe(200);
+      expect(res.headers.get("x-model-arm")).toBe("primary");
+      expect(res.headers.get("x-model-version")).toBe("1");
+      expect(res.headers.get("x-canary-fallback")).toBe("1");
+    }
+    // The request's own fault is answered as it is, by the arm that refused it, and never retried.
+    const refused = await post(`/models/${name}/predict`, { ...VALID_ROW, tenure: -5 });
+    expect(refused.status).toBe(422);
+    expect(refused.headers.get("x-canary-fallback")).toBeNull();
+    const text = await scrapeText();
+    expect(valueOf(text, "predictions_total", { model: name, arm: "canary", version: "2", outcome: "server_error" })).toBe(5);
+    expect(valueOf(text, "predictions_total", { model: name, arm: "canary", version: "2", outcome: "client_error" })).toBe(1);
+    expect(valueOf(text, "predictions_total", { model: name, arm: "production", version: "1", outcome: "success" })).toBe(5);
+    const unavailable = (t: string) => valueOf(t, "prediction_errors_total", { code: "MODEL_UNAVAILABLE" });
+    expect(unavailable(text) - unavailable(before)).toBe(5);
+  });
+
   it("a version that cannot serve counts as a server error of that version, by its code", async () => {
     const { manifest } = await registerFixture("logistic");
     const name = manifest.name;

@@ -17,6 +17,10 @@ export const modelArmHeader = {
     description: "primary or canary: which arm of the model's traffic policy answered; absent when the request named its version or ?alias",
     schema: { type: "string", enum: ["primary", "canary"] },
   },
+  "x-canary-fallback": {
+    description: "1 when the traffic split chose the canary, the canary failed on the server side (unavailable, failed load, non-finite output), and the primary answered instead; the failure counts against the canary in /metrics",
+    schema: { type: "string", enum: ["1"] },
+  },
 };
 
 export const entityIdHeader = {
