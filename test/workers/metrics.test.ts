@@ -26,6 +26,20 @@ function post(path: string, body: unknown) {
   return call(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 }
 
+/** A model whose production (1, logistic) sends every request to a canary (2, forest); its name. */
+async function allToTheCanary(): Promise<string> {
+  const first = await registerFixture("logistic");
+  const name = first.manifest.name;
+  await registerFixture("forest", { name, aliases: [] });
+  const policy = await call(`/admin/models/${name}/traffic`, {
+    method: "PUT",
+    headers: { "content-type": "application/json", authorization: `Bearer ${env.ADMIN_TOKEN}` },
+    body: JSON.stringify({ canary: { version: 2, percent: 100 }, reason: "all to the canary" }),
+  });
+  expect(policy.status).toBe(200);
+  return name;
+}
+
 async function scrapeText(vars: Record<string, string> = {}, headers: Record<string, string> = {}): Promise<string> {
   const res = await call("/metrics", { headers }, vars);
   expect(res.status).toBe(200);
@@ -151,15 +165,7 @@ describe("GET /metrics over real prediction traffic", () => {
   });
 
   it("a request the canary would have answered counts its failure against the canary's arm and version", async () => {
-    const first = await registerFixture("logistic");
-    const name = first.manifest.name;
-    await registerFixture("forest", { name, aliases: [] });
-    const policy = await call(`/admin/models/${name}/traffic`, {
-      method: "PUT",
-      headers: { "content-type": "application/json", authorization: `Bearer ${env.ADMIN_TOKEN}` },
-      body: JSON.stringify({ canary: { version: 2, percent: 100 }, reason: "all to the canary" }),
-    });
-    expect(policy.status).toBe(200);
+    const name = await allToTheCanary();
     expect((await post(`/models/${name}/predict`, { ...VALID_ROW, tenure: -5 })).status).toBe(422);
     expect((await post(`/models/${name}/predict`, VALID_ROW)).status).toBe(200);
     const text = await scrapeText();
@@ -169,15 +175,7 @@ describe("GET /metrics over real prediction traffic", () => {
   });
 
   it("a broken canary never fails a client: the primary answers with x-canary-fallback, and each failure counts against the canary; a 4xx is not retried", async () => {
-    const first = await registerFixture("logistic");
-    const name = first.manifest.name;
-    await registerFixture("forest", { name, aliases: [] });
-    const policy = await call(`/admin/models/${name}/traffic`, {
-      method: "PUT",
-      headers: { "content-type": "application/json", authorization: `Bearer ${env.ADMIN_TOKEN}` },
-      body: JSON.stringify({ canary: { version: 2, percent: 100 }, reason: "all to the canary" }),
-    });
-    expect(policy.status).toBe(200);
+    const name = await allToTheCanary();
     await corruptArtifact(name, 2);
     const before = await scrapeText();
     for (let i = 0; i < 5; i++) {
