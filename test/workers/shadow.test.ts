@@ -187,6 +187,17 @@ describe("shadow scoring", () => {
     expect(results.slice(3).map((r) => r.probability)).toEqual(v2.p);
   });
 
+  it("a request that names ?alias=shadow is recorded as alias:shadow, never mixed with the shadow's own rows", async () => {
+    const name = await twoVersions();
+    await setShadow(name, { version: 2, sample_rate: 0 });
+    const res = await call("POST", `/models/${name}/predict?alias=shadow`, VALID_ROW, {}, { SAMPLE_RATE: "1" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-model-version")).toBe("2");
+    await observationsSettled();
+    const { results } = await env.DB.prepare("SELECT arm, version FROM request_samples WHERE model_name = ?").bind(name).all<{ arm: string; version: number }>();
+    expect(results).toEqual([{ arm: "alias:shadow", version: 2 }]);
+  });
+
   it("explicit requests and requests the canary answered with the shadow's own version are not shadowed", async () => {
     const name = await twoVersions();
     await setShadow(name, { version: 2, sample_rate: 1 });

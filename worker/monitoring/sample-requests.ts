@@ -47,15 +47,23 @@ export function sampleRateFor(settings: Settings, manifest: Manifest): number {
 const manifestRates = new WeakMap<Manifest, number | null>();
 
 /**
- * The arm a request is recorded under: an explicit version is "version", another alias its name;
+ * The arm a request is recorded under: an explicit version is "version", another alias its name
+ * (`alias:shadow` for the names below);
  * a request through the default alias is "production", or "canary" when the traffic split sent it
  * to the canary version (the shadow's own scores are recorded as "shadow", see worker/traffic).
  */
 export function armOf(ref: VersionRef, defaultAlias: string, routed: "primary" | "canary" | null = null): string {
   if ("version" in ref) return "version";
-  if (ref.alias !== defaultAlias) return ref.alias;
+  if (ref.alias !== defaultAlias) return OTHER_ARMS.has(ref.alias) ? `alias:${ref.alias}` : ref.alias;
   return routed === "canary" ? "canary" : "production";
 }
+
+/**
+ * Arm names that mean something else: the shadow's own scores, requests by version number, the
+ * default alias's primary. An explicit ?alias= with one of these names (the traffic policy keeps
+ * its shadow as the alias "shadow") is recorded as `alias:<name>`, so its rows never mix with that arm's.
+ */
+const OTHER_ARMS = new Set(["shadow", "version", "production"]);
 
 /**
  * Call right after predictRows: decides once per request whether its rows are sampled. Returns the
