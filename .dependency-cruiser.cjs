@@ -25,6 +25,7 @@ const LAYERS = [
   ["worker/feedback/"],
   ["worker/traffic/"],
   ["worker/metrics/"],
+  ["worker/rollouts/"],
   ["worker/observations/"],
   ["worker/http/"],
   ["worker/docs/"],

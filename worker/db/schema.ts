@@ -269,10 +269,52 @@ export const predictionLabels = sqliteTable(
   ],
 );
 
+/**
+ * Progressive delivery: a canary ramped step by step (`steps`, percent of traffic) through the
+ * traffic policy, each step judged against the primary on live traffic by the minute cron, then
+ * promoted or aborted. At most one active rollout per model (a partial unique index). `evidence` is
+ * the JSON list of every evaluation that moved it (each check with both arms' numbers).
+ */
+export const rollouts = sqliteTable(
+  "rollouts",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    modelName: text("model_name")
+      .notNull()
+      .references(() => models.name),
+    version: integer("version").notNull(),
+    /** The version the default alias named when the rollout started. */
+    primaryVersion: integer("primary_version").notNull(),
+    /** JSON: increasing percents, the last 100 or less. */
+    steps: text("steps").notNull(),
+    stepMinutes: integer("step_minutes").notNull(),
+    minRequests: integer("min_requests").notNull(),
+    /** JSON: the checks' thresholds. */
+    checks: text("checks").notNull(),
+    /** active | promoted | aborted */
+    status: text("status").notNull(),
+    stepIndex: integer("step_index").notNull().default(0),
+    stepStartedAt: text("step_started_at").notNull(),
+    startedAt: text("started_at").notNull(),
+    startedBy: text("started_by").notNull(),
+    reason: text("reason").notNull(),
+    endedAt: text("ended_at"),
+    endReason: text("end_reason"),
+    evidence: text("evidence").notNull().default("[]"),
+    /** The minute of the last evaluation: a cron firing twice in one minute evaluates once. */
+    lastEvaluatedMinute: text("last_evaluated_minute"),
+  },
+  (t) => [
+    uniqueIndex("rollouts_one_active").on(t.modelName).where(sql`status = 'active'`),
+    index("rollouts_model_started").on(t.modelName, t.id),
+  ],
+);
+
 export type ModelRow = typeof models.$inferSelect;
 export type ModelVersionRow = typeof modelVersions.$inferSelect;
 export type AliasRow = typeof aliases.$inferSelect;
 export type AliasHistoryRow = typeof aliasHistory.$inferSelect;
+export type RolloutRow = typeof rollouts.$inferSelect;
 export type RequestSampleRow = typeof requestSamples.$inferSelect;
 export type TrafficPolicyRow = typeof trafficPolicies.$inferSelect;
 export type ShadowPairRow = typeof shadowPairs.$inferSelect;
