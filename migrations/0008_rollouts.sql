@@ -16,6 +16,7 @@ CREATE TABLE `rollouts` (
 	`ended_at` text,
 	`end_reason` text,
 	`evidence` text DEFAULT '[]' NOT NULL,
+	`last_evaluation` text,
 	`last_evaluated_minute` text,
 	FOREIGN KEY (`model_name`) REFERENCES `models`(`name`) ON UPDATE no action ON DELETE no action
 );

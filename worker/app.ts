@@ -16,7 +16,7 @@ import { monitoringRoutes } from "./api/monitoring";
 import { predictRoutes } from "./api/predict";
 import { mlflowRoutes } from "./api/mlflow";
 import { openInferenceRoutes } from "./api/open-inference";
-import { adminRoutes } from "./api/admin-models";
+import { adminRoutes, rolloutReadRoutes } from "./api/admin-models";
 import { registryRoutes } from "./api/models";
 import { trafficRoutes } from "./api/traffic";
 import { SettingsError } from "./settings";
@@ -43,6 +43,7 @@ export function createApp() {
   app.route("/", registryRoutes);
   app.route("/", trafficRoutes);
   app.route("/", adminRoutes);
+  app.route("/", rolloutReadRoutes);
   app.route("/", mlflowRoutes);
   app.route("/", openInferenceRoutes);
   app.route("/", docsRoutes);

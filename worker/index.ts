@@ -1,5 +1,6 @@
 /**
- * The Worker's entry: `fetch` serves the Hono app; `scheduled` runs the monitoring cron (drift
+ * The Worker's entry: `fetch` serves the Hono app; `scheduled` runs the rollouts on the minute cron
+ * (ROLLOUT_CRON), and otherwise the hourly monitoring cron (drift
  * reports with their ground-truth section, alerts, sample retention), then the housekeeping other
  * features need (shadow pairs past retention, metric minutes folded into totals), building its
  * services with createServices(env, ctx) exactly as requests do.
@@ -8,7 +9,9 @@ import { createApp } from "./app";
 import { groundTruthSection } from "./feedback/realized";
 import { scheduleMetricsFlush } from "./metrics/isolate-metrics";
 import { compactMetricsForCron } from "./metrics/metric-store";
+import { postWebhook } from "./monitoring/alerts";
 import { runDriftCron } from "./monitoring/cron";
+import { ROLLOUT_CRON, runRollouts } from "./rollouts/rollout-cron";
 import { consumeObservations } from "./observations/consume-observations";
 import { sweepStalePublishesForCron } from "./registry/stale-publishes";
 import { createServices } from "./services";
@@ -27,6 +30,16 @@ export default {
   async scheduled(controller, env, ctx) {
     const services = createServices(env, ctx);
     const now = controller.scheduledTime;
+    if (controller.cron === ROLLOUT_CRON) {
+      const webhook = env.ALERT_WEBHOOK_URL || undefined;
+      const outcomes = await runRollouts(services.db, {
+        now,
+        defaultAlias: services.settings.defaultAlias,
+        ...(webhook ? { alert: (text: string) => postWebhook(webhook, { text }) } : {}),
+      });
+      if (outcomes.length) console.log(JSON.stringify({ level: "info", where: "rollout cron", scheduled_time: new Date(now).toISOString(), outcomes }));
+      return;
+    }
     await runDriftCron(services, {
       scheduledTime: now,
       webhookUrl: env.ALERT_WEBHOOK_URL || undefined,

@@ -7,6 +7,7 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
+import { rolloutHistorySchema, rolloutViewSchema } from "../../worker/rollouts/rollouts";
 import { createApp } from "../../worker/app";
 import type { Manifest } from "../../worker/contract/manifest";
 import { TAGS } from "../../worker/docs/openapi";
@@ -208,6 +209,21 @@ describe("real responses match the documented schemas", () => {
     "GET /models/{name}/traffic": () => [get(`/models/${name()}/traffic`), trafficPolicySchema],
     "GET /admin/models/{name}/shadow": () => [adminJson("GET", `/admin/models/${name()}/shadow`, undefined), shadowReportSchema],
     "DELETE /admin/models/{name}/traffic": () => [adminJson("DELETE", `/admin/models/${name()}/traffic`, { reason: "doc check" }), trafficPolicySchema],
+    // A rollout of version 1 (production is 2) started (201), read, aborted, then listed.
+    "GET /models/{name}/rollouts/current": () => [
+      adminJson("POST", `/admin/models/${name()}/rollouts`, { version: 1, steps: [10, 50, 100], reason: "doc check" }).then(async (started) => {
+        expect(started.status, await started.clone().text()).toBe(201);
+        return get(`/models/${name()}/rollouts/current`);
+      }),
+      rolloutViewSchema,
+    ],
+    "POST /admin/models/{name}/rollouts/{id}/abort": () => [
+      get(`/models/${name()}/rollouts/current`)
+        .then((res) => res.json() as Promise<{ id: number }>)
+        .then(({ id }) => adminJson("POST", `/admin/models/${name()}/rollouts/${id}/abort`, { reason: "doc check" })),
+      rolloutViewSchema,
+    ],
+    "GET /models/{name}/rollouts": () => [get(`/models/${name()}/rollouts`), rolloutHistorySchema],
     "GET /monitoring/models/{name}/drift": () => [get(`/monitoring/models/${name()}/drift`), driftReportsSchema],
     "POST /feedback": () => [labelOwnPrediction(), feedbackResultSchema],
     "POST /admin/models/{name}/versions/{version}/archive": () => [

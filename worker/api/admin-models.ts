@@ -12,6 +12,7 @@ import { removeAlias, rollbackAlias, setAlias } from "../registry/aliases";
 import { requireAdmin } from "../http/admin-auth";
 import { actorSchema, aliasMoveBodySchema, reasonBodySchema, rollbackBodySchema } from "../registry/admin-schemas";
 import { mountTrafficRoutes } from "./admin-traffic";
+import { mountRolloutRoutes } from "./rollouts";
 import { readUpload } from "./admin-upload";
 import { publishVersion } from "../registry/publish-version";
 import { archiveVersion, describeArchived } from "../registry/version-lifecycle";
@@ -19,6 +20,8 @@ import { forgetModel } from "../registry/resolve-cache";
 import { versionRef } from "../registry/version-ref";
 
 export const adminRoutes = new Hono<AppEnv>();
+/** The public reads of rollouts (GET /models/:name/rollouts...), mounted at the app root beside the registry reads. */
+export const rolloutReadRoutes = new Hono<AppEnv>();
 
 function actor(c: Context<AppEnv>): string {
   return z.object({ "x-actor": actorSchema }).parse({ "x-actor": c.req.header("x-actor") })["x-actor"];
@@ -76,3 +79,4 @@ adminRoutes.post("/admin/models/:name/versions/:version/archive", requireAdmin, 
 });
 
 mountTrafficRoutes(adminRoutes, actor);
+mountRolloutRoutes(adminRoutes, rolloutReadRoutes, actor);

@@ -301,6 +301,8 @@ export const rollouts = sqliteTable(
     endedAt: text("ended_at"),
     endReason: text("end_reason"),
     evidence: text("evidence").notNull().default("[]"),
+    /** JSON: the latest evaluation of the current step, whatever it decided. */
+    lastEvaluation: text("last_evaluation"),
     /** The minute of the last evaluation: a cron firing twice in one minute evaluates once. */
     lastEvaluatedMinute: text("last_evaluated_minute"),
   },

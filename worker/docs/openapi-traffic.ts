@@ -1,7 +1,7 @@
 /**
  * The traffic part of the OpenAPI document: the public policy read, the admin routes that set and
  * clear canary and shadow arms, the shadow's paired outputs, and the headers traffic adds to
- * prediction routes. Wire `trafficPaths()` into paths, `trafficComponents()` into
+ * prediction routes, and the rollouts (`rolloutPaths()`). Wire `trafficPaths()` into paths, `trafficComponents()` into
  * components.schemas, `modelArmHeader` into the prediction responses' headers and
  * `entityIdHeader` into the prediction operations' parameters.
  */
@@ -9,7 +9,8 @@ import { z } from "zod";
 import { MAX_ENTITY_LENGTH } from "../traffic/split";
 import { shadowReportSchema, trafficPolicySchema } from "../registry/registry-views";
 import { shadowQuerySchema, trafficBodySchema } from "../registry/traffic-schemas";
-import { errors, jsonContent, nameParam, ok, operation, ref, TAGS } from "./openapi-parts";
+import { errors, jsonContent, nameParam, ok, operation, pathParam, ref, TAGS } from "./openapi-parts";
+import { rolloutBodySchema, rolloutHistorySchema, rolloutViewSchema } from "../rollouts/rollouts";
 import * as shapes from "./openapi-schemas";
 
 export const modelArmHeader = {
@@ -94,8 +95,63 @@ export function trafficPaths() {
   };
 }
 
+export function rolloutPaths() {
+  const rollout = (description: string, status = "200") => ({ [status]: { description, content: jsonContent(ref("Rollout")) } });
+  return {
+    "/admin/models/{name}/rollouts": {
+      post: operation({
+        tag: TAGS.admin,
+        id: "adminStartRollout",
+        summary: "Start a rollout: ramp a version through the canary step by step, judged against the primary by the minute cron",
+        description: [
+          "Each step sets the canary's percent (an alias move with evidence in the alias history). Every minute the cron compares canary and primary on the step's window:",
+          "server error rate, p95 latency, PSI of sampled scores, and realized ROC AUC once labels arrive; fewer than min_requests on either arm waits.",
+          "A failed check aborts (the canary is cleared, the evidence stored, the alert webhook called); after step_minutes a passing step moves on; after the last step the default alias moves to the version.",
+          "Refusals (unknown, archived or unready version, the version already serving, a rollout already active, steps not increasing) write nothing.",
+        ].join(" "),
+        parameters: [nameParam, who],
+        body: jsonContent(ref("RolloutRequest")),
+        security: bearer,
+        responses: { ...rollout("the rollout, at its first step", "201"), ...failures(["400", "404", "409", "413", "422"]) },
+      }),
+    },
+    "/admin/models/{name}/rollouts/{id}/abort": {
+      post: operation({
+        tag: TAGS.admin,
+        id: "adminAbortRollout",
+        summary: "Abort an active rollout: the canary is cleared, with the reason in its alias history",
+        parameters: [nameParam, pathParam("id", { type: "integer", minimum: 1 }, "the rollout's id"), who],
+        body: jsonContent(ref("ReasonRequest")),
+        security: bearer,
+        responses: { ...rollout("the rollout, aborted"), ...failures(["400", "404", "409", "413", "422"]) },
+      }),
+    },
+    "/models/{name}/rollouts/current": {
+      get: operation({
+        tag: TAGS.registry,
+        id: "getCurrentRollout",
+        summary: "The active rollout: its step, the latest check of each criterion with both arms' numbers, and its timeline",
+        parameters: [nameParam],
+        responses: { ...rollout("the active rollout"), ...errors("Error", ["404", "500"]) },
+      }),
+    },
+    "/models/{name}/rollouts": {
+      get: operation({
+        tag: TAGS.registry,
+        id: "getRollouts",
+        summary: "A model's rollouts, latest first (at most 50)",
+        parameters: [nameParam],
+        responses: { ...ok("rollouts", jsonContent(ref("RolloutHistory"))), ...errors("Error", ["404", "500"]) },
+      }),
+    },
+  };
+}
+
 export function trafficComponents() {
   return {
+    Rollout: shapes.jsonSchema(rolloutViewSchema),
+    RolloutHistory: shapes.jsonSchema(rolloutHistorySchema),
+    RolloutRequest: shapes.jsonSchema(rolloutBodySchema),
     TrafficPolicy: shapes.jsonSchema(trafficPolicySchema),
     ShadowReport: shapes.jsonSchema(shadowReportSchema),
     TrafficChangeRequest: shapes.jsonSchema(trafficBodySchema),

@@ -18,7 +18,7 @@ import { errors, jsonContent, nameParam, ok, operation, type OperationSpec, path
 import * as shapes from "./openapi-schemas";
 import * as views from "../registry/registry-views";
 import { SWAGGER_UI_FILES } from "./swagger-ui-files";
-import { entityIdHeader, modelArmHeader, trafficComponents, trafficPaths } from "./openapi-traffic";
+import { entityIdHeader, modelArmHeader, rolloutPaths, trafficComponents, trafficPaths } from "./openapi-traffic";
 
 export { TAGS };
 
@@ -202,6 +202,7 @@ export function buildOpenApi(manifest: Manifest | null, settings: DocSettings) {
       },
       ...adminPaths(),
       ...trafficPaths(),
+      ...rolloutPaths(),
       ...monitoringPaths(TAGS.monitoring),
       ...dashboardPaths(TAGS.monitoring),
       ...metricsPaths(TAGS.monitoring),

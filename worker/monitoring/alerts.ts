@@ -78,13 +78,18 @@ function retryAfterMs(response: Response): number | null {
 
 /** POSTs the alert; returns every attempt and the outcome, never throws. */
 export async function sendDriftAlert(url: string, report: DriftReport, options: AlertOptions = {}): Promise<AlertDelivery> {
+  return postWebhook(url, driftAlertMessage(report), options);
+}
+
+/** Any Slack-compatible message ({text, blocks?}), with the same attempts, backoff and timeout as drift alerts. */
+export async function postWebhook(url: string, message: { text: string; blocks?: unknown[] }, options: AlertOptions = {}): Promise<AlertDelivery> {
   const send = options.fetch ?? ((input: string, init: RequestInit) => globalThis.fetch(input, init));
   const sleep = options.sleep ?? defaultSleep;
   const attempts = Math.max(1, options.attempts ?? ALERT_DEFAULTS.attempts);
   const timeoutMs = options.timeoutMs ?? ALERT_DEFAULTS.timeoutMs;
   const baseDelayMs = options.baseDelayMs ?? ALERT_DEFAULTS.baseDelayMs;
   const now = options.now ?? Date.now;
-  const body = JSON.stringify(driftAlertMessage(report));
+  const body = JSON.stringify(message);
   const made: AlertAttempt[] = [];
   const finish = (outcome: AlertDelivery["outcome"]): AlertDelivery => ({ outcome, attempts: made, finished_at: new Date(now()).toISOString() });
   for (let attempt = 1; attempt <= attempts; attempt++) {

@@ -65,15 +65,15 @@ export function aliasMoveStatements(d1: D1Database, move: AliasMove): D1Statemen
  * The two statements of one alias removal, for a D1 batch: the history row (to_version NULL) is
  * selected from the alias itself, so with no alias there is no row and the DELETE is a no-op.
  */
-export function aliasRemovalStatements(d1: D1Database, removal: { name: string; alias: string; by: string; reason: string }): D1Statement[] {
+export function aliasRemovalStatements(d1: D1Database, removal: { name: string; alias: string; by: string; reason: string; evidence?: Record<string, unknown> }): D1Statement[] {
   return [
     d1
       .prepare(
-        `INSERT INTO alias_history (model_name, alias, from_version, to_version, changed_by, reason)
-         SELECT model_name, alias, version, NULL, ?3, ?4 FROM aliases WHERE model_name = ?1 AND alias = ?2
+        `INSERT INTO alias_history (model_name, alias, from_version, to_version, changed_by, reason, evidence)
+         SELECT model_name, alias, version, NULL, ?3, ?4, ?5 FROM aliases WHERE model_name = ?1 AND alias = ?2
          RETURNING from_version`,
       )
-      .bind(removal.name, removal.alias, removal.by, removal.reason),
+      .bind(removal.name, removal.alias, removal.by, removal.reason, evidenceText(removal.evidence)),
     d1.prepare("DELETE FROM aliases WHERE model_name = ?1 AND alias = ?2").bind(removal.name, removal.alias),
   ];
 }

@@ -73,6 +73,8 @@ export interface TrafficChange {
   entityField?: string | null;
   by: string;
   reason: string;
+  /** Stored with the canary's alias_history row beside its percent (e.g. a rollout step's analysis). */
+  canaryEvidence?: Record<string, unknown>;
 }
 
 /**
@@ -89,14 +91,15 @@ export async function changePolicy(db: Db, change: TrafficChange): Promise<Traff
   const arm = (alias: string, value: { version: number } | null | undefined, evidence: Record<string, unknown>) => {
     if (value === undefined) return;
     if (value === null) {
-      statements.push(...aliasRemovalStatements(d1, { name: change.name, alias, by: change.by, reason: change.reason }));
+      const removalEvidence = alias === CANARY_ALIAS ? change.canaryEvidence : undefined;
+      statements.push(...aliasRemovalStatements(d1, { name: change.name, alias, by: change.by, reason: change.reason, ...(removalEvidence ? { evidence: removalEvidence } : {}) }));
       return;
     }
     const move = { name: change.name, alias, version: value.version, by: change.by, reason: change.reason, evidence };
     moves.push(move);
     statements.push(...aliasMoveStatements(d1, move));
   };
-  arm(CANARY_ALIAS, change.canary, { percent: change.canary?.percent });
+  arm(CANARY_ALIAS, change.canary, { percent: change.canary?.percent, ...change.canaryEvidence });
   arm(SHADOW_ALIAS, change.shadow, { sample_rate: change.shadow?.sampleRate });
   const percent = change.canary === undefined ? null : (change.canary?.percent ?? 0);
   const rate = change.shadow === undefined ? null : (change.shadow?.sampleRate ?? 0);

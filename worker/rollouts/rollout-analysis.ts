@@ -10,8 +10,10 @@
  *  - latency_p95: from each version's latency histogram (linear within a bucket, as Prometheus'
  *    histogram_quantile); canary ≤ primary × `max_latency_ratio`;
  *  - score_psi: PSI of the canary's sampled scores against the primary's on the window, over the
- *    primary's score deciles; ≤ `max_score_psi`. Below `min_scores` sampled rows on either arm it
- *    waits (null disables the check). Both arms are scored on the same window's traffic; with an
+ *    primary's score deciles. It fails only when the PSI exceeds `max_score_psi` AND the two-sample
+ *    KS test rejects equal distributions at `score_alpha` (significant and material, as in the drift
+ *    report): two samples of 100 scores from one model already differ by a PSI of about 0.18 by
+ *    chance alone. Below `min_scores` sampled rows on either arm it waits (null disables the check). Both arms are scored on the same window's traffic; with an
  *    entity-sticky split the two populations are different customers, so a legitimate model can
  *    still differ: the check compares what each arm served, which is what a client sees;
  *  - realized_auc: only when at least `min_labels` labels of both classes have arrived on both arms;
@@ -21,7 +23,7 @@
 import { histogramBin } from "../contract/drift-reference";
 import { rocAuc } from "../contract/classification-metrics";
 import { LATENCY_BUCKETS } from "../metrics/families";
-import { psiCategorical } from "../monitoring/drift-stats";
+import { ksTwoSample, psiCategorical } from "../monitoring/drift-stats";
 
 export interface RolloutChecks {
   /** Percentage points. */
@@ -29,6 +31,7 @@ export interface RolloutChecks {
   max_latency_ratio: number;
   /** null: no score check. */
   max_score_psi: number | null;
+  score_alpha: number;
   min_scores: number;
   auc_margin: number;
   min_labels: number;
@@ -38,6 +41,7 @@ export const DEFAULT_CHECKS: RolloutChecks = {
   max_error_rate_increase: 0.5,
   max_latency_ratio: 1.5,
   max_score_psi: 0.2,
+  score_alpha: 0.01,
   min_scores: 100,
   auc_margin: 0.02,
   min_labels: 100,
@@ -67,6 +71,8 @@ export interface CheckResult {
   pass: boolean | null;
   /** A null pass that keeps the step from passing. */
   blocking: boolean;
+  /** score_psi: the two-sample KS test's p-value. */
+  p_value?: number;
   note?: string;
 }
 
@@ -104,6 +110,7 @@ export function evaluateStep(primary: ArmWindow, canary: ArmWindow, checks: Roll
       results.push({ name: "latency_p95", primary: pp, canary: cp, limit: latencyLimit, pass: cp <= latencyLimit, blocking: false });
     }
   }
+  if (!enough) return { decision: "wait", checks: results };
   results.push(scoreCheck(primary, canary, checks));
   results.push(aucCheck(primary, canary, checks));
   const decision: StepDecision = results.some((r) => r.pass === false) ? "fail" : results.some((r) => r.pass === null && r.blocking) ? "wait" : "pass";
@@ -123,7 +130,9 @@ function scoreCheck(primary: ArmWindow, canary: ArmWindow, checks: RolloutChecks
     };
   }
   const value = scorePsi(primary.scores, canary.scores);
-  return { name: "score_psi", primary: 0, canary: value, limit: checks.max_score_psi, pass: value <= checks.max_score_psi, blocking: false };
+  const pValue = ksTwoSample(primary.scores, canary.scores).pValue;
+  const shifted = value > checks.max_score_psi && pValue < checks.score_alpha;
+  return { name: "score_psi", primary: 0, canary: value, limit: checks.max_score_psi, pass: !shifted, blocking: false, p_value: pValue };
 }
 
 function aucCheck(primary: ArmWindow, canary: ArmWindow, checks: RolloutChecks): CheckResult {

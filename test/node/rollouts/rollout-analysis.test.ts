@@ -105,10 +105,24 @@ describe("evaluateStep", () => {
     const e = evaluateStep(arm(), shifted, DEFAULT_CHECKS, 100);
     expect(e.decision).toBe("fail");
     expect(check(e, "score_psi").pass).toBe(false);
+    expect(check(e, "score_psi").p_value!).toBeLessThan(1e-10);
     const few = evaluateStep(arm(), arm({ scores: scores(99, (i) => i / 100) }), DEFAULT_CHECKS, 100);
     expect(few.decision).toBe("wait");
     expect(check(few, "score_psi")).toMatchObject({ pass: null, blocking: true });
     expect(evaluateStep(arm(), shifted, { ...DEFAULT_CHECKS, max_score_psi: null }, 100).decision).toBe("pass");
+  });
+
+  it("a PSI over the limit that a KS test does not find significant passes, with both figures in the evidence", () => {
+    // 15 scores, three in each even decile of the primary's (0.05, 0.25, ...): the odd deciles are
+    // empty, so the PSI is large (over 3), but the empirical CDFs never differ by more than 0.1
+    // (KS D = 0.1 on 100 vs 15 values), far from significant.
+    const clustered = scores(15, (i) => [0.05, 0.25, 0.45, 0.65, 0.85][i % 5]!);
+    const e = evaluateStep(arm(), arm({ scores: clustered }), { ...DEFAULT_CHECKS, min_scores: 10 }, 100);
+    const psi = check(e, "score_psi");
+    expect(psi.canary!).toBeGreaterThan(3);
+    expect(psi.p_value!).toBeGreaterThan(0.5);
+    expect(psi.pass).toBe(true);
+    expect(e.decision).toBe("pass");
   });
 
   it("judges realized AUC only once both arms have enough labels: canary ≥ primary − margin", () => {
