@@ -1,0 +1,266 @@
+/**
+ * Exact interventional TreeSHAP by leaf masks: the same numbers as interventional-tree-shap.ts
+ * (which stays as the fallback and the reference), computed leaf by leaf instead of per
+ * (node, feature state).
+ *
+ * For a leaf, number the distinct players on its path 0..p-1 (in order of first appearance from
+ * the root, so a split's number is shared by every leaf below it). Each player's splits on the
+ * path make one constraint; M_x is the set of players whose constraint row x fails, M_z those a
+ * background row z fails. The hybrid of x and z reaches the leaf for coalition S iff M_z ⊆ S and
+ * M_x ∩ S = ∅: never when M_x ∩ M_z ≠ ∅, otherwise with A = M_z, B = M_x the leaf's value v adds
+ *   i ∈ A: +v (a-1)! b! / (a+b)!,   j ∈ B: -v a! (b-1)! / (a+b)!
+ * to the pair's Shapley values (the game in interventional-tree-shap.ts).
+ *
+ * Compile time, once per explainer and background size: per leaf, the histogram of M_z over the
+ * background rows (distinct masks, counts, popcounts). Per row: one walk down each tree computes
+ * M_x at every leaf it reaches (x fails a player's constraint where the walk leaves x's way) and
+ * scans the leaf's masks; a subtree is skipped when no background row can be compatible with the
+ * walk's M_x, tracked as the bitset R of rows that satisfy every split seen so far on the players
+ * in M_x (pathRows: each split's rows that satisfy the earlier splits on its player along the path).
+ * At a leaf, R nonempty means at least one mask is compatible.
+ */
+import type { CompiledExplainer, CompiledTree, CompiledTrees } from "./compile-explainer";
+
+/** Path numbering of one tree; independent of how many background rows are used. */
+export interface MaskTree {
+  /** Per split: its player's number on the path (0..15); -1 for a leaf. */
+  bit: Int8Array;
+  /** Per node: how many distinct players its path has split on (a leaf's p). */
+  width: Uint8Array;
+}
+
+/**
+ * Per tree, the leaves' background mask histograms for one background size, each leaf one block
+ * of `data` (so that a leaf costs one or two cache lines), in preorder:
+ *  - word 0: the leaf's value as float32 (the graph's leaves are float32);
+ *  - word 1: E | p << 24, E its entries, p its distinct path players;
+ *  - p × W words (W = ceil(E / 32)), an index by player: word i × W + w has bit e set when entry
+ *    32w + e holds player i, so the entries compatible with M_x are those in no word of M_x's
+ *    players, found without reading the others;
+ *  - E entries, one distinct mask each: mask | count << 16 (a count above 65535 takes several).
+ */
+export interface LeafMasks {
+  /** Per node: where its block starts (leaves only). */
+  at: Int32Array;
+  data: Uint32Array;
+  /** data's float32 view, for the leaf values. */
+  values: Float32Array;
+}
+
+export interface MaskForm {
+  trees: MaskTree[];
+  /** Leaf histograms over all the explainer's background rows. */
+  leaves: LeafMasks[];
+}
+
+/** Widest path (distinct players) the packed entries hold. */
+const MAX_PLAYERS = 16;
+
+/**
+ * The mask form of a compiled tree model, or null when some path has more than 16 distinct
+ * players (then the caller keeps the per-state algorithm).
+ */
+export function compileMaskForm(compiled: CompiledExplainer, model: CompiledTrees): MaskForm | null {
+  const trees: MaskTree[] = [];
+  for (const tree of model.trees) {
+    const t = compileMaskTree(tree, compiled.features.length);
+    if (!t) return null;
+    trees.push(t);
+  }
+  return { trees, leaves: compileLeafMasks(compiled, model, trees, compiled.backgroundRows) };
+}
+
+function compileMaskTree(tree: CompiledTree, groups: number): MaskTree | null {
+  const n = tree.column.length;
+  const bit = new Int8Array(n).fill(-1);
+  const width = new Uint8Array(n);
+  const bitOf = new Int8Array(groups).fill(-1);
+  let used = 0;
+  let ok = true;
+  const walk = (node: number): void => {
+    width[node] = used;
+    if (!ok || tree.column[node]! < 0) return;
+    const g = tree.group[node]!;
+    const fresh = bitOf[g]! < 0;
+    if (fresh) {
+      if (used === MAX_PLAYERS) {
+        ok = false;
+        return;
+      }
+      bitOf[g] = used++;
+    }
+    bit[node] = bitOf[g]!;
+    walk(node + 1);
+    walk(tree.right[node]!);
+    if (fresh) {
+      bitOf[g] = -1;
+      used--;
+    }
+  };
+  walk(0);
+  return ok ? { bit, width } : null;
+}
+
+/** The leaves' histograms of background masks over the first `rows` background rows. */
+export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTrees, trees: readonly MaskTree[], rows: number): LeafMasks[] {
+  const { background, width } = compiled;
+  const masks = new Int32Array((model.depth + 2) * rows);
+  const dense = new Int32Array(1 << 12);
+  const touched: number[] = [];
+  return model.trees.map((tree, t) => {
+    const { bit, width: players } = trees[t]!;
+    const n = tree.column.length;
+    const at = new Int32Array(n);
+    const data: number[] = [];
+    const entry: number[] = [];
+    const add = (m: number, k: number): void => {
+      for (; k > 0xffff; k -= 0xffff) entry.push((m | (0xffff << 16)) >>> 0);
+      entry.push((m | (k << 16)) >>> 0);
+    };
+    const f32 = new Float32Array(1);
+    const u32 = new Uint32Array(f32.buffer);
+    const walk = (node: number, level: number): void => {
+      const c = tree.column[node]!;
+      const src = level * rows;
+      if (c < 0) {
+        const p = players[node]!;
+        if (p <= 12) {
+          for (let r = 0; r < rows; r++) {
+            const m = masks[src + r]!;
+            if (dense[m] === 0) touched.push(m);
+            dense[m]!++;
+          }
+          for (const m of touched) {
+            add(m, dense[m]!);
+            dense[m] = 0;
+          }
+          touched.length = 0;
+        } else {
+          const seen = new Map<number, number>();
+          for (let r = 0; r < rows; r++) seen.set(masks[src + r]!, (seen.get(masks[src + r]!) ?? 0) + 1);
+          for (const [m, k] of seen) add(m, k);
+        }
+        const e = entry.length;
+        const words = (e + 31) >>> 5;
+        at[node] = data.length;
+        f32[0] = tree.value[node]!;
+        data.push(u32[0]!, e | (p << 24));
+        const base = data.length;
+        for (let i = 0; i < p * words; i++) data.push(0);
+        for (let j = 0; j < e; j++) for (let i = 0; i < p; i++) if (entry[j]! & (1 << i)) data[base + i * words + (j >>> 5)]! |= 1 << (j & 31);
+        for (const v of entry) data.push(v);
+        entry.length = 0;
+        return;
+      }
+      const b = 1 << bit[node]!;
+      const thr = tree.threshold[node]!;
+      const dst = src + rows;
+      for (let r = 0; r < rows; r++) masks[dst + r] = masks[src + r]! | (background[r * width + c]! <= thr ? 0 : b);
+      walk(node + 1, level + 1);
+      for (let r = 0; r < rows; r++) masks[dst + r] = masks[src + r]! | (background[r * width + c]! <= thr ? b : 0);
+      walk(tree.right[node]!, level + 1);
+    };
+    masks.fill(0, 0, rows);
+    walk(0, 0);
+    const packed = Uint32Array.from(data);
+    return { at, data: packed, values: new Float32Array(packed.buffer) };
+  });
+}
+
+/** Scratch space reused across rows of one explainer. */
+export interface MaskScratch {
+  /** Per path number: the player it stands for on the current path. */
+  bitPlayer: Int32Array;
+  /** Per path number: Σ count · wPos over a leaf's compatible masks holding it. */
+  pos: Float64Array;
+}
+
+export function maskScratch(): MaskScratch {
+  return { bitPlayer: new Int32Array(MAX_PLAYERS), pos: new Float64Array(MAX_PLAYERS) };
+}
+
+/**
+ * Adds to `out` (one slot per feature) Σ over trees and the background rows of the per-pair
+ * Shapley values, unscaled, as addTreeShap does. `leaves` are the histograms over the background
+ * rows in use; `wPos`, `wNeg` and `k` the weight tables of TreeShapScratch.
+ */
+export function addMaskShap(
+  model: CompiledTrees,
+  form: MaskForm,
+  leaves: LeafMasks[],
+  scratch: MaskScratch,
+  weights: { wPos: Float64Array; wNeg: Float64Array; k: number },
+  x: ArrayLike<number>,
+  xOffset: number,
+  out: Float64Array,
+): void {
+  const { bitPlayer, pos } = scratch;
+  const { wPos, wNeg, k } = weights;
+  let tree: CompiledTree = model.trees[0]!;
+  let bits: Int8Array = form.trees[0]!.bit;
+  let leaf: LeafMasks = leaves[0]!;
+
+  const visitLeaf = (node: number, mx: number, b: number): void => {
+    const { data } = leaf;
+    const at = leaf.at[node]!;
+    const head = data[at + 1]!;
+    const entries = head & 0xffffff;
+    const words = (entries + 31) >>> 5;
+    const index = at + 2;
+    const from = index + (head >>> 24) * words;
+    let neg = 0;
+    let touched = 0;
+    for (let w = 0; w < words; w++) {
+      let good = w === words - 1 && (entries & 31) !== 0 ? (1 << (entries & 31)) - 1 : -1;
+      for (let t = mx; t !== 0; t &= t - 1) good &= ~data[index + (31 - Math.clz32(t & -t)) * words + w]!;
+      for (; good !== 0; good &= good - 1) {
+        const packed = data[from + w * 32 + (31 - Math.clz32(good & -good))]!;
+        const m = packed & 0xffff;
+        const a = popcount(m);
+        const cnt = packed >>> 16;
+        neg += cnt * wNeg[a * k + b]!;
+        if (a === 0) continue;
+        const wa = cnt * wPos[a * k + b]!;
+        touched |= m;
+        for (let t = m; t !== 0; t &= t - 1) pos[31 - Math.clz32(t & -t)]! += wa;
+      }
+    }
+    const v = leaf.values[at]!;
+    for (let t = touched; t !== 0; t &= t - 1) {
+      const i = 31 - Math.clz32(t & -t);
+      out[bitPlayer[i]!]! += v * pos[i]!;
+      pos[i] = 0;
+    }
+    if (b === 0) return;
+    const d = v * neg;
+    for (let t = mx; t !== 0; t &= t - 1) out[bitPlayer[31 - Math.clz32(t & -t)]!]! -= d;
+  };
+
+  const visit = (node: number, mx: number, b: number): void => {
+    const c = tree.column[node]!;
+    if (c < 0) {
+      visitLeaf(node, mx, b);
+      return;
+    }
+    const i = bits[node]!;
+    const pb = 1 << i;
+    bitPlayer[i] = tree.group[node]!;
+    const xLeft = x[xOffset + c]! <= tree.threshold[node]!;
+    visit(xLeft ? node + 1 : tree.right[node]!, mx, b);
+    // Leaving x's way: the player joins M_x (if it has not already).
+    visit(xLeft ? tree.right[node]! : node + 1, mx | pb, (mx & pb) === 0 ? b + 1 : b);
+  };
+
+  for (let t = 0; t < model.trees.length; t++) {
+    tree = model.trees[t]!;
+    bits = form.trees[t]!.bit;
+    leaf = leaves[t]!;
+    visit(0, 0, 0);
+  }
+}
+
+function popcount(v: number): number {
+  v -= (v >>> 1) & 0x55555555;
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
