@@ -77,11 +77,16 @@ export function explainRows(explainer: Explainer, designRows: Float32Array | rea
   }
   const factor = model.scale / n;
   const leaves = masks ? leafMasksFor(p, model, masks, n) : null;
+  if (masks) {
+    const acc = new Float64Array(rows * groups);
+    addMaskShap(model, masks, leaves!, p.maskScratch!, scratch!, data, rows, width, acc);
+    for (let r = 0; r < rows; r++) out.push({ base_value: base, contributions: Array.from(acc.subarray(r * groups, (r + 1) * groups), (v) => v * factor) });
+    return out;
+  }
   const acc = new Float64Array(groups);
   for (let r = 0; r < rows; r++) {
     acc.fill(0);
-    if (masks) addMaskShap(model, masks, leaves!, p.maskScratch!, scratch!, data, r * width, acc);
-    else addTreeShap(compiled, model, scratch!, data, r * width, n, acc);
+    addTreeShap(compiled, model, scratch!, data, r * width, n, acc);
     out.push({ base_value: base, contributions: Array.from(acc, (v) => v * factor) });
   }
   return out;

@@ -180,9 +180,11 @@ export function maskScratch(): MaskScratch {
 }
 
 /**
- * Adds to `out` (one slot per feature) Σ over trees and the background rows of the per-pair
- * Shapley values, unscaled, as addTreeShap does. `leaves` are the histograms over the background
- * rows in use; `wPos`, `wNeg` and `k` the weight tables of TreeShapScratch.
+ * For each of `rows` design rows in `x` (row-major, `width` values each), adds to its slots of
+ * `out` (row r: r × features .. + features) Σ over trees and background rows of the per-pair
+ * Shapley values, unscaled, as addTreeShap does for one row. `leaves` are the histograms over the
+ * background rows in use; `wPos`, `wNeg` and `k` the weight tables of TreeShapScratch. Trees are
+ * the outer loop, so a batch reads each tree's compiled form once while it is in cache.
  */
 export function addMaskShap(
   model: CompiledTrees,
@@ -191,10 +193,14 @@ export function addMaskShap(
   scratch: MaskScratch,
   weights: { wPos: Float64Array; wNeg: Float64Array; k: number },
   x: ArrayLike<number>,
-  xOffset: number,
+  rows: number,
+  width: number,
   out: Float64Array,
 ): void {
   const { bitPlayer, pos } = scratch;
+  const features = out.length / rows;
+  let xOffset = 0;
+  let o = 0;
   const { wPos, wNeg, k } = weights;
   let tree: CompiledTree = model.trees[0]!;
   let bits: Int8Array = form.trees[0]!.bit;
@@ -228,12 +234,12 @@ export function addMaskShap(
     const v = leaf.values[at]!;
     for (let t = touched; t !== 0; t &= t - 1) {
       const i = 31 - Math.clz32(t & -t);
-      out[bitPlayer[i]!]! += v * pos[i]!;
+      out[o + bitPlayer[i]!]! += v * pos[i]!;
       pos[i] = 0;
     }
     if (b === 0) return;
     const d = v * neg;
-    for (let t = mx; t !== 0; t &= t - 1) out[bitPlayer[31 - Math.clz32(t & -t)]!]! -= d;
+    for (let t = mx; t !== 0; t &= t - 1) out[o + bitPlayer[31 - Math.clz32(t & -t)]!]! -= d;
   };
 
   const visit = (node: number, mx: number, b: number): void => {
@@ -255,7 +261,11 @@ export function addMaskShap(
     tree = model.trees[t]!;
     bits = form.trees[t]!.bit;
     leaf = leaves[t]!;
-    visit(0, 0, 0);
+    for (let r = 0; r < rows; r++) {
+      xOffset = r * width;
+      o = r * features;
+      visit(0, 0, 0);
+    }
   }
 }
 
