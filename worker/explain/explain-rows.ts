@@ -46,7 +46,7 @@ function prepare(explainer: Explainer): Prepared {
       compiled,
       scratch: trees ? treeShapScratch(compiled, trees) : null,
       masks,
-      maskScratch: masks ? maskScratch() : null,
+      maskScratch: trees && masks ? maskScratch(trees) : null,
       prefix: null,
     };
     prepared.set(explainer, p);

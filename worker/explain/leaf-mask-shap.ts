@@ -12,12 +12,12 @@
  * to the pair's Shapley values (the game in interventional-tree-shap.ts).
  *
  * Compile time, once per explainer and background size: per leaf, the histogram of M_z over the
- * background rows (distinct masks, counts, popcounts). Per row: one walk down each tree computes
- * M_x at every leaf it reaches (x fails a player's constraint where the walk leaves x's way) and
- * scans the leaf's masks; a subtree is skipped when no background row can be compatible with the
- * walk's M_x, tracked as the bitset R of rows that satisfy every split seen so far on the players
- * in M_x (pathRows: each split's rows that satisfy the earlier splits on its player along the path).
- * At a leaf, R nonempty means at least one mask is compatible.
+ * background rows (distinct masks with their counts) and an index of it by player. Per row and
+ * tree: one pass over the nodes in preorder computes M_x at every leaf (x fails a player's
+ * constraint where the path leaves x's way); each leaf reads, through the index, only the masks
+ * disjoint from M_x, and credits its players. Nothing is skipped: tracking which background rows
+ * stay compatible (to skip subtrees) pruned about a third of the leaves of the default forest and
+ * cost more than it saved.
  */
 import type { CompiledExplainer, CompiledTree, CompiledTrees } from "./compile-explainer";
 
@@ -34,6 +34,7 @@ export interface MaskTree {
  * of `data` (so that a leaf costs one or two cache lines), in preorder:
  *  - word 0: the leaf's value as float32 (the graph's leaves are float32);
  *  - word 1: E | p << 24, E its entries, p its distinct path players;
+ *  - ceil(p / 2) words: the players (feature indices) of path numbers 0..p-1, 16 bits each;
  *  - p × W words (W = ceil(E / 32)), an index by player: word i × W + w has bit e set when entry
  *    32w + e holds player i, so the entries compatible with M_x are those in no word of M_x's
  *    players, found without reading the others;
@@ -119,6 +120,7 @@ export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTre
     };
     const f32 = new Float32Array(1);
     const u32 = new Uint32Array(f32.buffer);
+    const playerOf = new Int32Array(MAX_PLAYERS);
     const walk = (node: number, level: number): void => {
       const c = tree.column[node]!;
       const src = level * rows;
@@ -145,6 +147,7 @@ export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTre
         at[node] = data.length;
         f32[0] = tree.value[node]!;
         data.push(u32[0]!, e | (p << 24));
+        for (let i = 0; i < p; i += 2) data.push((playerOf[i]! | (i + 1 < p ? playerOf[i + 1]! << 16 : 0)) >>> 0);
         const base = data.length;
         for (let i = 0; i < p * words; i++) data.push(0);
         for (let j = 0; j < e; j++) for (let i = 0; i < p; i++) if (entry[j]! & (1 << i)) data[base + i * words + (j >>> 5)]! |= 1 << (j & 31);
@@ -152,6 +155,7 @@ export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTre
         entry.length = 0;
         return;
       }
+      playerOf[bit[node]!] = tree.group[node]!;
       const b = 1 << bit[node]!;
       const thr = tree.threshold[node]!;
       const dst = src + rows;
@@ -169,14 +173,14 @@ export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTre
 
 /** Scratch space reused across rows of one explainer. */
 export interface MaskScratch {
-  /** Per path number: the player it stands for on the current path. */
-  bitPlayer: Int32Array;
+  /** Per node of the tree at hand: M_x, the path players x fails on the way to it. */
+  failed: Int32Array;
   /** Per path number: Σ count · wPos over a leaf's compatible masks holding it. */
   pos: Float64Array;
 }
 
-export function maskScratch(): MaskScratch {
-  return { bitPlayer: new Int32Array(MAX_PLAYERS), pos: new Float64Array(MAX_PLAYERS) };
+export function maskScratch(model: CompiledTrees): MaskScratch {
+  return { failed: new Int32Array(Math.max(...model.trees.map((t) => t.column.length))), pos: new Float64Array(MAX_PLAYERS) };
 }
 
 /**
@@ -184,7 +188,9 @@ export function maskScratch(): MaskScratch {
  * `out` (row r: r × features .. + features) Σ over trees and background rows of the per-pair
  * Shapley values, unscaled, as addTreeShap does for one row. `leaves` are the histograms over the
  * background rows in use; `wPos`, `wNeg` and `k` the weight tables of TreeShapScratch. Trees are
- * the outer loop, so a batch reads each tree's compiled form once while it is in cache.
+ * the outer loop, so a batch reads each tree's compiled form once while it is in cache. A tree is
+ * one pass over its nodes in preorder (parents before children): each split hands M_x to its
+ * children, adding its player on the side x does not take; each leaf adds its share.
  */
 export function addMaskShap(
   model: CompiledTrees,
@@ -197,74 +203,67 @@ export function addMaskShap(
   width: number,
   out: Float64Array,
 ): void {
-  const { bitPlayer, pos } = scratch;
-  const features = out.length / rows;
-  let xOffset = 0;
-  let o = 0;
+  const { failed, pos } = scratch;
   const { wPos, wNeg, k } = weights;
-  let tree: CompiledTree = model.trees[0]!;
-  let bits: Int8Array = form.trees[0]!.bit;
-  let leaf: LeafMasks = leaves[0]!;
-
-  const visitLeaf = (node: number, mx: number, b: number): void => {
-    const { data } = leaf;
-    const at = leaf.at[node]!;
-    const head = data[at + 1]!;
-    const entries = head & 0xffffff;
-    const words = (entries + 31) >>> 5;
-    const index = at + 2;
-    const from = index + (head >>> 24) * words;
-    let neg = 0;
-    let touched = 0;
-    for (let w = 0; w < words; w++) {
-      let good = w === words - 1 && (entries & 31) !== 0 ? (1 << (entries & 31)) - 1 : -1;
-      for (let t = mx; t !== 0; t &= t - 1) good &= ~data[index + (31 - Math.clz32(t & -t)) * words + w]!;
-      for (; good !== 0; good &= good - 1) {
-        const packed = data[from + w * 32 + (31 - Math.clz32(good & -good))]!;
-        const m = packed & 0xffff;
-        const a = popcount(m);
-        const cnt = packed >>> 16;
-        neg += cnt * wNeg[a * k + b]!;
-        if (a === 0) continue;
-        const wa = cnt * wPos[a * k + b]!;
-        touched |= m;
-        for (let t = m; t !== 0; t &= t - 1) pos[31 - Math.clz32(t & -t)]! += wa;
-      }
-    }
-    const v = leaf.values[at]!;
-    for (let t = touched; t !== 0; t &= t - 1) {
-      const i = 31 - Math.clz32(t & -t);
-      out[o + bitPlayer[i]!]! += v * pos[i]!;
-      pos[i] = 0;
-    }
-    if (b === 0) return;
-    const d = v * neg;
-    for (let t = mx; t !== 0; t &= t - 1) out[o + bitPlayer[31 - Math.clz32(t & -t)]!]! -= d;
-  };
-
-  const visit = (node: number, mx: number, b: number): void => {
-    const c = tree.column[node]!;
-    if (c < 0) {
-      visitLeaf(node, mx, b);
-      return;
-    }
-    const i = bits[node]!;
-    const pb = 1 << i;
-    bitPlayer[i] = tree.group[node]!;
-    const xLeft = x[xOffset + c]! <= tree.threshold[node]!;
-    visit(xLeft ? node + 1 : tree.right[node]!, mx, b);
-    // Leaving x's way: the player joins M_x (if it has not already).
-    visit(xLeft ? tree.right[node]! : node + 1, mx | pb, (mx & pb) === 0 ? b + 1 : b);
-  };
-
+  const features = out.length / rows;
   for (let t = 0; t < model.trees.length; t++) {
-    tree = model.trees[t]!;
-    bits = form.trees[t]!.bit;
-    leaf = leaves[t]!;
+    const { column, threshold, right } = model.trees[t]!;
+    const bit = form.trees[t]!.bit;
+    const { at, data, values } = leaves[t]!;
+    const n = column.length;
     for (let r = 0; r < rows; r++) {
-      xOffset = r * width;
-      o = r * features;
-      visit(0, 0, 0);
+      const xOffset = r * width;
+      const o = r * features;
+      failed[0] = 0;
+      for (let node = 0; node < n; node++) {
+        const mx = failed[node]!;
+        const c = column[node]!;
+        if (c >= 0) {
+          const pb = 1 << bit[node]!;
+          const xLeft = x[xOffset + c]! <= threshold[node]!;
+          failed[node + 1] = xLeft ? mx : mx | pb;
+          failed[right[node]!] = xLeft ? mx | pb : mx;
+          continue;
+        }
+        const block = at[node]!;
+        const head = data[block + 1]!;
+        const entries = head & 0xffffff;
+        const p = head >>> 24;
+        const words = (entries + 31) >>> 5;
+        const players = block + 2;
+        const index = players + ((p + 1) >>> 1);
+        const from = index + p * words;
+        const b = popcount(mx);
+        let neg = 0;
+        let touched = 0;
+        for (let w = 0; w < words; w++) {
+          let good = w === words - 1 && (entries & 31) !== 0 ? (1 << (entries & 31)) - 1 : -1;
+          for (let m = mx; m !== 0; m &= m - 1) good &= ~data[index + (31 - Math.clz32(m & -m)) * words + w]!;
+          for (; good !== 0; good &= good - 1) {
+            const packed = data[from + w * 32 + (31 - Math.clz32(good & -good))]!;
+            const m = packed & 0xffff;
+            const a = popcount(m);
+            const cnt = packed >>> 16;
+            neg += cnt * wNeg[a * k + b]!;
+            if (a === 0) continue;
+            const wa = cnt * wPos[a * k + b]!;
+            touched |= m;
+            for (let q = m; q !== 0; q &= q - 1) pos[31 - Math.clz32(q & -q)]! += wa;
+          }
+        }
+        const v = values[block]!;
+        for (let q = touched; q !== 0; q &= q - 1) {
+          const i = 31 - Math.clz32(q & -q);
+          out[o + ((data[players + (i >>> 1)]! >>> ((i & 1) << 4)) & 0xffff)]! += v * pos[i]!;
+          pos[i] = 0;
+        }
+        if (b === 0) continue;
+        const d = v * neg;
+        for (let q = mx; q !== 0; q &= q - 1) {
+          const i = 31 - Math.clz32(q & -q);
+          out[o + ((data[players + (i >>> 1)]! >>> ((i & 1) << 4)) & 0xffff)]! -= d;
+        }
+      }
     }
   }
 }
