@@ -106,13 +106,17 @@ function compileMaskTree(tree: CompiledTree, groups: number): MaskTree | null {
 export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTrees, trees: readonly MaskTree[], rows: number): LeafMasks[] {
   const { background, width } = compiled;
   const masks = new Int32Array((model.depth + 2) * rows);
+  // The background column-major, so that a split reads its column's rows in a row.
+  const byColumn = new Float32Array(width * rows);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < width; c++) byColumn[c * rows + r] = background[r * width + c]!;
   const dense = new Int32Array(1 << 12);
   const touched: number[] = [];
   return model.trees.map((tree, t) => {
     const { bit, width: players } = trees[t]!;
     const n = tree.column.length;
     const at = new Int32Array(n);
-    const data: number[] = [];
+    let data = new Uint32Array(1 << 12);
+    let length = 0;
     const entry: number[] = [];
     const add = (m: number, k: number): void => {
       for (; k > 0xffff; k -= 0xffff) entry.push((m | (0xffff << 16)) >>> 0);
@@ -144,14 +148,21 @@ export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTre
         }
         const e = entry.length;
         const words = (e + 31) >>> 5;
-        at[node] = data.length;
+        const size = 2 + ((p + 1) >>> 1) + p * words + e;
+        if (length + size > data.length) {
+          const grown = new Uint32Array(Math.max(2 * data.length, length + size));
+          grown.set(data.subarray(0, length));
+          data = grown;
+        }
+        at[node] = length;
         f32[0] = tree.value[node]!;
-        data.push(u32[0]!, e | (p << 24));
-        for (let i = 0; i < p; i += 2) data.push((playerOf[i]! | (i + 1 < p ? playerOf[i + 1]! << 16 : 0)) >>> 0);
-        const base = data.length;
-        for (let i = 0; i < p * words; i++) data.push(0);
-        for (let j = 0; j < e; j++) for (let i = 0; i < p; i++) if (entry[j]! & (1 << i)) data[base + i * words + (j >>> 5)]! |= 1 << (j & 31);
-        for (const v of entry) data.push(v);
+        data[length] = u32[0]!;
+        data[length + 1] = e | (p << 24);
+        for (let i = 0; i < p; i += 2) data[length + 2 + (i >>> 1)] = playerOf[i]! | (i + 1 < p ? playerOf[i + 1]! << 16 : 0);
+        const index = length + 2 + ((p + 1) >>> 1);
+        for (let j = 0; j < e; j++) for (let q = entry[j]! & 0xffff; q !== 0; q &= q - 1) data[index + (31 - Math.clz32(q & -q)) * words + (j >>> 5)]! |= 1 << (j & 31);
+        data.set(entry, index + p * words);
+        length += size;
         entry.length = 0;
         return;
       }
@@ -159,14 +170,15 @@ export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTre
       const b = 1 << bit[node]!;
       const thr = tree.threshold[node]!;
       const dst = src + rows;
-      for (let r = 0; r < rows; r++) masks[dst + r] = masks[src + r]! | (background[r * width + c]! <= thr ? 0 : b);
+      const col = c * rows;
+      for (let r = 0; r < rows; r++) masks[dst + r] = masks[src + r]! | (byColumn[col + r]! <= thr ? 0 : b);
       walk(node + 1, level + 1);
-      for (let r = 0; r < rows; r++) masks[dst + r] = masks[src + r]! | (background[r * width + c]! <= thr ? b : 0);
+      for (let r = 0; r < rows; r++) masks[dst + r] = masks[src + r]! | (byColumn[col + r]! <= thr ? b : 0);
       walk(tree.right[node]!, level + 1);
     };
     masks.fill(0, 0, rows);
     walk(0, 0);
-    const packed = Uint32Array.from(data);
+    const packed = data.slice(0, length);
     return { at, data: packed, values: new Float32Array(packed.buffer) };
   });
 }
@@ -251,6 +263,8 @@ export function addMaskShap(
             for (let q = m; q !== 0; q &= q - 1) pos[31 - Math.clz32(q & -q)]! += wa;
           }
         }
+        // No background row compatible with x here (about a third of the leaves): nothing to add.
+        if (neg === 0 && touched === 0) continue;
         const v = values[block]!;
         for (let q = touched; q !== 0; q &= q - 1) {
           const i = 31 - Math.clz32(q & -q);
