@@ -36,6 +36,24 @@ export function preparedExplainer(explainer: Explainer): CompiledExplainer {
   return prepare(explainer).compiled;
 }
 
+/**
+ * Approximate memory of the compiled form (typed arrays of the compiled trees and the leaf-mask
+ * histograms, including a cached background prefix), in bytes.
+ */
+export function preparedBytes(explainer: Explainer): number {
+  const seen = new Set<ArrayBufferLike>();
+  let bytes = 0;
+  const walk = (v: unknown): void => {
+    if (ArrayBuffer.isView(v)) {
+      if (!seen.has(v.buffer)) bytes += v.buffer.byteLength;
+      seen.add(v.buffer);
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(prepare(explainer));
+  return bytes;
+}
+
 function prepare(explainer: Explainer): Prepared {
   let p = prepared.get(explainer);
   if (!p) {
