@@ -64,7 +64,7 @@ function prepare(explainer: Explainer): Prepared {
       compiled,
       scratch: trees ? treeShapScratch(compiled, trees) : null,
       masks,
-      maskScratch: trees && masks ? maskScratch(trees) : null,
+      maskScratch: trees && masks ? maskScratch(trees, masks) : null,
       prefix: null,
     };
     prepared.set(explainer, p);

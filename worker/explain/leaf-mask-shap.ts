@@ -183,26 +183,56 @@ export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTre
   });
 }
 
+/** Rows whose M_x are computed together, per tree (bounds the scratch). */
+const CHUNK = 64;
+/** Memoize a leaf's shares by M_x when leaves have at most this many players (2^12 slots). */
+const MEMO_PLAYERS = 12;
+
 /** Scratch space reused across rows of one explainer. */
 export interface MaskScratch {
-  /** Per node of the tree at hand: M_x, the path players x fails on the way to it. */
+  /** CHUNK × nodes of the largest tree: M_x of row j at node i in j × nodes + i. */
   failed: Int32Array;
   /** Per path number: Σ count · wPos over a leaf's compatible masks holding it. */
   pos: Float64Array;
+  /** Widest leaf (players); memo slots are M_x when it is at most MEMO_PLAYERS, else slot 0 only. */
+  players: number;
+  /**
+   * Per slot, the shares a leaf adds for one M_x: up to `players` (feature, amount) pairs, valid
+   * while stamp[slot] equals the leaf's generation. Rows of a batch reaching a leaf with the same
+   * M_x (common: few players, many rows) reuse them.
+   */
+  stamp: Float64Array;
+  length: Int32Array;
+  feature: Int32Array;
+  amount: Float64Array;
+  generation: number;
 }
 
-export function maskScratch(model: CompiledTrees): MaskScratch {
-  return { failed: new Int32Array(Math.max(...model.trees.map((t) => t.column.length))), pos: new Float64Array(MAX_PLAYERS) };
+export function maskScratch(model: CompiledTrees, form: MaskForm): MaskScratch {
+  const players = Math.max(1, ...form.trees.map((t) => Math.max(...t.width)));
+  const slots = players <= MEMO_PLAYERS ? 1 << players : 1;
+  return {
+    failed: new Int32Array(CHUNK * Math.max(...model.trees.map((t) => t.column.length))),
+    pos: new Float64Array(MAX_PLAYERS),
+    players,
+    stamp: new Float64Array(slots),
+    length: new Int32Array(slots),
+    feature: new Int32Array(slots * players),
+    amount: new Float64Array(slots * players),
+    generation: 0,
+  };
 }
 
 /**
  * For each of `rows` design rows in `x` (row-major, `width` values each), adds to its slots of
  * `out` (row r: r × features .. + features) Σ over trees and background rows of the per-pair
  * Shapley values, unscaled, as addTreeShap does for one row. `leaves` are the histograms over the
- * background rows in use; `wPos`, `wNeg` and `k` the weight tables of TreeShapScratch. Trees are
- * the outer loop, so a batch reads each tree's compiled form once while it is in cache. A tree is
- * one pass over its nodes in preorder (parents before children): each split hands M_x to its
- * children, adding its player on the side x does not take; each leaf adds its share.
+ * background rows in use; `wPos`, `wNeg` and `k` the weight tables of TreeShapScratch.
+ *
+ * Trees are the outer loop, so a batch reads each tree's compiled form once while it is in cache.
+ * Per tree and chunk of rows, one pass over the nodes in preorder (parents before children): a
+ * split hands each row's M_x to its children, adding its player on the side the row does not
+ * take; a leaf adds, to each row, its shares for the row's M_x, computed once per distinct M_x.
  */
 export function addMaskShap(
   model: CompiledTrees,
@@ -215,7 +245,8 @@ export function addMaskShap(
   width: number,
   out: Float64Array,
 ): void {
-  const { failed, pos } = scratch;
+  const { failed, pos, stamp, length, feature, amount, players: slotSize } = scratch;
+  const memo = stamp.length > 1;
   const { wPos, wNeg, k } = weights;
   const features = out.length / rows;
   for (let t = 0; t < model.trees.length; t++) {
@@ -223,18 +254,25 @@ export function addMaskShap(
     const bit = form.trees[t]!.bit;
     const { at, data, values } = leaves[t]!;
     const n = column.length;
-    for (let r = 0; r < rows; r++) {
-      const xOffset = r * width;
-      const o = r * features;
-      failed[0] = 0;
+    for (let r0 = 0; r0 < rows; r0 += CHUNK) {
+      const chunk = Math.min(CHUNK, rows - r0);
+      // A lone row adds each leaf's shares as it finds them; a chunk keeps them for rows to come.
+      const direct = chunk === 1;
+      for (let j = 0; j < chunk; j++) failed[j * n] = 0;
+      // Preorder: a node's M_x (per row) is set by its parent before the node is reached.
       for (let node = 0; node < n; node++) {
-        const mx = failed[node]!;
         const c = column[node]!;
         if (c >= 0) {
           const pb = 1 << bit[node]!;
-          const xLeft = x[xOffset + c]! <= threshold[node]!;
-          failed[node + 1] = xLeft ? mx : mx | pb;
-          failed[right[node]!] = xLeft ? mx | pb : mx;
+          const thr = threshold[node]!;
+          const l = node + 1;
+          const rt = right[node]!;
+          for (let j = 0, xo = r0 * width + c, base = 0; j < chunk; j++, xo += width, base += n) {
+            const mx = failed[base + node]!;
+            const xLeft = x[xo]! <= thr;
+            failed[base + l] = xLeft ? mx : mx | pb;
+            failed[base + rt] = xLeft ? mx | pb : mx;
+          }
           continue;
         }
         const block = at[node]!;
@@ -245,37 +283,63 @@ export function addMaskShap(
         const players = block + 2;
         const index = players + ((p + 1) >>> 1);
         const from = index + p * words;
-        const b = popcount(mx);
-        let neg = 0;
-        let touched = 0;
-        for (let w = 0; w < words; w++) {
-          let good = w === words - 1 && (entries & 31) !== 0 ? (1 << (entries & 31)) - 1 : -1;
-          for (let m = mx; m !== 0; m &= m - 1) good &= ~data[index + (31 - Math.clz32(m & -m)) * words + w]!;
-          for (; good !== 0; good &= good - 1) {
-            const packed = data[from + w * 32 + (31 - Math.clz32(good & -good))]!;
-            const m = packed & 0xffff;
-            const a = popcount(m);
-            const cnt = packed >>> 16;
-            neg += cnt * wNeg[a * k + b]!;
-            if (a === 0) continue;
-            const wa = cnt * wPos[a * k + b]!;
-            touched |= m;
-            for (let q = m; q !== 0; q &= q - 1) pos[31 - Math.clz32(q & -q)]! += wa;
+        const generation = ++scratch.generation;
+        for (let j = 0; j < chunk; j++) {
+          const mx = failed[j * n + node]!;
+          const slot = memo ? mx : 0;
+          const to = slot * slotSize;
+          const o = (r0 + j) * features;
+          if (direct || stamp[slot] !== generation) {
+            // This leaf's shares for this M_x: +v Σ count · wPos over the compatible masks holding
+            // each player, -v Σ count · wNeg over all compatible masks for each player of M_x.
+            stamp[slot] = generation;
+            const b = popcount(mx);
+            let neg = 0;
+            let touched = 0;
+            for (let w = 0; w < words; w++) {
+              let good = w === words - 1 && (entries & 31) !== 0 ? (1 << (entries & 31)) - 1 : -1;
+              for (let m = mx; m !== 0; m &= m - 1) good &= ~data[index + (31 - Math.clz32(m & -m)) * words + w]!;
+              for (; good !== 0; good &= good - 1) {
+                const packed = data[from + w * 32 + (31 - Math.clz32(good & -good))]!;
+                const m = packed & 0xffff;
+                const a = popcount(m);
+                const cnt = packed >>> 16;
+                neg += cnt * wNeg[a * k + b]!;
+                if (a === 0) continue;
+                const wa = cnt * wPos[a * k + b]!;
+                touched |= m;
+                for (let q = m; q !== 0; q &= q - 1) pos[31 - Math.clz32(q & -q)]! += wa;
+              }
+            }
+            let count = 0;
+            // No background row compatible with x here (about a third of the leaves): nothing to add.
+            if (neg !== 0 || touched !== 0) {
+              const v = values[block]!;
+              for (let q = touched; q !== 0; q &= q - 1) {
+                const i = 31 - Math.clz32(q & -q);
+                const f = (data[players + (i >>> 1)]! >>> ((i & 1) << 4)) & 0xffff;
+                if (direct) out[o + f]! += v * pos[i]!;
+                else {
+                  feature[to + count] = f;
+                  amount[to + count++] = v * pos[i]!;
+                }
+                pos[i] = 0;
+              }
+              const d = -(v * neg);
+              for (let q = b === 0 ? 0 : mx; q !== 0; q &= q - 1) {
+                const i = 31 - Math.clz32(q & -q);
+                const f = (data[players + (i >>> 1)]! >>> ((i & 1) << 4)) & 0xffff;
+                if (direct) out[o + f]! += d;
+                else {
+                  feature[to + count] = f;
+                  amount[to + count++] = d;
+                }
+              }
+            }
+            length[slot] = count;
+            if (direct) continue;
           }
-        }
-        // No background row compatible with x here (about a third of the leaves): nothing to add.
-        if (neg === 0 && touched === 0) continue;
-        const v = values[block]!;
-        for (let q = touched; q !== 0; q &= q - 1) {
-          const i = 31 - Math.clz32(q & -q);
-          out[o + ((data[players + (i >>> 1)]! >>> ((i & 1) << 4)) & 0xffff)]! += v * pos[i]!;
-          pos[i] = 0;
-        }
-        if (b === 0) continue;
-        const d = v * neg;
-        for (let q = mx; q !== 0; q &= q - 1) {
-          const i = 31 - Math.clz32(q & -q);
-          out[o + ((data[players + (i >>> 1)]! >>> ((i & 1) << 4)) & 0xffff)]! -= d;
+          for (let q = to, end = to + length[slot]!; q < end; q++) out[o + feature[q]!]! += amount[q]!;
         }
       }
     }

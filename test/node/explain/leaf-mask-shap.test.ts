@@ -86,6 +86,16 @@ describe("leaf-mask TreeSHAP", () => {
     }
   });
 
+  it("gives a batch (past one 64-row chunk, leaves' shares reused across rows) the same numbers as rows one at a time", () => {
+    const rng = new Rng("leaf-mask-batch");
+    const e = randomExplainer(rng, 6, 8, 50);
+    const groups = e.features.map((f) => f.columns);
+    // Few distinct rows, so that many rows reach a leaf with the same M_x.
+    const pool = Array.from({ length: 12 }, () => row(rng, groups));
+    const xs = Array.from({ length: 150 }, () => pool[rng.int(pool.length)]!);
+    expect(explainRows(e, xs)).toEqual(xs.map((x) => explainRows(e, [x])[0]));
+  });
+
   it("falls back to the per-state algorithm for paths over 16 distinct players, with the same results", () => {
     const rng = new Rng("leaf-mask-wide");
     // A chain on columns 0, 1, ..., 19: one path splits on 20 distinct players.
