@@ -183,14 +183,21 @@ export function compileLeafMasks(compiled: CompiledExplainer, model: CompiledTre
   });
 }
 
-/** Rows whose M_x are computed together, per tree (bounds the scratch). */
-const CHUNK = 64;
+/**
+ * Rows whose M_x are computed together per tree: as many as 2^17 M_x values (512 KiB of
+ * scratch) hold for the largest tree, at most 256 (the default forest: 256; MAX_EXPLAIN_ROWS is
+ * 100, so a request's batch is one chunk and its rows share every leaf's memo).
+ */
+const CHUNK_VALUES = 1 << 17;
+const MAX_CHUNK = 256;
 /** Memoize a leaf's shares by M_x when leaves have at most this many players (2^12 slots). */
 const MEMO_PLAYERS = 12;
 
 /** Scratch space reused across rows of one explainer. */
 export interface MaskScratch {
-  /** CHUNK × nodes of the largest tree: M_x of row j at node i in j × nodes + i. */
+  /** Rows per chunk. */
+  chunk: number;
+  /** chunk × nodes of the largest tree: M_x of row j at node i in j × nodes + i. */
   failed: Int32Array;
   /** Per path number: Σ count · wPos over a leaf's compatible masks holding it. */
   pos: Float64Array;
@@ -211,8 +218,11 @@ export interface MaskScratch {
 export function maskScratch(model: CompiledTrees, form: MaskForm): MaskScratch {
   const players = Math.max(1, ...form.trees.map((t) => Math.max(...t.width)));
   const slots = players <= MEMO_PLAYERS ? 1 << players : 1;
+  const nodes = Math.max(...model.trees.map((t) => t.column.length));
+  const chunk = Math.max(1, Math.min(MAX_CHUNK, Math.floor(CHUNK_VALUES / nodes)));
   return {
-    failed: new Int32Array(CHUNK * Math.max(...model.trees.map((t) => t.column.length))),
+    chunk,
+    failed: new Int32Array(chunk * nodes),
     pos: new Float64Array(MAX_PLAYERS),
     players,
     stamp: new Float64Array(slots),
@@ -254,8 +264,8 @@ export function addMaskShap(
     const bit = form.trees[t]!.bit;
     const { at, data, values } = leaves[t]!;
     const n = column.length;
-    for (let r0 = 0; r0 < rows; r0 += CHUNK) {
-      const chunk = Math.min(CHUNK, rows - r0);
+    for (let r0 = 0; r0 < rows; r0 += scratch.chunk) {
+      const chunk = Math.min(scratch.chunk, rows - r0);
       // A lone row adds each leaf's shares as it finds them; a chunk keeps them for rows to come.
       const direct = chunk === 1;
       for (let j = 0; j < chunk; j++) failed[j * n] = 0;

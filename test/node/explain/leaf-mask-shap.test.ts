@@ -86,13 +86,13 @@ describe("leaf-mask TreeSHAP", () => {
     }
   });
 
-  it("gives a batch (past one 64-row chunk, leaves' shares reused across rows) the same numbers as rows one at a time", () => {
+  it("gives a batch (past one 256-row chunk, leaves' shares reused across rows) the same numbers as rows one at a time", () => {
     const rng = new Rng("leaf-mask-batch");
     const e = randomExplainer(rng, 6, 8, 50);
     const groups = e.features.map((f) => f.columns);
     // Few distinct rows, so that many rows reach a leaf with the same M_x.
     const pool = Array.from({ length: 12 }, () => row(rng, groups));
-    const xs = Array.from({ length: 150 }, () => pool[rng.int(pool.length)]!);
+    const xs = Array.from({ length: 300 }, () => pool[rng.int(pool.length)]!);
     expect(explainRows(e, xs)).toEqual(xs.map((x) => explainRows(e, [x])[0]));
   });
 
