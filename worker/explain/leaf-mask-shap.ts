@@ -15,9 +15,10 @@
  * background rows (distinct masks with their counts) and an index of it by player. Per row and
  * tree: one pass over the nodes in preorder computes M_x at every leaf (x fails a player's
  * constraint where the path leaves x's way); each leaf reads, through the index, only the masks
- * disjoint from M_x, and credits its players. Nothing is skipped: tracking which background rows
- * stay compatible (to skip subtrees) pruned about a third of the leaves of the default forest and
- * cost more than it saved.
+ * disjoint from M_x, and credits its players. A batch walks tree by tree, all its rows at once,
+ * and computes a leaf's shares once per distinct M_x among them. Nothing is skipped: tracking
+ * which background rows stay compatible (to skip subtrees) pruned about a third of the leaves of
+ * the default forest and cost about what it saved.
  */
 import type { CompiledExplainer, CompiledTree, CompiledTrees } from "./compile-explainer";
 
@@ -59,9 +60,11 @@ const MAX_PLAYERS = 16;
 
 /**
  * The mask form of a compiled tree model, or null when some path has more than 16 distinct
- * players (then the caller keeps the per-state algorithm).
+ * players or the model more than 65535 (then the caller keeps the per-state algorithm).
  */
 export function compileMaskForm(compiled: CompiledExplainer, model: CompiledTrees): MaskForm | null {
+  // Leaf blocks name players in 16 bits.
+  if (compiled.features.length > 0xffff) return null;
   const trees: MaskTree[] = [];
   for (const tree of model.trees) {
     const t = compileMaskTree(tree, compiled.features.length);
@@ -216,9 +219,10 @@ export interface MaskScratch {
 }
 
 export function maskScratch(model: CompiledTrees, form: MaskForm): MaskScratch {
-  const players = Math.max(1, ...form.trees.map((t) => Math.max(...t.width)));
+  let players = 1;
+  for (const t of form.trees) for (const w of t.width) players = Math.max(players, w);
   const slots = players <= MEMO_PLAYERS ? 1 << players : 1;
-  const nodes = Math.max(...model.trees.map((t) => t.column.length));
+  const nodes = model.trees.reduce((most, t) => Math.max(most, t.column.length), 0);
   const chunk = Math.max(1, Math.min(MAX_CHUNK, Math.floor(CHUNK_VALUES / nodes)));
   return {
     chunk,
