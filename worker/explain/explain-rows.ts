@@ -6,8 +6,9 @@
  * probability for a forest, the margin logit(p) for boosting and logistic regression).
  */
 import type { Explainer, Explanation } from "../contract/explainer";
-import { type CompiledExplainer, type CompiledLinear, compileExplainer } from "./compile-explainer";
+import { type CompiledExplainer, type CompiledLinear, type CompiledTrees, compileExplainer } from "./compile-explainer";
 import { addTreeShap, type TreeShapScratch, treeShapScratch } from "./interventional-tree-shap";
+import { addMaskShap, compileLeafMasks, compileMaskForm, type LeafMasks, type MaskForm, type MaskScratch, maskScratch } from "./leaf-mask-shap";
 
 export interface ExplainOptions {
   /**
@@ -21,6 +22,11 @@ export interface ExplainOptions {
 interface Prepared {
   compiled: CompiledExplainer;
   scratch: TreeShapScratch | null;
+  /** Trees: the leaf-mask form, or null when a path is too wide for it (then addTreeShap). */
+  masks: MaskForm | null;
+  maskScratch: MaskScratch | null;
+  /** Leaf histograms for the last background prefix asked for (see ExplainOptions.backgroundRows). */
+  prefix: { rows: number; leaves: LeafMasks[] } | null;
 }
 
 const prepared = new WeakMap<Explainer, Prepared>();
@@ -30,11 +36,37 @@ export function preparedExplainer(explainer: Explainer): CompiledExplainer {
   return prepare(explainer).compiled;
 }
 
+/**
+ * Approximate memory of the compiled form (typed arrays of the compiled trees and the leaf-mask
+ * histograms, including a cached background prefix), in bytes.
+ */
+export function preparedBytes(explainer: Explainer): number {
+  const seen = new Set<ArrayBufferLike>();
+  let bytes = 0;
+  const walk = (v: unknown): void => {
+    if (ArrayBuffer.isView(v)) {
+      if (!seen.has(v.buffer)) bytes += v.buffer.byteLength;
+      seen.add(v.buffer);
+    } else if (Array.isArray(v)) v.forEach(walk);
+    else if (v && typeof v === "object") Object.values(v).forEach(walk);
+  };
+  walk(prepare(explainer));
+  return bytes;
+}
+
 function prepare(explainer: Explainer): Prepared {
   let p = prepared.get(explainer);
   if (!p) {
     const compiled = compileExplainer(explainer);
-    p = { compiled, scratch: compiled.model.kind === "trees" ? treeShapScratch(compiled, compiled.model) : null };
+    const trees = compiled.model.kind === "trees" ? compiled.model : null;
+    const masks = trees ? compileMaskForm(compiled, trees) : null;
+    p = {
+      compiled,
+      scratch: trees ? treeShapScratch(compiled, trees) : null,
+      masks,
+      maskScratch: trees && masks ? maskScratch(trees, masks) : null,
+      prefix: null,
+    };
     prepared.set(explainer, p);
   }
   return p;
@@ -45,7 +77,8 @@ function prepare(explainer: Explainer): Prepared {
  * (its numbers are compared as float32, as the graph does).
  */
 export function explainRows(explainer: Explainer, designRows: Float32Array | readonly (readonly number[])[], opts: ExplainOptions = {}): Explanation[] {
-  const { compiled, scratch } = prepare(explainer);
+  const p = prepare(explainer);
+  const { compiled, scratch, masks } = p;
   const n = backgroundCount(compiled, opts.backgroundRows);
   const { width } = compiled;
   const data = designRows instanceof Float32Array ? designRows : flatten(designRows, width);
@@ -61,6 +94,13 @@ export function explainRows(explainer: Explainer, designRows: Float32Array | rea
     return out;
   }
   const factor = model.scale / n;
+  const leaves = masks ? leafMasksFor(p, model, masks, n) : null;
+  if (masks) {
+    const acc = new Float64Array(rows * groups);
+    addMaskShap(model, masks, leaves!, p.maskScratch!, scratch!, data, rows, width, acc);
+    for (let r = 0; r < rows; r++) out.push({ base_value: base, contributions: Array.from(acc.subarray(r * groups, (r + 1) * groups), (v) => v * factor) });
+    return out;
+  }
   const acc = new Float64Array(groups);
   for (let r = 0; r < rows; r++) {
     acc.fill(0);
@@ -68,6 +108,13 @@ export function explainRows(explainer: Explainer, designRows: Float32Array | rea
     out.push({ base_value: base, contributions: Array.from(acc, (v) => v * factor) });
   }
   return out;
+}
+
+/** The leaf histograms over the first n background rows: compiled with the explainer for all of them, on demand (one prefix kept) for fewer. */
+function leafMasksFor(p: Prepared, model: CompiledTrees, masks: MaskForm, n: number): LeafMasks[] {
+  if (n === p.compiled.backgroundRows) return masks.leaves;
+  if (p.prefix?.rows !== n) p.prefix = { rows: n, leaves: compileLeafMasks(p.compiled, model, masks.trees, n) };
+  return p.prefix.leaves;
 }
 
 function linearContributions(compiled: CompiledExplainer, model: CompiledLinear, centre: Float64Array, data: Float32Array, offset: number): number[] {
