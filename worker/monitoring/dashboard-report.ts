@@ -61,7 +61,7 @@ function attribution(section: unknown, subject: string): Html | string {
   const rows = block.features.map(
     (f) => h`<tr data-feature="${f.name}"><td>${f.name}</td><td class="num">${f.reference === null ? "–" : significant(f.reference)}</td><td class="num">${significant(f.current)}</td><td class="num">${change(f)}</td></tr>`,
   );
-  return h`<h4>Attribution: mean |contribution| per feature</h4>${key}<div class="charts"><figure class="attribution-chart"><figcaption><span class="muted">${space} space · current: ${block.rows} of the window's ${block.window_rows} sampled rows (the ${block.max_rows} with the smallest sample keys at most${skipped}) · reference: ${reference}</span></figcaption>${chart}</figure>
+  return h`<h4>Attribution: mean |contribution| per feature</h4><p class="muted">${space} space · current: ${block.rows} of the window's ${block.window_rows} sampled rows (the ${block.max_rows} with the smallest sample keys at most${skipped}) · reference: ${reference}</p>${key}<div class="charts"><figure class="attribution-chart">${chart}</figure>
 <table class="attribution"><thead><tr><th>Feature</th><th>Reference</th><th>Current</th><th>Change</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
