@@ -2,13 +2,14 @@
  * `npm run test:browser`: the monitoring dashboard in a real browser (Debian's chromium driven by
  * playwright-core), against a real `wrangler dev` this script starts on a temp state, so the
  * user's .wrangler state is never touched:
- *  1. trains a small model with the real trainer (reference.json included) and publishes it as
+ *  1. trains a small model with the real trainer (reference.json and explainer.json included) and publishes it as
  *     production into the temp state, then moves canary onto it with a hostile reason;
  *  2. starts wrangler dev (SAMPLE_RATE 1) and sends the generator's normal and drifted customers;
  *  3. fires the cron through /cdn-cgi/handler/scheduled for the window holding those samples, with
  *     the very command the dashboard's empty state prints;
  *  (before any traffic, the empty state is checked in the browser too: it says what is missing)
- *  4. opens /monitoring and checks every chart (present, non-zero box, marks drawn), no console
+ *  4. opens /monitoring and checks every chart (present, non-zero box, marks drawn; the report's
+ *     attribution drift with a reference and a current bar per feature), no console
  *     error, failed request or dialog, no script element, the hostile text shown as text; saves a
  *     full-page screenshot.
  * Exits 1 on any problem; wrangler dev is stopped by its process group and the browser closed in
@@ -90,7 +91,7 @@ const main = defineCommand({
     let browser: Browser | undefined;
     const problems: string[] = [];
     try {
-      step("training a small model (real trainer, reference.json included)");
+      step("training a small model (real trainer, reference.json and explainer.json included)");
       const runDir = await trainModel(work);
       step(`publishing ${MODEL} as production into a temp state (${state})`);
       applyLocalMigrations(state);
@@ -130,11 +131,14 @@ const main = defineCommand({
       step(`report for ${report.window.start} says ${report.status}`);
       console.log(formatReport(report).replace(/^/gm, "    "));
       if (!report.features.length) throw new Error(`the report tested no feature (${report.status}: ${report.reason ?? ""}), so there is nothing to draw`);
+      if (report.attribution?.status !== "ok")
+        throw new Error(`the report has no attribution drift to draw (${report.attribution ? `error: ${report.attribution.reason}` : "no attribution block: was the model published with its explainer?"})`);
 
       step(`opening ${url} after the report`);
       const result = await checkDashboardPage(browser, {
         url,
         features: report.features.map((f) => f.name),
+        attributionFeatures: report.attribution.features.map((f) => f.name),
         literalText: [HOSTILE_REASON],
         screenshot,
       });

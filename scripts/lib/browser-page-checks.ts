@@ -1,6 +1,7 @@
 /**
  * What `npm run test:browser` checks on /monitoring in a real Chromium: every chart is there with a
- * non-zero rendered box and visible bars or lines (or none at all on an empty state), no console
+ * non-zero rendered box and visible bars or lines (or none at all on an empty state), the
+ * attribution chart with a reference and a current bar for every feature, no console
  * error, page error, failed request, request to another origin or dialog, no script element at all,
  * and user-supplied text shown as text. Returns the problems
  * found (empty when the page passes) and saves a full-page screenshot.
@@ -13,6 +14,8 @@ export interface PageExpectations {
   features: string[];
   /** Text that must appear as text (e.g. a hostile alias reason), never as markup. */
   literalText: string[];
+  /** Features the attribution chart must draw a reference and a current bar for (none: no attribution chart is required). */
+  attributionFeatures?: string[];
   /** false for an empty state: the page must then draw no chart at all. */
   charts?: boolean;
   screenshot: string;
@@ -23,7 +26,7 @@ export interface PageCheckResult {
   charts: { kind: string; feature: string | null; width: number; height: number; marks: number }[];
 }
 
-const CHART_KINDS = ["distribution", "score-histogram", "risk-tiers", "p-values"] as const;
+const CHART_KINDS = ["distribution", "score-histogram", "risk-tiers", "p-values", "attribution"] as const;
 
 export async function checkDashboardPage(browser: Browser, expected: PageExpectations): Promise<PageCheckResult> {
   const problems: string[] = [];
@@ -58,7 +61,8 @@ export async function checkDashboardPage(browser: Browser, expected: PageExpecta
   for (const kind of CHART_KINDS) {
     const found = page.locator(`svg.chart.${kind}`);
     const count = await found.count();
-    if (wantCharts && count === 0) problems.push(`no ${kind} chart`);
+    const required = kind !== "attribution" || (expected.attributionFeatures?.length ?? 0) > 0;
+    if (wantCharts && required && count === 0) problems.push(`no ${kind} chart`);
     if (!wantCharts && count > 0) problems.push(`${count} ${kind} chart(s) on a page that should have none`);
     for (let i = 0; i < count; i++) {
       const svg = found.nth(i);
@@ -79,6 +83,10 @@ export async function checkDashboardPage(browser: Browser, expected: PageExpecta
   }
   const drawn = new Set(charts.filter((c) => c.kind === "distribution").map((c) => c.feature));
   for (const feature of expected.features) if (!drawn.has(feature)) problems.push(`no distribution chart for ${feature}`);
+  const attributionBars = await page.locator("svg.chart.attribution rect.bar title").allTextContents();
+  for (const feature of expected.attributionFeatures ?? [])
+    for (const side of ["reference", "current"])
+      if (!attributionBars.some((t) => t.startsWith(`${feature}: ${side} `))) problems.push(`the attribution chart has no ${side} bar for ${feature}`);
 
   await page.screenshot({ path: expected.screenshot, fullPage: true });
   await page.close();

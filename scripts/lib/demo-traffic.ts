@@ -122,6 +122,13 @@ export function formatReport(report: DriftReport): string {
   }
   const s = report.predictions;
   if (s) lines.push("", `scores: KS p ${p(s.ks?.p_value)}, PSI ${n(s.psi)}, positive rate ${s.positive_rate.reference?.toFixed(3) ?? "–"} → ${s.positive_rate.current?.toFixed(3) ?? "–"}, ${s.status}`);
+  const a = report.attribution;
+  if (a?.status === "error") lines.push("", `attribution: not computed (${a.reason})`);
+  if (a?.status === "ok") {
+    const m = (v: number | null) => (v === null ? "–" : v.toFixed(4));
+    lines.push("", `attribution: mean |contribution| (${a.space}), reference ${a.reference ? `${a.reference.rows} ${a.reference.split} rows` : "none"} → current ${a.rows} of ${a.window_rows} sampled rows`);
+    for (const f of a.features) lines.push(`  ${f.name.padEnd(18)} ${m(f.reference).padStart(8)} → ${m(f.current)}`);
+  }
   return lines.join("\n");
 }
 

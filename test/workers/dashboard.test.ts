@@ -199,6 +199,49 @@ describe("GET /monitoring with drift reports", () => {
     expect(body).toContain("Expected from scores (153 unlabelled)");
   });
 
+  it("draws attribution drift: two bars per feature on a value axis, the numbers in a table, and says why when it failed", async () => {
+    const { manifest } = await registerFixture("logistic");
+    const withAttribution: DriftReport = {
+      ...report(manifest.name, 1, BASE, 0.5),
+      attribution: {
+        status: "ok",
+        space: "log_odds",
+        rows: 200,
+        window_rows: 403,
+        skipped_rows: 2,
+        max_rows: 200,
+        selection: "smallest_sample_key",
+        rows_fingerprint: "0123456789abcdef",
+        reference: { split: "validation", rows: 500 },
+        features: [
+          { name: "tenure", reference: 0.08, current: 0.05 },
+          { name: "contract_type", reference: 0.1, current: 0.2 },
+        ],
+      },
+    };
+    await insertReport(withAttribution);
+    const { body } = await page(`?model=${manifest.name}`);
+    expect(body).toContain("Attribution: mean |contribution| per feature");
+    expect(body).toContain("log-odds space · current: 200 of the window's 403 sampled rows (the 200 with the smallest sample keys at most, 2 that no longer validate left out) · reference: 500 validation rows at training");
+    const chart = body.slice(body.indexOf('<svg class="chart attribution"'));
+    const svg = chart.slice(0, chart.indexOf("</svg>"));
+    expect(svgs(body).filter((c) => c.kind === "attribution")).toEqual([{ kind: "attribution", width: 220, height: 180 }]);
+    expect(svg.match(/<rect class="bar (reference|current)"/g)).toEqual(['<rect class="bar reference"', '<rect class="bar current"', '<rect class="bar reference"', '<rect class="bar current"']);
+    // The axis runs to 0.2 (the largest value): contract_type's current bar spans the plot, 124 px.
+    expect(svg).toContain('<rect class="bar current" x="100" y="10" width="17" height="124" fill="#e8772e"><title>contract_type: current 0.2</title></rect>');
+    expect(svg).toContain("<title>tenure: reference 0.08</title>");
+    expect(body).toContain('<tr data-feature="tenure"><td>tenure</td><td class="num">0.08</td><td class="num">0.05</td><td class="num">-0.03</td></tr>');
+    expect(body).toContain('<tr data-feature="contract_type"><td>contract_type</td><td class="num">0.1</td><td class="num">0.2</td><td class="num">+0.1</td></tr>');
+
+    const { manifest: failing } = await registerFixture("logistic");
+    await insertReport({ ...report(failing.name, 1, BASE, 0.5), attribution: { status: "error", reason: "explainer.json is missing <here>" } });
+    const failed = await page(`?model=${failing.name}`);
+    expect(failed.body).toContain("Attribution drift could not be computed for this window: explainer.json is missing &lt;here&gt;");
+    expect(svgs(failed.body).some((c) => c.kind === "attribution")).toBe(false);
+    // No attribution in the report (a version without an explainer): no section at all.
+    expect((await page(`?model=${manifest.name}`)).body.match(/Attribution/g)).toHaveLength(1);
+  });
+
   it("draws at most DASHBOARD_LIMITS.reports windows in the p-value history", async () => {
     const { manifest } = await registerFixture("logistic");
     const total = DASHBOARD_LIMITS.reports + 5;
@@ -228,7 +271,10 @@ describe("GET /monitoring over the cron's own report", () => {
     expect(flagged).toEqual(report.drifted_features);
     const charts = svgs(body);
     expect(charts.filter((c) => c.kind === "distribution")).toHaveLength(manifest.features.length);
-    expect(charts.map((c) => c.kind)).toEqual(expect.arrayContaining(["score-histogram", "risk-tiers", "p-values"]));
+    expect(charts.map((c) => c.kind)).toEqual(expect.arrayContaining(["score-histogram", "risk-tiers", "p-values", "attribution"]));
+    expect(report.attribution).toMatchObject({ status: "ok", rows: 200, window_rows: 400 });
+    const attribution = body.slice(body.indexOf('<svg class="chart attribution"'));
+    expect(attribution.slice(0, attribution.indexOf("</svg>")).match(/<rect class="bar (reference|current)"/g)).toHaveLength(2 * manifest.features.length);
     expect(body).toContain(`<strong>${report.samples.total}</strong> sampled rows`);
   });
 });

@@ -5,7 +5,8 @@
 import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { sortTiers } from "../../worker/contract/decision";
-import { type Manifest, monitoringOf } from "../../worker/contract/manifest";
+import { type FeatureRow, type Manifest, monitoringOf } from "../../worker/contract/manifest";
+import { ATTRIBUTION_MAX_ROWS, attributionDriftSchema } from "../../worker/monitoring/attribution-drift";
 import { groundTruthSection } from "../../worker/feedback/realized";
 import { runDriftCron } from "../../worker/monitoring/cron";
 import type { DriftReport } from "../../worker/monitoring/drift-report-types";
@@ -13,7 +14,7 @@ import { benjaminiHochberg } from "../../worker/monitoring/drift-stats";
 import { sampleWindow } from "../../worker/monitoring/sample-store";
 import { artifactKey } from "../../worker/registry/r2-keys";
 import { createServices } from "../../worker/services";
-import { customers, DAY_MS, fireCron, putReference, reportsOf, SCHEDULED, scoreRows, WINDOW_END, WINDOW_START, writeWindowSamples } from "./drift-setup";
+import { callWorker, customers, DAY_MS, fireCron, putReference, reportsOf, SCHEDULED, scoreRows, WINDOW_END, WINDOW_START, writeWindowSamples } from "./drift-setup";
 import { type Envelope, failingFields, get, registerFixture } from "./helpers";
 
 const FEATURES = ["tenure", "monthly_charges", "total_charges", "num_products", "contract_type", "payment_method", "internet_service"];
@@ -292,6 +293,116 @@ describe("what a report says when it cannot test", () => {
     expect(failed).toMatchObject({ status: "error", window_start: WINDOW_START });
     expect(parsed(failed!).reason).toMatch(/JSON/);
     expect((await reportsOf(healthy.name))[0]!.status).toBe("ok");
+  });
+});
+
+/** Mean |contribution| per feature over the rows, as /predict?explain=all answers them (50 rows a request). */
+async function meanAbsThroughPredict(name: string, rows: readonly FeatureRow[]): Promise<Record<string, number>> {
+  const sums: Record<string, number> = {};
+  for (let i = 0; i < rows.length; i += 50) {
+    const res = await callWorker(`/models/${name}/predict?explain=all`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ instances: rows.slice(i, i + 50) }) });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { predictions: { explanation: { contributions: { feature: string; contribution: number }[] } }[] };
+    for (const p of body.predictions) for (const c of p.explanation.contributions) sums[c.feature] = (sums[c.feature] ?? 0) + Math.abs(c.contribution);
+  }
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / rows.length]));
+}
+
+/** A window that ends in the future, so its report is not final yet and a later run recomputes it. */
+function openWindow() {
+  const scheduledTime = (Math.floor(Date.now() / DAY_MS) + 2) * DAY_MS + 5 * 60_000;
+  return { scheduledTime, startMs: scheduledTime - 5 * 60_000 - DAY_MS };
+}
+
+describe("attribution drift in the report", () => {
+  it("explains the 200 sampled rows with the smallest keys: mean |contribution| per feature beside the training-time importance", async () => {
+    const manifest = await servedModel();
+    const importance = manifest.explainer!.importance!;
+    expect(importance.split).toBe("validation");
+    const rows = customers(manifest, { rows: 300, seed: "attribution" });
+    await writeWindowSamples(manifest.name, 1, manifest, rows);
+    await fireCron();
+    const report = parsed((await reportsOf(manifest.name))[0]!);
+    expect(report.status).toBe("ok");
+    const attribution = report.attribution!;
+    expect(attributionDriftSchema.parse(attribution)).toEqual(attribution);
+    expect(attribution).toMatchObject({
+      status: "ok",
+      space: "probability",
+      rows: 200,
+      window_rows: 300,
+      skipped_rows: 0,
+      max_rows: ATTRIBUTION_MAX_ROWS,
+      selection: "smallest_sample_key",
+      reference: { split: "validation", rows: importance.rows },
+    });
+    if (attribution.status !== "ok") throw new Error("ok expected");
+    expect(attribution.features.map((f) => f.name)).toEqual(FEATURES);
+    // writeWindowSamples gives row i the key (i + 0.5) / 300: the 200 smallest are the first 200 rows.
+    const expected = await meanAbsThroughPredict(manifest.name, rows.slice(0, 200));
+    for (const f of attribution.features) {
+      expect(f.reference, f.name).toBe(importance.mean_abs[f.name]);
+      expect(f.current, f.name).toBeCloseTo(expected[f.name]!, 12);
+    }
+    // Customers like the training data's: the window leans on the features about as training did.
+    const ratio = attribution.features.reduce((sum, f) => sum + f.current, 0) / attribution.features.reduce((sum, f) => sum + f.reference!, 0);
+    expect(ratio).toBeGreaterThan(0.7);
+    expect(ratio).toBeLessThan(1.4);
+  });
+
+  it("a version without an explainer gets no attribution block, and that is not an error", async () => {
+    const { manifest } = await registerFixture("forest");
+    expect(manifest.explainer).toBeUndefined();
+    await putReference(manifest.name, 1, manifest, customers(manifest, { rows: 300, seed: "reference" }));
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 150, seed: "no-explainer" }));
+    await fireCron();
+    const report = parsed((await reportsOf(manifest.name))[0]!);
+    expect(report.status).toBe("ok");
+    expect(report).not.toHaveProperty("attribution");
+  });
+
+  it("an explainer that does not load leaves the report standing, with attribution error saying why", async () => {
+    const manifest = await servedModel();
+    await env.MODELS.delete(artifactKey(manifest.name, 1, "explainer.json"));
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 150, seed: "no-explainer-file" }));
+    await fireCron();
+    const [row] = await reportsOf(manifest.name);
+    expect(row!.status).toBe("ok");
+    const report = parsed(row!);
+    expect(report.features).toHaveLength(FEATURES.length);
+    expect(report.attribution).toEqual({ status: "error", reason: expect.stringContaining(`explainer.json is missing from storage (${artifactKey(manifest.name, 1, "explainer.json")})`) });
+  });
+
+  it("is computed once per window: a recomputed report keeps the block while the chosen rows are the same", async () => {
+    const manifest = await servedModel();
+    const { scheduledTime, startMs } = openWindow();
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 250, seed: "open-window" }), { startMs, spanMs: 12 * 3_600_000 });
+    const services = createServices(env, undefined);
+    const run = (force = false) => runDriftCron(services, { scheduledTime, model: manifest.name, force });
+    const stored = async () => parsed((await reportsOf(manifest.name)).find((r) => r.window_start === new Date(startMs).toISOString())!);
+    await run();
+    const first = (await stored()).attribution!;
+    expect(first).toMatchObject({ status: "ok", rows: 200, window_rows: 250 });
+    // Mark the stored block: a run that explained the rows again would overwrite the mark.
+    await env.DB.prepare("UPDATE drift_reports SET report = json_set(report, '$.attribution.features[0].current', 12.5) WHERE model_name = ?").bind(manifest.name).run();
+    // A late row with a larger key than the 200 chosen ones: the report is recomputed, the block kept.
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 1, seed: "late" }), { startMs: startMs + 13 * 3_600_000, sampleKey: () => 0.99 });
+    await run();
+    const kept = await stored();
+    expect(kept.samples.total).toBe(251);
+    expect(kept.attribution).toMatchObject({ rows_fingerprint: (first as { rows_fingerprint: string }).rows_fingerprint, window_rows: 251 });
+    expect((kept.attribution as { features: { current: number }[] }).features[0]!.current).toBe(12.5);
+    // A late row among the smallest keys changes the chosen rows: explained again.
+    await writeWindowSamples(manifest.name, 1, manifest, customers(manifest, { rows: 1, seed: "early-key" }), { startMs: startMs + 14 * 3_600_000, sampleKey: () => 0 });
+    await run();
+    const recomputed = (await stored()).attribution!;
+    expect(recomputed).toMatchObject({ status: "ok", rows: 200, window_rows: 252 });
+    expect((recomputed as { features: { current: number }[] }).features[0]!.current).toBeLessThan(1);
+    expect((recomputed as { rows_fingerprint: string }).rows_fingerprint).not.toBe((first as { rows_fingerprint: string }).rows_fingerprint);
+    // force explains again even when the rows are the same.
+    await env.DB.prepare("UPDATE drift_reports SET report = json_set(report, '$.attribution.features[0].current', 12.5) WHERE model_name = ?").bind(manifest.name).run();
+    await run(true);
+    expect((await stored()).attribution).toEqual(recomputed);
   });
 });
 

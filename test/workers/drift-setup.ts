@@ -78,7 +78,7 @@ export async function writeWindowSamples(
   version: number,
   manifest: Manifest,
   rows: FeatureRow[],
-  options: { startMs?: number; spanMs?: number; arm?: string } = {},
+  options: { startMs?: number; spanMs?: number; arm?: string; sampleKey?: (i: number) => number } = {},
 ) {
   const scores = await scoreRows(name, rows);
   const startMs = options.startMs ?? Date.parse(WINDOW_START);
@@ -99,7 +99,7 @@ export async function writeWindowSamples(
       latencyMs: 3,
       createdAt: new Date(at).toISOString(),
       window: sampleWindow(at),
-      sampleKey: (i + 0.5) / rows.length,
+      sampleKey: options.sampleKey?.(i) ?? (i + 0.5) / rows.length,
     };
   });
   const db = openDb(env.DB);

@@ -18,6 +18,11 @@ import { feedbackResultSchema } from "../../worker/feedback/feedback-schema";
 import { SWAGGER_UI_FILES } from "../../worker/docs/swagger-ui-files";
 import { adminJson, get, postJson, registerFixture, VALID_ROW } from "./helpers";
 import { oipInputs } from "../helpers/oip-inputs";
+import { jsonSchema } from "../../worker/docs/openapi-schemas";
+import { attributionDriftSchema } from "../../worker/monitoring/attribution-drift";
+import { runDriftCron } from "../../worker/monitoring/cron";
+import { createServices } from "../../worker/services";
+import { customers, putReference, SCHEDULED, writeWindowSamples } from "./drift-setup";
 
 interface Operation {
   operationId: string;
@@ -248,6 +253,24 @@ describe("real responses match the documented schemas", () => {
       expect(res.status, `${operation}: ${JSON.stringify(body)}`).toBe(200);
       expect(schema.parse(body), operation).toEqual(body);
     }
+  });
+
+  it("documents the drift report's attribution block with the schema a real block parses with", async () => {
+    const { manifest: trained } = await registerFixture("trained");
+    await putReference(trained.name, 1, trained, customers(trained, { rows: 300, seed: "openapi-reference" }));
+    await writeWindowSamples(trained.name, 1, trained, customers(trained, { rows: 120, seed: "openapi-window" }));
+    await runDriftCron(createServices(env, undefined), { scheduledTime: SCHEDULED, model: trained.name });
+    const res = await get(`/monitoring/models/${trained.name}/drift`);
+    expect(res.status).toBe(200);
+    const body = driftReportsSchema.parse(await res.json());
+    const attribution = (body.latest[0]!.report as { report: { attribution: unknown } }).report.attribution;
+    expect(attributionDriftSchema.parse(attribution)).toEqual(attribution);
+    expect(attribution).toMatchObject({ status: "ok", rows: 120 });
+    // The documented block is the zod schema the real one parsed with, as JSON Schema.
+    const drift = doc.paths["/monitoring/models/{name}/drift"]!.get!.responses["200"]!.content!["application/json"]!.schema as {
+      properties: { history: { items: { properties: { report: { properties: Record<string, unknown> } } } } };
+    };
+    expect(drift.properties.history.items.properties.report.properties.attribution).toEqual(JSON.parse(JSON.stringify(jsonSchema(attributionDriftSchema))));
   });
 
   it("serves artifacts with the documented media types", async () => {

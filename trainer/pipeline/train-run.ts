@@ -14,7 +14,7 @@ import { evaluate, type Evaluation, manifestMetrics } from "../metrics/evaluate"
 import { fitModel } from "../models/fit-model";
 import { predictProba } from "../models/predict";
 import { exportOnnx, onnxManifestBlock } from "../onnx/export";
-import { buildRunExplainer } from "../explain/run-explainer";
+import { buildRunExplainer, drawBackground, IMPORTANCE_ROWS } from "../explain/run-explainer";
 import { assertParity, type ParityReport } from "../onnx/parity";
 import { Rng } from "../random";
 import { buildDriftReference } from "../report/drift-reference";
@@ -22,7 +22,7 @@ import { renderModelCard } from "../report/model-card";
 import { type Manifest, MANIFEST_SCHEMA_VERSION, manifestSchema } from "../../worker/contract/manifest";
 import { crossValidate } from "./cross-validate";
 import { evaluateGate, type GateResult } from "./gate";
-import { prepareData, rawRows } from "./prepare";
+import { prepareData, rawRows, selectRows } from "./prepare";
 import { RUN_CONFIG_FILE, runConfigRecord } from "./run-config";
 import packageJson from "../../package.json" with { type: "json" };
 
@@ -113,6 +113,10 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
             backgroundRows: config.explain.background_rows,
             rng: rng.fork("explain-background"),
             golden: goldenRows,
+            // Drawn with the seed, so the card's importance is the same on every run of the config.
+            importanceRows: rawRows(
+              selectRows(data.validation.raw, drawBackground(data.validation.raw.rowNumbers.length, IMPORTANCE_ROWS, rng.fork("explain-importance"))),
+            ),
           }),
         )
       : undefined;
@@ -173,6 +177,15 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       trainerVersion: TRAINER_VERSION,
       gitCommit: manifest.source.git_commit,
       seed: config.training.random_state,
+      ...(manifest.explainer?.importance && {
+        importance: {
+          space: manifest.explainer.space,
+          backgroundRows: manifest.explainer.background_rows,
+          validationRows: data.validation.raw.rowNumbers.length,
+          rows: manifest.explainer.importance.rows,
+          meanAbs: manifest.explainer.importance.mean_abs,
+        },
+      }),
     });
     const reference = buildDriftReference({
       features: data.features,

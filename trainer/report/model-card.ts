@@ -1,12 +1,12 @@
 /**
  * The model card: a markdown page after "Model Cards for Model Reporting" (Mitchell et al., 2019):
- * details, intended use, performance, training data, features, limitations, last updated, plus two
- * SVG plots referenced by relative path. Pure and deterministic: the same run gives byte-identical files.
+ * details, intended use, performance, training data, features, global feature importance (with an
+ * explainer), limitations, last updated, plus SVG plots referenced by relative path. Pure and deterministic: the same run gives byte-identical files.
  */
 import type { FeatureSpec } from "../../worker/contract/manifest";
 import type { Evaluation } from "../metrics/evaluate";
 import { deriveLimitations, type CardDataReport } from "./card-limitations";
-import { unitSquarePlot } from "./svg-plot";
+import { horizontalBarPlot, significant, unitSquarePlot } from "./svg-plot";
 
 export type { CardDataReport } from "./card-limitations";
 
@@ -31,6 +31,19 @@ export interface ModelCardInput {
   trainerVersion: string;
   gitCommit: string | null;
   seed?: number;
+  /** The manifest's explainer importance, when the run wrote an explainer. */
+  importance?: CardImportance;
+}
+
+export interface CardImportance {
+  space: "probability" | "log_odds";
+  /** Background rows the contributions are taken against. */
+  backgroundRows: number;
+  /** Rows in the validation split, and how many of them were explained. */
+  validationRows: number;
+  rows: number;
+  /** Mean |contribution| per feature name. */
+  meanAbs: Record<string, number>;
 }
 
 export interface ModelCard {
@@ -41,6 +54,7 @@ export interface ModelCard {
 
 export const ROC_SVG = "roc.svg";
 export const CALIBRATION_SVG = "calibration.svg";
+export const IMPORTANCE_SVG = "importance.svg";
 
 const FAMILY_NAMES: Record<string, string> = {
   random_forest: "Random forest",
@@ -67,6 +81,7 @@ export function renderModelCard(input: ModelCardInput): ModelCard {
     performance(input),
     trainingData(input),
     features(input.features),
+    ...(input.importance ? [importanceSection(input.importance, input.seed)] : []),
     ["## Limitations", "", ...deriveLimitations({ ...input, report: input.data.report, synthetic: input.data.synthetic }).map((l) => `- ${l}`)],
     ["## Last updated", "", `${input.createdAt.slice(0, 10)} (run \`${input.runId}\`, trainer ${input.trainerVersion}${input.gitCommit ? `, commit \`${input.gitCommit.slice(0, 12)}\`` : ""})`],
   ];
@@ -92,8 +107,50 @@ export function renderModelCard(input: ModelCardInput): ModelCard {
           { label: "Perfectly calibrated", className: "diagonal", color: "#999", dashed: true, points: [[0, 0], [1, 1]] },
         ],
       }),
+      ...(input.importance && { [IMPORTANCE_SVG]: importancePlot(input.importance) }),
     },
   };
+}
+
+const SPACE_TEXT = {
+  probability: "probability space: base value + Σ contributions = the predicted probability",
+  log_odds: "log-odds space: base value + Σ contributions = logit of the predicted probability",
+} as const;
+
+/** Features by mean |contribution|, largest first; equal ones in manifest order. */
+function ranked(importance: CardImportance): [string, number][] {
+  return Object.entries(importance.meanAbs).sort((a, b) => b[1] - a[1]);
+}
+
+function importanceSection(importance: CardImportance, seed: number | undefined): string[] {
+  const rows = ranked(importance);
+  const total = rows.reduce((s, [, v]) => s + v, 0);
+  const drawn =
+    importance.rows < importance.validationRows
+      ? `${importance.rows} of the ${importance.validationRows} validation rows, drawn${seed === undefined ? "" : ` with seed ${seed}`} (a sample bounds the cost: explaining a row of a large forest takes milliseconds)`
+      : `all ${importance.rows} validation rows`;
+  return [
+    "## Global feature importance",
+    "",
+    `Mean |contribution| per feature: exact interventional SHAP values against the explainer's ${importance.backgroundRows} background rows, in ${SPACE_TEXT[importance.space]}. Over ${drawn}. This is the reference the monitoring cron compares each window's sampled rows with (attribution drift).`,
+    "",
+    `![Global feature importance](${IMPORTANCE_SVG})`,
+    "",
+    ...table(
+      ["Feature", "Mean |contribution|", "Share of the total"],
+      rows.map(([name, v]) => [`\`${name}\``, significant(v), total > 0 ? pct(v / total) : "-"]),
+    ),
+  ];
+}
+
+function importancePlot(importance: CardImportance): string {
+  return horizontalBarPlot({
+    title: "Global feature importance",
+    xLabel: `Mean |contribution| (${importance.space === "probability" ? "probability" : "log-odds"}), ${importance.rows} validation rows`,
+    bars: ranked(importance).map(([label, value]) => ({ label, value })),
+    color: "#1f5fbf",
+    className: "importance",
+  });
 }
 
 function modelDetails(input: ModelCardInput): string[] {

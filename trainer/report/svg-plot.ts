@@ -93,15 +93,19 @@ function legend(series: readonly PlotSeries[]): string[] {
   return out;
 }
 
-export function unitSquarePlot(options: UnitPlotOptions): string {
-  const lines = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${SIZE}" height="${SIZE}" viewBox="0 0 ${SIZE} ${SIZE}" font-family="sans-serif" font-size="12">`,
-    `<title>${escapeXml(options.title)}</title>`,
-    "<style>.grid{stroke:#e5e5e5}.tick,.frame{stroke:#333;fill:none}text{fill:#222}</style>",
-    `<rect width="${SIZE}" height="${SIZE}" fill="#fff"/>`,
-    `<text x="${SIZE / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`,
-    ...axes(options.xLabel, options.yLabel),
+/** The opening of a plot: root element, title (also as a tooltip), style, white background. */
+function svgHead(width: number, height: number, title: string, style: string): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<title>${escapeXml(title)}</title>`,
+    `<style>${style}</style>`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${fmt(width / 2)}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
   ];
+}
+
+export function unitSquarePlot(options: UnitPlotOptions): string {
+  const lines = [...svgHead(SIZE, SIZE, options.title, ".grid{stroke:#e5e5e5}.tick,.frame{stroke:#333;fill:none}text{fill:#222}"), ...axes(options.xLabel, options.yLabel)];
   for (const s of options.series) {
     const dash = s.dashed ? ' stroke-dasharray="5 4"' : "";
     lines.push(`<path class="${s.className}" d="${pathData(s.points)}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`);
@@ -111,4 +115,51 @@ export function unitSquarePlot(options: UnitPlotOptions): string {
   }
   lines.push(...legend(options.series), "</svg>");
   return `${lines.join("\n")}\n`;
+}
+
+export interface HorizontalBar {
+  label: string;
+  /** At least 0; the longest bar spans the plot. */
+  value: number;
+}
+
+export interface HorizontalBarOptions {
+  title: string;
+  xLabel: string;
+  bars: readonly HorizontalBar[];
+  color: string;
+  /** Written as each bar's class, so tests and styles can find them. */
+  className: string;
+}
+
+const BAR_ROW = 26;
+const BAR_MARGIN = { left: 150, right: 70, top: 40, bottom: 48 };
+const BAR_PLOT_W = 560 - BAR_MARGIN.left - BAR_MARGIN.right;
+
+/** Bars from a common zero line, one row each in the order given, each with its value written at its end. */
+export function horizontalBarPlot(options: HorizontalBarOptions): string {
+  const width = BAR_MARGIN.left + BAR_PLOT_W + BAR_MARGIN.right;
+  const height = BAR_MARGIN.top + options.bars.length * BAR_ROW + BAR_MARGIN.bottom;
+  const max = Math.max(0, ...options.bars.map((b) => b.value));
+  const length = (v: number) => (max > 0 ? (Math.max(0, v) / max) * BAR_PLOT_W : 0);
+  const x0 = BAR_MARGIN.left;
+  const lines = svgHead(width, height, options.title, ".axis{stroke:#333}text{fill:#222}");
+  options.bars.forEach((bar, i) => {
+    const y = BAR_MARGIN.top + i * BAR_ROW;
+    const w = length(bar.value);
+    lines.push(`<text x="${x0 - 8}" y="${fmt(y + BAR_ROW / 2 + 4)}" text-anchor="end">${escapeXml(bar.label)}</text>`);
+    lines.push(`<rect class="${options.className}" x="${x0}" y="${fmt(y + 4)}" width="${fmt(w)}" height="${BAR_ROW - 8}" fill="${options.color}"/>`);
+    lines.push(`<text x="${fmt(x0 + w + 6)}" y="${fmt(y + BAR_ROW / 2 + 4)}">${significant(bar.value)}</text>`);
+  });
+  const bottom = BAR_MARGIN.top + options.bars.length * BAR_ROW;
+  lines.push(`<line class="axis" x1="${x0}" y1="${BAR_MARGIN.top}" x2="${x0}" y2="${bottom}"/>`);
+  lines.push(`<text x="${fmt(x0 + BAR_PLOT_W / 2)}" y="${bottom + 30}" text-anchor="middle">${escapeXml(options.xLabel)}</text>`);
+  lines.push("</svg>");
+  return `${lines.join("\n")}\n`;
+}
+
+/** Three significant digits, plain notation down to 1e-4. */
+export function significant(v: number): string {
+  if (v === 0) return "0";
+  return Math.abs(v) >= 1e-4 ? String(Number(v.toPrecision(3))) : v.toExponential(2);
 }

@@ -155,6 +155,18 @@ export const manifestSchema = z.object({
       /** The graph output holding the design rows the explainer reads. */
       design_output: z.string().min(1),
       background_rows: z.number().int().min(1),
+      /**
+       * Global importance at training time: mean |contribution| per feature (by name, in `space`)
+       * over `rows` validation rows. The cron's attribution drift compares the window's sampled rows
+       * with it. Absent from manifests written before it existed.
+       */
+      importance: z
+        .object({
+          split: z.literal("validation"),
+          rows: z.number().int().min(1),
+          mean_abs: z.record(z.string(), z.number().min(0)),
+        })
+        .optional(),
     })
     .optional(),
   /** Rows with the probabilities the trainer computed, replayed at registration and in tests. */

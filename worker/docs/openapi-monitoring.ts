@@ -3,7 +3,9 @@
  * `monitoringPaths()` into paths; its schemas are inline, so no components are needed.
  * The report shape mirrors worker/monitoring/drift-report-types.ts.
  */
+import { attributionDriftSchema } from "../monitoring/attribution-drift";
 import { errors, jsonContent, nameParam, ok, operation, type Schema } from "./openapi-parts";
+import { jsonSchema } from "./openapi-schemas";
 
 const num = { type: "number" };
 const nullableNumber = { type: ["number", "null"] };
@@ -110,6 +112,7 @@ const report: Schema = {
     features: { type: "array", items: feature },
     predictions,
     ground_truth: { description: "realized and label-free quality for the window, when labels were joined" },
+    attribution: jsonSchema(attributionDriftSchema),
   },
 };
 
@@ -146,7 +149,8 @@ export function monitoringPaths(tag = "Monitoring") {
         description: [
           "The cron writes one report per version and window for every version the default alias, canary or shadow serves:",
           "KS and PSI per numeric feature against reference.json, chi-squared and PSI per categorical feature, KS on the scores,",
-          "the predicted-positive rate and the risk-tier mix. Aggregates only: no sampled row or request id. Public.",
+          "the predicted-positive rate and the risk-tier mix. For a version with an explainer, `attribution` puts each feature's mean |contribution|",
+          "over up to 200 of the window's sampled rows beside the training-time importance from the manifest. Aggregates only: no sampled row or request id. Public.",
         ].join(" "),
         parameters: [
           nameParam,

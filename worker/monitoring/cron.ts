@@ -8,8 +8,13 @@
  * upserts the same rows. A report written once its window had been closed for SETTLE_MS is final
  * (late sample writes have landed), so a retry or a later run in the same window leaves it as it is
  * and skips reading the samples again, unless its alert is still undelivered.
+ *
+ * A version with an explainer also gets attribution drift (window-attribution.ts): explaining up to
+ * ATTRIBUTION_MAX_ROWS of the window's rows, once per report computed, and not even then when the
+ * stored report's block came from the same rows. Its failure is recorded in the block, never fails the report.
  */
 import { type Manifest, type MonitoringSettings, monitoringOf, parseManifest } from "../contract/manifest";
+import { storedJson } from "../db/stored-json";
 import type { Services } from "../services";
 import { type AlertOptions, sendDriftAlert } from "./alerts";
 import { buildDriftReport, lastCompleteWindow, settingsUsed } from "./drift-report";
@@ -27,6 +32,7 @@ import {
 import type { AlertDelivery, DriftReport, DriftReportStatus } from "./drift-report-types";
 import { DRIFT_REPORT_SCHEMA_VERSION } from "./drift-report-types";
 import { pruneSamples } from "./sample-store";
+import { windowAttribution } from "./window-attribution";
 
 /** How long after a window closes its report is final (sample writes run in waitUntil after the response). */
 export const SETTLE_MS = 10 * 60_000;
@@ -99,7 +105,7 @@ export async function runDriftCron(services: Pick<Services, "db" | "models" | "s
   return { versions: outcomes, pruned };
 }
 
-async function reportVersion(services: Pick<Services, "db" | "models">, serving: ServingVersion, options: DriftCronOptions): Promise<VersionOutcome> {
+async function reportVersion(services: Pick<Services, "db" | "models" | "settings">, serving: ServingVersion, options: DriftCronOptions): Promise<VersionOutcome> {
   const { model, version } = serving;
   const outcome: VersionOutcome = { model, version, windowStart: null, status: "error", skipped: false, alert: null };
   // Until the manifest parses, the default window: a version whose manifest is corrupt still gets a report saying so.
@@ -123,6 +129,8 @@ async function reportVersion(services: Pick<Services, "db" | "models">, serving:
     const reference = await loadReference(services.models, model, version);
     const samples = reference.ok ? await windowSamples(services.db, model, version, bounds) : [];
     const report = buildDriftReport({ model, version, manifest, settings, window, samples, reference });
+    const attribution = await windowAttribution(services, { model, version, manifest }, samples, { stored: storedAttribution(stored?.report), force: options.force });
+    if (attribution) report.attribution = attribution;
     const groundTruth = await groundTruthOf(report, manifest, options);
     if (groundTruth !== undefined) report.ground_truth = groundTruth;
     await upsertReport(services.db, report);
@@ -141,6 +149,12 @@ async function reportVersion(services: Pick<Services, "db" | "models">, serving:
     await recordFailure(services, serving, window, settings, error);
     return { ...outcome, windowStart: window.start };
   }
+}
+
+function storedAttribution(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  const stored = storedJson(text);
+  return stored.ok ? (stored.value as { attribution?: unknown } | null)?.attribution : undefined;
 }
 
 async function groundTruthOf(report: DriftReport, manifest: Manifest, options: DriftCronOptions): Promise<unknown> {

@@ -1,9 +1,11 @@
 /**
  * One drift report on the dashboard: status line, per-feature table, reference vs current
- * distributions, the score histogram and p-values over the report history.
+ * distributions, attribution (mean |contribution| per feature, training vs the window), the score
+ * histogram and p-values over the report history.
  */
+import { attributionDriftSchema } from "./attribution-drift";
 import type { LiveScores, StoredReport } from "./dashboard-data";
-import { barChart, type BarGroup, CURRENT_COLOR, formatP, h, type Html, pct, pValueChart, type PValueSeries, REFERENCE_COLOR, seriesLegend, windowLabel } from "./dashboard-svg";
+import { barChart, type BarGroup, CURRENT_COLOR, formatP, h, type Html, pct, pValueChart, type PValueSeries, REFERENCE_COLOR, seriesLegend, significant, windowLabel } from "./dashboard-svg";
 import type { BinnedShares, DriftReport, FeatureDrift, PredictionDrift } from "./drift-report-types";
 
 const STATUS_TEXT: Record<string, string> = {
@@ -36,7 +38,31 @@ export function renderDriftReport(stored: StoredReport, subject: string): Html {
   }
   const drifted = report.drifted_features.length ? h`<p>Drifted: <strong>${report.drifted_features.join(", ")}</strong></p>` : "";
   return h`${head}${drifted}<h4>Features</h4>${featureTable(report)}${unseenValues(report)}
-<h4>Reference vs current distributions</h4>${key}<div class="charts">${report.features.map((f) => featureFigure(f, subject))}</div>${groundTruth(report.ground_truth)}`;
+<h4>Reference vs current distributions</h4>${key}<div class="charts">${report.features.map((f) => featureFigure(f, subject))}</div>${attribution(report.attribution, subject)}${groundTruth(report.ground_truth)}`;
+}
+
+/** Attribution drift (attribution-drift.ts), read defensively: absent for versions without an explainer. */
+function attribution(section: unknown, subject: string): Html | string {
+  if (section === undefined) return "";
+  const parsed = attributionDriftSchema.safeParse(section);
+  if (!parsed.success) return h`<h4>Attribution</h4><p class="empty">The report's attribution section could not be read; the JSON route shows it as stored.</p>`;
+  const block = parsed.data;
+  if (block.status === "error") return h`<h4>Attribution</h4><p class="empty">Attribution drift could not be computed for this window: ${block.reason}</p>`;
+  const space = block.space === "probability" ? "probability" : "log-odds";
+  const reference = block.reference ? `${block.reference.rows} ${block.reference.split} rows at training` : "none (the manifest has no training-time importance)";
+  const skipped = block.skipped_rows ? `, ${block.skipped_rows} that no longer validate left out` : "";
+  const chart = barChart({
+    title: `${subject} attribution: mean |contribution| per feature, reference vs current`,
+    groups: block.features.map((f) => ({ label: f.name, reference: f.reference, current: f.current })),
+    className: "attribution",
+    scale: "value",
+  });
+  const change = (f: { reference: number | null; current: number }) => (f.reference === null ? "–" : `${f.current >= f.reference ? "+" : ""}${significant(f.current - f.reference)}`);
+  const rows = block.features.map(
+    (f) => h`<tr data-feature="${f.name}"><td>${f.name}</td><td class="num">${f.reference === null ? "–" : significant(f.reference)}</td><td class="num">${significant(f.current)}</td><td class="num">${change(f)}</td></tr>`,
+  );
+  return h`<h4>Attribution: mean |contribution| per feature</h4><p class="muted">${space} space · current: ${block.rows} of the window's ${block.window_rows} sampled rows (the ${block.max_rows} with the smallest sample keys at most${skipped}) · reference: ${reference}</p>${key}<div class="charts"><figure class="attribution-chart">${chart}</figure>
+<table class="attribution"><thead><tr><th>Feature</th><th>Reference</th><th>Current</th><th>Change</th></tr></thead><tbody>${rows}</tbody></table></div>`;
 }
 
 /** The ground-truth section the cron adds (worker/feedback/realized.ts), read defensively: its shape is owned there. */

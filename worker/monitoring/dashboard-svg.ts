@@ -21,7 +21,7 @@ const r1 = (n: number) => Math.round(n * 10) / 10;
 
 export interface BarGroup {
   label: string;
-  /** Shares in [0, 1]; null when that side has no data. */
+  /** Shares in [0, 1] (any values >= 0 on a "value" scale); null when that side has no data. */
   reference: number | null;
   current: number | null;
 }
@@ -32,17 +32,20 @@ export interface BarChartOptions {
   /** Written as the svg's class, so tests and the browser check can find the chart. */
   className: string;
   height?: number;
+  /** share (the default): an axis of percentages up to at most 100%. value: plain numbers up to a round one above the largest. */
+  scale?: "share" | "value";
 }
 
 const BAR_MARGIN = { left: 40, right: 8, top: 10, bottom: 46 };
 
-/** Grouped bars, one group per category or bin: reference (grey-blue) beside current (orange). */
-export function barChart({ title, groups, className, height = 180 }: BarChartOptions): Html {
+/** Grouped bars, one group per category or bin (or feature): reference (grey-blue) beside current (orange). */
+export function barChart({ title, groups, className, height = 180, scale = "share" }: BarChartOptions): Html {
   const slot = groups.length > 8 ? 26 : 40;
   const width = Math.max(220, BAR_MARGIN.left + BAR_MARGIN.right + groups.length * slot);
   const plotH = height - BAR_MARGIN.top - BAR_MARGIN.bottom;
-  const top = Math.max(0.05, ...groups.flatMap((g) => [g.reference ?? 0, g.current ?? 0]));
-  const yMax = Math.min(1, Math.ceil(top * 10) / 10);
+  const largest = Math.max(0, ...groups.flatMap((g) => [g.reference ?? 0, g.current ?? 0]));
+  const yMax = scale === "value" ? roundAbove(largest) : Math.min(1, Math.ceil(Math.max(0.05, largest) * 10) / 10);
+  const text = scale === "value" ? (v: number) => significant(v) : (v: number, digits?: number) => pct(v, digits);
   const y = (share: number) => BAR_MARGIN.top + plotH * (1 - Math.min(share, yMax) / yMax);
   const barW = (slot - 6) / 2;
   const ticks = [0, yMax / 2, yMax];
@@ -51,7 +54,7 @@ export function barChart({ title, groups, className, height = 180 }: BarChartOpt
     const bar = (share: number | null, dx: number, color: string, side: string) =>
       share === null
         ? ""
-        : h`<rect class="bar ${side}" x="${r1(x0 + dx)}" y="${r1(y(share))}" width="${r1(barW)}" height="${r1(Math.max(0.5, BAR_MARGIN.top + plotH - y(share)))}" fill="${color}"><title>${g.label}: ${side} ${pct(share)}</title></rect>`;
+        : h`<rect class="bar ${side}" x="${r1(x0 + dx)}" y="${r1(y(share))}" width="${r1(barW)}" height="${r1(Math.max(0.5, BAR_MARGIN.top + plotH - y(share)))}" fill="${color}"><title>${g.label}: ${side} ${text(share)}</title></rect>`;
     const label = g.label.length > 12 ? `${g.label.slice(0, 11)}…` : g.label;
     const lx = r1(x0 + barW);
     const ly = BAR_MARGIN.top + plotH + 12;
@@ -59,7 +62,7 @@ export function barChart({ title, groups, className, height = 180 }: BarChartOpt
   });
   const grid = ticks.map(
     (t) =>
-      h`<line x1="${BAR_MARGIN.left}" x2="${width - BAR_MARGIN.right}" y1="${r1(y(t))}" y2="${r1(y(t))}" stroke="#e3e3e3"/><text x="${BAR_MARGIN.left - 4}" y="${r1(y(t) + 3)}" font-size="9" text-anchor="end">${pct(t, 0)}</text>`,
+      h`<line x1="${BAR_MARGIN.left}" x2="${width - BAR_MARGIN.right}" y1="${r1(y(t))}" y2="${r1(y(t))}" stroke="#e3e3e3"/><text x="${BAR_MARGIN.left - 4}" y="${r1(y(t) + 3)}" font-size="9" text-anchor="end">${text(t, 0)}</text>`,
   );
   return h`<svg class="chart ${className}" role="img" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" xmlns="http://www.w3.org/2000/svg"><title>${title}</title>${grid}${bars}</svg>`;
 }
@@ -117,6 +120,20 @@ export function pValueChart({ title, series, alpha, className, width = 560, heig
 /** A colour key for the p-value chart, in the same order as its series. */
 export function seriesLegend(labels: readonly string[]): Html {
   return h`<ul class="legend">${labels.map((l, i) => h`<li><span class="swatch" style="background:${SERIES_COLORS[i % SERIES_COLORS.length]}"></span>${l}</li>`)}</ul>`;
+}
+
+/** The smallest 1, 2, 2.5 or 5 times a power of ten at or above v (1 for nothing to show). */
+export function roundAbove(v: number): number {
+  if (!(v > 0)) return 1;
+  const power = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * power >= v * (1 - 1e-12)) return m * power;
+  return 10 * power;
+}
+
+/** Three significant digits, plain notation down to 1e-4. */
+export function significant(v: number): string {
+  if (v === 0) return "0";
+  return Math.abs(v) >= 1e-4 ? String(Number(v.toPrecision(3))) : v.toExponential(2);
 }
 
 export function pct(share: number, digits = 1): string {

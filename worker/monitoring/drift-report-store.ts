@@ -53,14 +53,14 @@ const HOUR_MS = 3_600_000;
 export async function windowSamples(db: Db, model: string, version: number, window: { startMs: number; endMs: number }): Promise<WindowSample[]> {
   const samples: WindowSample[] = [];
   const statement = db.$client.prepare(
-    `SELECT arm, features, probability, prediction, risk_tier FROM request_samples WHERE "window" = ?1 AND model_name = ?2 AND version = ?3`,
+    `SELECT arm, features, probability, prediction, risk_tier, sample_key FROM request_samples WHERE "window" = ?1 AND model_name = ?2 AND version = ?3`,
   );
   for (let hour = window.startMs; hour < window.endMs; hour += HOUR_MS) {
     const rows = await statement
       .bind(new Date(hour).toISOString(), model, version)
-      .raw<[string, string, number, number, string]>();
-    for (const [arm, features, probability, prediction, riskTier] of rows) {
-      samples.push({ arm, features: parseFeatures(features), probability, prediction: prediction === 1, riskTier });
+      .raw<[string, string, number, number, string, number]>();
+    for (const [arm, features, probability, prediction, riskTier, sampleKey] of rows) {
+      samples.push({ arm, features: parseFeatures(features), probability, prediction: prediction === 1, riskTier, sampleKey });
     }
   }
   return samples;

@@ -7,6 +7,8 @@
  * one side) is null, never 0; ISO 8601 UTC times; snake_case keys as in the rest of the API.
  */
 
+import type { AttributionDrift } from "./attribution-drift";
+
 export const DRIFT_REPORT_SCHEMA_VERSION = 1;
 
 /** One request_samples row as the report needs it; `features` already parsed from its JSON. */
@@ -16,6 +18,8 @@ export interface WindowSample {
   probability: number;
   prediction: boolean;
   riskTier: string;
+  /** The row's uniform random reservoir key (sample-store.ts): attribution drift explains the smallest. */
+  sampleKey: number;
 }
 
 /**
@@ -169,6 +173,11 @@ export interface DriftReport {
   predictions: PredictionDrift | null;
   /** Realized and label-free quality for the window, added by the ground-truth join (shape owned there). */
   ground_truth?: unknown;
+  /**
+   * Mean |contribution| per feature, training reference vs the window's sampled rows
+   * (attribution-drift.ts); only for versions with an explainer and a window with samples.
+   */
+  attribution?: AttributionDrift;
 }
 
 /** One webhook attempt. */

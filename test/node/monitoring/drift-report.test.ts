@@ -55,7 +55,7 @@ const reference: DriftReference = {
 const window = { start: "2026-01-09T00:00:00.000Z", end: "2026-01-10T00:00:00.000Z" };
 
 function sample(x: number | null, c: string | null, probability: number, arm = "production"): WindowSample {
-  return { arm, features: { x, c }, probability, prediction: probability >= 0.5, riskTier: probability >= 0.75 ? "HIGH" : "LOW" };
+  return { arm, features: { x, c }, probability, prediction: probability >= 0.5, riskTier: probability >= 0.75 ? "HIGH" : "LOW", sampleKey: probability };
 }
 
 const current = [sample(3, "a", 0.6), sample(4, "b", 0.7), sample(5, "b", 0.8, "canary"), sample(6, "z", 0.9)];

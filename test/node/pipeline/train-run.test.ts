@@ -13,6 +13,7 @@ import { generateChurnRows, toCsv } from "../../../trainer/data/synthetic";
 import { runTraining } from "../../../trainer/pipeline/train-run";
 import { parseDriftReference } from "../../../worker/contract/drift-reference";
 import { parseManifest } from "../../../worker/contract/manifest";
+import { meanAbsContributions } from "../../../worker/explain/global-importance";
 import { TRAINED_FIXTURE_CONFIG } from "../../fixtures/trained-model";
 
 let dir: string;
@@ -58,6 +59,15 @@ describe("runTraining", () => {
     expect(reference.sample.scores).toHaveLength(100);
     const card = await readFile(join(result.dir, "model-card.md"), "utf8");
     expect(card).toContain(result.evaluation.roc_auc.toFixed(4));
+    expect(existsSync(join(result.dir, "importance.svg"))).toBe(true);
+    expect(card).toContain("Over all 300 validation rows.");
+    // The golden rows are the whole validation split here (golden_rows 300), so their stored
+    // explanations give the importance independently of the order the importance rows were drawn in.
+    const importance = manifest.explainer!.importance!;
+    expect(importance).toMatchObject({ split: "validation", rows: 300 });
+    const fromGolden = meanAbsContributions(manifest.golden.map((g) => g.explanation!));
+    expect(Object.keys(importance.mean_abs)).toEqual(manifest.features.map((f) => f.name));
+    manifest.features.forEach((f, i) => expect(importance.mean_abs[f.name]!, f.name).toBeCloseTo(fromGolden[i]!, 12));
     expect(await readFile(join(dir, "a", "LATEST"), "utf8")).toBe(`${result.runId}\n`);
   });
 

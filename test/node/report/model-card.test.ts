@@ -142,3 +142,50 @@ describe("renderModelCard", () => {
     expect(renderModelCard(cardInput())).toEqual(card);
   });
 });
+
+describe("renderModelCard with the explainer's global importance", () => {
+  const meanAbs = { tenure: 0.04, num_products: 0, total_charges: 0.01, contract_type: 0.08, payment_method: 0.02 };
+  const input = { ...cardInput(), importance: { space: "probability" as const, backgroundRows: 100, validationRows: 600, rows: 500, meanAbs } };
+  const card = renderModelCard(input);
+
+  it("adds the section after the features, saying the space and how the rows were drawn", () => {
+    const headings = card.markdown.split("\n").filter((l) => /^## /.test(l));
+    expect(headings.slice(4, 7)).toEqual(["## Features", "## Global feature importance", "## Limitations"]);
+    expect(card.markdown).toContain("against the explainer's 100 background rows, in probability space: base value + Σ contributions = the predicted probability");
+    expect(card.markdown).toContain("Over 500 of the 600 validation rows, drawn with seed 42");
+    expect(card.markdown).toContain("![Global feature importance](importance.svg)");
+  });
+
+  it("tables the numbers largest first, with each one's share of the total (0.15)", () => {
+    const table = card.markdown.split("## Global feature importance")[1]!.split("\n## ")[0]!;
+    const rows = table.split("\n").filter((l) => l.startsWith("| `"));
+    expect(rows).toEqual([
+      "| `contract_type` | 0.08 | 53.3% |",
+      "| `tenure` | 0.04 | 26.7% |",
+      "| `payment_method` | 0.02 | 13.3% |",
+      "| `total_charges` | 0.01 | 6.7% |",
+      "| `num_products` | 0 | 0.0% |",
+    ]);
+    expect(table).toContain("| Feature | Mean \\|contribution\\| | Share of the total |");
+  });
+
+  it("draws one bar per feature, the longest 340 px wide and the others in proportion", () => {
+    const svg = card.files["importance.svg"]!;
+    assertWellFormedSvg(svg);
+    const widths = [...svg.matchAll(/<rect class="importance" x="150" y="([\d.]+)" width="([\d.]+)"/g)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(widths).toEqual([
+      [44, 340],
+      [70, 170],
+      [96, 85],
+      [122, 42.5],
+      [148, 0],
+    ]);
+    expect(svg).toContain("Mean |contribution| (probability), 500 validation rows");
+  });
+
+  it("leaves the section and the plot out without an explainer, and says log-odds for one in that space", () => {
+    expect(renderModelCard(cardInput()).markdown).not.toContain("importance");
+    const logOdds = renderModelCard({ ...input, importance: { ...input.importance, space: "log_odds", rows: 600 } });
+    expect(logOdds.markdown).toContain("in log-odds space: base value + Σ contributions = logit of the predicted probability. Over all 600 validation rows.");
+  });
+});
