@@ -142,13 +142,16 @@ describe.each(Object.keys(MODELS) as Kind[])("the %s explainer against the expor
   it("writes explainer.json with its sha256 and size in the manifest and golden explanations that reproduce", async () => {
     const { result, explainer, bytes } = runs.get(kind)!;
     const manifest = parseManifest(JSON.parse(await readFile(join(result.dir, "manifest.json"), "utf8")));
-    expect(manifest.explainer).toEqual({
+    const { importance, ...block } = manifest.explainer!;
+    expect(block).toEqual({
       sha256: createHash("sha256").update(bytes).digest("hex"),
       size: bytes.byteLength,
       space,
       design_output: "design",
       background_rows: 8,
     });
+    // Global importance over the validation split: one mean |contribution| per feature.
+    expect(Object.keys(importance!.mean_abs).sort()).toEqual(manifest.features.map((f) => f.name).sort());
     expect(explainer.features.map((f) => f.name)).toEqual(manifest.features.map((f) => f.name));
     expect(explainer.features.find((f) => f.name === "contract_type")!.columns).toHaveLength(3);
     const { design } = await runWithDesign(runs.get(kind)!.session, manifest.features, manifest.golden.map((g) => g.input));
