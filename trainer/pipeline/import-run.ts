@@ -102,7 +102,7 @@ export async function importXgboost(config: Config, options: ImportOptions): Pro
     );
   const checked = [...rows.rows, ...probes];
   const parityReport = await checkParity({ onnx, features, rows: checked, expected: Float64Array.from(reference.probabilities), tolerance: PARITY_TOLERANCE });
-  if (!parityReport.ok) throw new ParityError(parityReport, checked[parityReport.worstRow]);
+  if (!parityReport.ok) throw new ParityError(parityReport, checked[parityReport.worstRow], "xgboost");
   const referenceName = options.expectedPath ? basename(options.expectedPath) : `xgboost ${reference.xgboost_version ?? booster.version}`;
   const parity = { ...parityReport, probes: probes.length, reference: referenceName };
 
