@@ -1,8 +1,9 @@
-/** The trainer CLI: `npm run train`, `npm run data`, and the release commands (publish, gate, promote, traffic, ...). */
+/** The trainer CLI: `npm run train`, `npm run data`, `npm run import:xgboost`, and the release commands (publish, gate, promote, traffic, ...). */
 import { defineCommand, runMain } from "citty";
 import { archiveCommand } from "./commands/archive";
 import { gateCommand } from "./commands/gate";
 import { generateDataCommand } from "./commands/generate-data";
+import { importXgboostCommand } from "./commands/import-xgboost";
 import { promoteCommand } from "./commands/promote";
 import { publishCommand } from "./commands/publish";
 import { rollbackCommand } from "./commands/rollback";
@@ -24,6 +25,7 @@ const main = defineCommand({
     archive: reportingUserErrors(archiveCommand),
     versions: reportingUserErrors(versionsCommand),
     traffic: reportingUserErrors(trafficCommand),
+    "import-xgboost": reportingUserErrors(importXgboostCommand),
   },
 });
 

@@ -1,6 +1,6 @@
 /**
  * Reason codes at the edge (?explain), in workerd with real D1, R2 and ORT, on models trained by the
- * real trainer (forest, boosting, logistic regression): every golden row's explanation adds up to
+ * real trainer (forest, boosting, logistic regression) and on an imported XGBoost booster: every golden row's explanation adds up to
  * its probability (through the sigmoid in log-odds space) and equals what the trainer computed in
  * Node; top-k is the k largest by magnitude; refusals name what was wrong; the publish path refuses
  * an explainer that does not reproduce and writes nothing; a broken stored explainer is 503 for
@@ -16,7 +16,7 @@ import { artifactKey } from "../../worker/registry/r2-keys";
 import type { RowExplanation } from "../../worker/scoring/explanations";
 import { type Envelope, failingFields, fixture, freshName, publish, refusedPublish, registerFixture, requestApp, VALID_ROW } from "./helpers";
 
-const KINDS = ["trained", "trained-boosting", "trained-logistic"] as const;
+const KINDS = ["trained", "trained-boosting", "trained-logistic", "imported"] as const;
 
 function post(path: string, body: unknown, vars: Record<string, unknown> = {}) {
   return requestApp(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }, vars);

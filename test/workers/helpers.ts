@@ -21,7 +21,7 @@ export const VALID_ROW = {
 /** VALID_ROW's features, as oipInputs takes them: numbers numeric, strings categorical. */
 export const ROW_FEATURES = Object.entries(VALID_ROW).map(([name, value]) => ({ name, kind: typeof value === "number" ? ("numeric" as const) : ("categorical" as const) }));
 
-export type FixtureKind = "forest" | "logistic" | "boosting" | "trained" | "trained-boosting" | "trained-logistic";
+export type FixtureKind = "forest" | "logistic" | "boosting" | "trained" | "trained-boosting" | "trained-logistic" | "imported";
 
 export function fixture(kind: FixtureKind) {
   const found = env.TEST_FIXTURES.find((f) => f.name === `churn-${kind}`);

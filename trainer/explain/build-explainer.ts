@@ -13,6 +13,7 @@ import {
 } from "../../worker/contract/explainer";
 import type { FeatureRow, FeatureSpec, Manifest } from "../../worker/contract/manifest";
 import type { TrainedModel, Tree } from "../models/types";
+import { numericCopies } from "../onnx/export";
 
 export interface BuildExplainerInput {
   features: readonly FeatureSpec[];
@@ -47,12 +48,14 @@ export function buildExplainer(input: BuildExplainerInput): Explainer {
 
 /**
  * The design columns each feature owns, features in manifest order. The design matrix is the
- * numeric block in preprocessing order, then each categorical feature's one-hot block.
+ * numeric block in preprocessing order (twice under missing: tree_default), then each categorical
+ * feature's one-hot block.
  */
 export function featureColumns(features: readonly FeatureSpec[], pre: Manifest["preprocessing"]): { name: string; columns: number[] }[] {
   const owned = new Map<string, number[]>();
-  let offset = 0;
-  for (const n of pre.numeric) owned.set(n.name, [offset++]);
+  const n = pre.numeric.length;
+  pre.numeric.forEach((feature, i) => owned.set(feature.name, numericCopies(pre) === 2 ? [i, n + i] : [i]));
+  let offset = n * numericCopies(pre);
   for (const c of pre.categorical) {
     owned.set(c.name, c.categories.map((_, i) => offset + i));
     offset += c.categories.length;

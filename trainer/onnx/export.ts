@@ -6,6 +6,8 @@
  *
  * Preprocessing in the graph, matching trainer/preprocess.ts bit for bit in float32:
  *   numeric inputs -> Concat [N, n_numeric] -> Imputer (NaN -> impute) -> Scaler ((x - mean) * scale)
+ *   (or, for an imported booster, `missing: tree_default`: the raw numbers twice, NaN -> -FLT_MAX
+ *   in the first block and +FLT_MAX in the second; numericCopies)
  *   each categorical input -> [Equal "" + Where: "" -> its missing constant, when training filled
  *   one] -> OneHotEncoder (zeros=1: unknown and "" give all zeros) -> Flatten [N, K]
  *   X = Concat(numeric block, one-hot blocks in preprocessing order)
@@ -52,8 +54,24 @@ export function onnxManifestBlock(bytes: Uint8Array): Manifest["onnx"] {
 
 /** Width of the design matrix the preprocessing produces. */
 export function designWidth(preprocessing: Preprocessing): number {
-  return preprocessing.numeric.length + preprocessing.categorical.reduce((n, c) => n + c.categories.length, 0);
+  return preprocessing.numeric.length * numericCopies(preprocessing) + preprocessing.categorical.reduce((n, c) => n + c.categories.length, 0);
 }
+
+/**
+ * How many blocks of numeric columns lead the design matrix: one (imputed, scaled), or two for
+ * `missing: tree_default`, where numeric feature i owns columns i and n + i (see designMatrix).
+ */
+export function numericCopies(preprocessing: Preprocessing): 1 | 2 {
+  return preprocessing.missing === "tree_default" ? 2 : 1;
+}
+
+/**
+ * Missing numbers under tree_default: the largest finite float32s, so that a split (x <= t, t a
+ * finite float32 below FLT_MAX) sends -FLT_MAX left and +FLT_MAX right. Finite, so the design rows
+ * stay valid JSON in explainer.json.
+ */
+export const MISSING_LOW = -3.4028234663852886e38;
+export const MISSING_HIGH = 3.4028234663852886e38;
 
 const ZERO_LEAF: Tree = {
   feature: Int32Array.of(-1),
@@ -91,7 +109,15 @@ export function exportOnnx(options: ExportOnnxOptions): Uint8Array {
 
 function designMatrix(g: GraphBuilder, pre: Preprocessing, imputeCategories: Readonly<Record<string, string>>): string {
   const blocks: string[] = [];
-  if (pre.numeric.length > 0) {
+  if (pre.numeric.length > 0 && pre.missing === "tree_default") {
+    // No imputation: an imported booster learned where missing values go at each split.
+    const raw = concat(g, pre.numeric.map((n) => n.name), "pre/numeric");
+    for (const [name, fill] of [["pre/missing_low", MISSING_LOW], ["pre/missing_high", MISSING_HIGH]] as const)
+      blocks.push(g.node("Imputer", [raw], name, {
+        imputed_value_floats: { floats: pre.numeric.map(() => fill) },
+        replaced_value_float: { float: Number.NaN },
+      }, ML_DOMAIN));
+  } else if (pre.numeric.length > 0) {
     const raw = concat(g, pre.numeric.map((n) => n.name), "pre/numeric");
     const imputed = g.node("Imputer", [raw], "pre/imputed", {
       imputed_value_floats: { floats: pre.numeric.map((n) => n.impute) },
@@ -171,6 +197,8 @@ function checkFeatures(features: readonly FeatureSpec[], pre: Preprocessing): vo
   for (const n of pre.numeric) {
     use(n.name, "numeric");
     for (const key of ["impute", "mean", "scale"] as const) checkFinite(`${n.name}.${key}`, n[key]);
+    if (pre.missing === "tree_default" && (n.mean !== 0 || n.scale !== 1))
+      throw new Error(`${n.name}: missing tree_default feeds numbers unscaled, so mean must be 0 and scale 1 (got ${n.mean}, ${n.scale})`);
   }
   for (const c of pre.categorical) {
     use(c.name, "categorical");

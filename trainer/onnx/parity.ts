@@ -26,11 +26,12 @@ export interface ParityReport {
 }
 
 export class ParityError extends Error {
-  constructor(readonly report: ParityReport, readonly row: FeatureRow | undefined) {
+  /** `reference` names where the expected probabilities came from: the trainer, or XGBoost for an import. */
+  constructor(readonly report: ParityReport, readonly row: FeatureRow | undefined, reference = "trainer") {
     const w = report.worst!;
     super(
-      `ONNX parity failed: max |p_onnx - p_trainer| = ${report.maxAbsDiff.toExponential(3)} > ${report.tolerance} ` +
-        `at row ${report.worstRow} of ${report.rows} (onnx ${w.onnx}, trainer ${w.expected}); ` +
+      `ONNX parity failed: max |p_onnx - p_${reference}| = ${report.maxAbsDiff.toExponential(3)} > ${report.tolerance} ` +
+        `at row ${report.worstRow} of ${report.rows} (onnx ${w.onnx}, ${reference} ${w.expected}); ` +
         `input ${JSON.stringify(row)}`,
     );
     this.name = "ParityError";

@@ -14,16 +14,17 @@ import { evaluate, type Evaluation, manifestMetrics } from "../metrics/evaluate"
 import { fitModel } from "../models/fit-model";
 import { predictProba } from "../models/predict";
 import { exportOnnx, onnxManifestBlock } from "../onnx/export";
-import { buildRunExplainer, drawBackground, IMPORTANCE_ROWS } from "../explain/run-explainer";
+import { buildRunExplainer, drawBackground, IMPORTANCE_ROWS, type RunExplainer } from "../explain/run-explainer";
 import { assertParity, type ParityReport } from "../onnx/parity";
 import { Rng } from "../random";
 import { buildDriftReference } from "../report/drift-reference";
-import { renderModelCard } from "../report/model-card";
-import { type Manifest, MANIFEST_SCHEMA_VERSION, manifestSchema } from "../../worker/contract/manifest";
+import type { DriftReference } from "../../worker/contract/drift-reference";
+import { type ModelCard, renderModelCard } from "../report/model-card";
+import { type FeatureRow, type Manifest, MANIFEST_SCHEMA_VERSION, manifestSchema } from "../../worker/contract/manifest";
 import { crossValidate } from "./cross-validate";
 import { evaluateGate, type GateResult } from "./gate";
 import { prepareData, rawRows, selectRows } from "./prepare";
-import { RUN_CONFIG_FILE, runConfigRecord } from "./run-config";
+import { RUN_CONFIG_FILE, type RunConfigRecord, runConfigRecord } from "./run-config";
 import packageJson from "../../package.json" with { type: "json" };
 
 export const TRAINER_VERSION = packageJson.version;
@@ -123,7 +124,7 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
 
   const now = options.now ?? new Date();
   const configSha = sha256Text(options.configText);
-  const runId = `${now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${sha256Text(`${configSha}:${data.fingerprint.sha256}`).slice(0, 8)}`;
+  const runId = runIdOf(now, configSha, data.fingerprint.sha256);
   const { type: family, ...params } = config.model;
   const manifest = manifestSchema.parse({
     schema_version: MANIFEST_SCHEMA_VERSION,
@@ -143,21 +144,10 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       gate,
     },
     data: { ...data.fingerprint, issues: { ...data.report } },
-    source: {
-      config_sha256: configSha,
-      git_commit: gitCommit(options.baseDir),
-      trainer_version: TRAINER_VERSION,
-      run_id: runId,
-      created_at: now.toISOString(),
-      seed: config.training.random_state,
-    },
+    source: runSource({ configSha, runId, now, seed: config.training.random_state, baseDir: options.baseDir }),
     monitoring: config.monitoring,
     ...(explain && { explainer: explain.block }),
-    golden: goldenRows.map((input, i) => ({
-      input,
-      probability: pValidation[i]!,
-      ...(explain && { explanation: explain.golden[i]! }),
-    })),
+    golden: goldenBlock(goldenRows, pValidation, explain),
   } satisfies Manifest);
 
   const dir = join(options.artifactsDir ?? "artifacts", runId);
@@ -194,25 +184,69 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       sampleSize: config.training.reference_sample_size,
       rng: rng.fork("drift-reference"),
     });
-    await mkdir(dir, { recursive: true });
-    await Promise.all([
-      writeFile(join(dir, "model.onnx"), onnx),
-      writeFile(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`),
-      writeFile(join(dir, "model-card.md"), card.markdown),
-      writeFile(join(dir, "reference.json"), `${JSON.stringify(reference)}\n`),
-      ...(explain ? [writeFile(join(dir, EXPLAINER_FILE), explain.bytes)] : []),
-      writeFile(
-        join(dir, RUN_CONFIG_FILE),
-        `${JSON.stringify(runConfigRecord({ config, text: options.configText, sha256: configSha, configPath: options.configPath, baseDir: options.baseDir }), null, 2)}\n`,
-      ),
-      ...Object.entries(card.files).map(([file, text]) => writeFile(join(dir, file), text)),
-    ]);
-    await writeFile(join(options.artifactsDir ?? "artifacts", "LATEST"), `${runId}\n`);
+    await writeRunFiles({
+      artifactsDir: options.artifactsDir ?? "artifacts",
+      runId,
+      onnx,
+      manifest,
+      card,
+      reference,
+      explainer: explain?.bytes,
+      runConfig: runConfigRecord({ config, text: options.configText, sha256: configSha, configPath: options.configPath, baseDir: options.baseDir }),
+    });
   });
   return { runId, dir, manifest, evaluation, gate, parity, seconds };
 }
 
-function gitCommit(cwd?: string): string | null {
+export function runSource(input: { configSha: string; runId: string; now: Date; seed: number; baseDir?: string }): Manifest["source"] {
+  return {
+    config_sha256: input.configSha,
+    git_commit: gitCommit(input.baseDir),
+    trainer_version: TRAINER_VERSION,
+    run_id: input.runId,
+    created_at: input.now.toISOString(),
+    seed: input.seed,
+  };
+}
+
+/** The manifest's golden rows: each with its probability and, with an explainer, its explanation. */
+export function goldenBlock(rows: readonly FeatureRow[], probabilities: ArrayLike<number>, explain?: RunExplainer): Manifest["golden"] {
+  return rows.map((input, i) => ({ input, probability: probabilities[i]!, ...(explain && { explanation: explain.golden[i]! }) }));
+}
+
+/** `<UTC yyyymmdd-hhmmss>-<8 hex of config and data>`: sorts by time, differs by what went in. */
+export function runIdOf(now: Date, configSha: string, dataSha: string): string {
+  return `${now.toISOString().replace(/[-:]/g, "").replace("T", "-").slice(0, 15)}-${sha256Text(`${configSha}:${dataSha}`).slice(0, 8)}`;
+}
+
+export interface RunFiles {
+  artifactsDir: string;
+  runId: string;
+  onnx: Uint8Array;
+  manifest: Manifest;
+  card: ModelCard;
+  reference: DriftReference;
+  explainer?: Uint8Array;
+  runConfig: RunConfigRecord;
+}
+
+/** artifacts/<run-id>/ with every file a run has, and artifacts/LATEST naming it. */
+export async function writeRunFiles(run: RunFiles): Promise<void> {
+  const dir = join(run.artifactsDir, run.runId);
+  await mkdir(dir, { recursive: true });
+  await Promise.all([
+    writeFile(join(dir, "model.onnx"), run.onnx),
+    writeFile(join(dir, "manifest.json"), `${JSON.stringify(run.manifest, null, 2)}\n`),
+    writeFile(join(dir, "model-card.md"), run.card.markdown),
+    writeFile(join(dir, "reference.json"), `${JSON.stringify(run.reference)}\n`),
+    ...(run.explainer ? [writeFile(join(dir, EXPLAINER_FILE), run.explainer)] : []),
+    writeFile(join(dir, RUN_CONFIG_FILE), `${JSON.stringify(run.runConfig, null, 2)}\n`),
+    ...Object.entries(run.card.files).map(([file, text]) => writeFile(join(dir, file), text)),
+  ]);
+  await writeFile(join(run.artifactsDir, "LATEST"), `${run.runId}\n`);
+}
+
+export function gitCommit(cwd?: string): string | null {
   try {
     const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
     const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();

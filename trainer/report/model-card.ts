@@ -19,6 +19,8 @@ export interface ModelCardInput {
   /** What the model predicts: the target column, its [negative, positive] classes and the response label. */
   output: { label: string; target_column: string; classes: readonly [string, string] };
   model: { family: string; params: Record<string, unknown> };
+  /** Where the model was fitted, when not by this trainer: "imported from XGBoost 1.7.4, binary:logistic, 300 trees". */
+  provenance?: string;
   /** Validation results; the threshold and risk tiers shown are the ones it was computed with. */
   evaluation: Evaluation;
   /** summariseFolds() output, when cross-validation ran. */
@@ -162,7 +164,7 @@ function modelDetails(input: ModelCardInput): string[] {
   return [
     "## Model details",
     "",
-    `- **Type**: ${FAMILY_NAMES[model.family] ?? model.family} (trained in TypeScript, served as ONNX)`,
+    `- **Type**: ${FAMILY_NAMES[model.family] ?? model.family} (${input.provenance ?? "trained in TypeScript"}, served as ONNX)`,
     `- **Parameters**: ${params ? `\`${params}\`` : "defaults"}`,
     `- **Task**: binary classification of \`${output.target_column}\`: "${output.classes[1]}" (positive) vs "${output.classes[0]}"`,
     `- **Outputs**: \`${output.label}_probability\`, \`${output.label}_prediction\` (probability >= ${input.evaluation.at_threshold.threshold}), risk tier`,

@@ -118,6 +118,14 @@ export const manifestSchema = z.object({
     params: z.record(z.string(), z.unknown()),
   }),
   preprocessing: z.object({
+    /**
+     * What the graph does with a missing number. impute (absent in manifests of trained models): the
+     * Imputer, then the Scaler. tree_default (imported boosters, trainer/xgboost/): no imputation
+     * and no scaling (mean 0, scale 1); each number goes to the trees twice, missing as -FLT_MAX in
+     * the first block and +FLT_MAX in the second, so a split that sends missing values left reads
+     * the first and one that sends them right reads the second.
+     */
+    missing: z.enum(["impute", "tree_default"]).optional(),
     numeric: z.array(
       z.object({ name: z.string(), impute: z.number(), mean: z.number(), scale: z.number() }),
     ),
