@@ -303,7 +303,7 @@ export const rollouts = sqliteTable(
     evidence: text("evidence").notNull().default("[]"),
     /** JSON: the latest evaluation of the current step, whatever it decided. */
     lastEvaluation: text("last_evaluation"),
-    /** The minute of the last evaluation: a cron firing twice in one minute evaluates once. */
+    /** `<minute>#<step index>` of the last evaluation: a cron firing twice in one minute evaluates a step once. */
     lastEvaluatedMinute: text("last_evaluated_minute"),
   },
   (t) => [

@@ -85,7 +85,13 @@ export interface StepEvaluation {
 
 const requestsOf = (arm: ArmWindow) => arm.successes + arm.serverErrors;
 
-export function evaluateStep(primary: ArmWindow, canary: ArmWindow, checks: RolloutChecks, minRequests: number): StepEvaluation {
+/**
+ * `stepEnded`: the step has run its step_minutes. The statistical checks (score_psi, realized_auc)
+ * only fail then, once per step on the step's whole window: judged every minute on a growing window
+ * they would be tested again and again, and a good candidate would sooner or later fail one by
+ * chance. Until then a failing figure is reported as pending. Error rate and latency abort at once.
+ */
+export function evaluateStep(primary: ArmWindow, canary: ArmWindow, checks: RolloutChecks, minRequests: number, stepEnded = true): StepEvaluation {
   const results: CheckResult[] = [];
   const enough = requestsOf(primary) >= minRequests && requestsOf(canary) >= minRequests;
   results.push({
@@ -111,8 +117,9 @@ export function evaluateStep(primary: ArmWindow, canary: ArmWindow, checks: Roll
     }
   }
   if (!enough) return { decision: "wait", checks: results };
-  results.push(scoreCheck(primary, canary, checks));
-  results.push(aucCheck(primary, canary, checks));
+  for (const check of [scoreCheck(primary, canary, checks), aucCheck(primary, canary, checks)]) {
+    results.push(check.pass === false && !stepEnded ? { ...check, pass: null, blocking: true, note: "over its limit so far: judged when the step's minutes are up" } : check);
+  }
   const decision: StepDecision = results.some((r) => r.pass === false) ? "fail" : results.some((r) => r.pass === null && r.blocking) ? "wait" : "pass";
   return { decision, checks: results };
 }

@@ -4,9 +4,9 @@
  * both arms, judged (rollout-analysis.ts), and the rollout waits, moves to its next step (once
  * `step_minutes` have passed), is promoted after its last step, or is aborted with the evidence.
  *
- * Idempotent per minute: the run first claims the rollout's minute (a conditional UPDATE), so a
- * cron that fires twice evaluates once, and every transition is conditional on the step it read,
- * so two runs never advance two steps.
+ * Idempotent per minute: the run first claims the rollout's (minute, step) (a conditional UPDATE),
+ * so a cron that fires twice evaluates a step once, and every transition is conditional on the step
+ * it read, so two runs never advance two steps from one evaluation.
  *
  * Arms: the primary is the version the default alias names, recorded as arm "production"; the
  * canary is the rollout's version on arm "canary". Metric minutes are folded into totals after an
@@ -50,12 +50,14 @@ async function evaluateRollout(db: Db, rollout: RolloutRow, options: { now: numb
   const { now } = options;
   const step = rollout.stepIndex + 1;
   const base = { id: rollout.id, name: rollout.modelName, step };
-  const minute = minuteOf(now);
+  // One evaluation per step and minute: a cron that fires twice judges the step once (a step that
+  // just moved on may be judged in the same minute; its window is then still empty).
+  const minute = `${minuteOf(now)}#${rollout.stepIndex}`;
   const claimed = await db.$client
-    .prepare("UPDATE rollouts SET last_evaluated_minute = ?1 WHERE id = ?2 AND status = 'active' AND (last_evaluated_minute IS NULL OR last_evaluated_minute <> ?1)")
-    .bind(minute, rollout.id)
+    .prepare("UPDATE rollouts SET last_evaluated_minute = ?1 WHERE id = ?2 AND status = 'active' AND step_index = ?3 AND (last_evaluated_minute IS NULL OR last_evaluated_minute <> ?1)")
+    .bind(minute, rollout.id, rollout.stepIndex)
     .run();
-  if (!claimed.meta.changes) return { ...base, decision: "skipped", reason: `already evaluated in ${minute}` };
+  if (!claimed.meta.changes) return { ...base, decision: "skipped", reason: `step ${step} already evaluated in ${minuteOf(now)}` };
 
   const oldest = now - DEFAULT_KEEP_MINUTES * 60_000;
   const since = Math.max(Date.parse(rollout.stepStartedAt), oldest);
@@ -64,7 +66,8 @@ async function evaluateRollout(db: Db, rollout: RolloutRow, options: { now: numb
   const primarySince = (steps[rollout.stepIndex] ?? 0) >= 100 ? Math.max(Date.parse(rollout.startedAt), oldest) : since;
   const checks = { ...DEFAULT_CHECKS, ...(JSON.parse(rollout.checks) as Partial<RolloutChecks>) };
   const [primary, canary] = await gatherWindow(db, rollout, { primary: primarySince, canary: since });
-  const evaluation = evaluateStep(primary, canary, checks, rollout.minRequests);
+  const elapsedMinutes = (now - Date.parse(rollout.stepStartedAt)) / 60_000;
+  const evaluation = evaluateStep(primary, canary, checks, rollout.minRequests, elapsedMinutes >= rollout.stepMinutes);
   await db.$client.prepare("UPDATE rollouts SET last_evaluation = ? WHERE id = ?").bind(JSON.stringify({ at: new Date(now).toISOString(), ...evaluation }), rollout.id).run();
 
   if (evaluation.decision === "fail") {
@@ -76,7 +79,6 @@ async function evaluateRollout(db: Db, rollout: RolloutRow, options: { now: numb
     }
     return { ...base, decision: "skipped", reason: "ended by another run" };
   }
-  const elapsedMinutes = (now - Date.parse(rollout.stepStartedAt)) / 60_000;
   if (evaluation.decision === "wait" || elapsedMinutes < rollout.stepMinutes) {
     return { ...base, decision: "wait", reason: evaluation.decision === "wait" ? "not enough data" : `${elapsedMinutes.toFixed(1)} of ${rollout.stepMinutes} minutes` };
   }

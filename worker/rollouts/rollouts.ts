@@ -38,7 +38,7 @@ export const rolloutBodySchema = z
       .max(20)
       .refine((s) => s.every((p, i) => i === 0 || p > s[i - 1]!), { error: "steps must be strictly increasing" })
       .describe("percent of the default alias's traffic at each step, increasing; after the last passes, the version is promoted"),
-    step_minutes: z.int().min(1).max(1440).default(10).describe("minimum minutes at each step"),
+    step_minutes: z.int().min(0).max(1440).default(10).describe("minimum minutes at each step; 0 moves on as soon as a step's checks pass"),
     min_requests: z.int().min(1).default(100).describe("requests each arm must answer in a step before it can pass"),
     checks: rolloutChecksSchema.default(rolloutChecksSchema.parse({})),
     reason: z.string().trim().min(1, { error: "required: why this rollout" }).max(500),

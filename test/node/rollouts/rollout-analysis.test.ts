@@ -112,6 +112,16 @@ describe("evaluateStep", () => {
     expect(evaluateStep(arm(), shifted, { ...DEFAULT_CHECKS, max_score_psi: null }, 100).decision).toBe("pass");
   });
 
+  it("before the step's minutes are up, a failing score check is pending, not an abort; error rate still aborts at once", () => {
+    const shifted = arm({ scores: scores(100, () => 0.95) });
+    const early = evaluateStep(arm(), shifted, DEFAULT_CHECKS, 100, false);
+    expect(early.decision).toBe("wait");
+    expect(check(early, "score_psi")).toMatchObject({ pass: null, blocking: true });
+    expect(check(early, "score_psi").note).toMatch(/judged when the step's minutes are up/);
+    expect(evaluateStep(arm(), shifted, DEFAULT_CHECKS, 100, true).decision).toBe("fail");
+    expect(evaluateStep(arm(), arm({ successes: 150, serverErrors: 50 }), DEFAULT_CHECKS, 100, false).decision).toBe("fail");
+  });
+
   it("a PSI over the limit that a KS test does not find significant passes, with both figures in the evidence", () => {
     // 15 scores, three in each even decile of the primary's (0.05, 0.25, ...): the odd deciles are
     // empty, so the PSI is large (over 3), but the empirical CDFs never differ by more than 0.1
