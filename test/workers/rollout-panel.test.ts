@@ -24,8 +24,8 @@ async function monitoring(name: string): Promise<string> {
 }
 
 /** A rollout of version 2 whose first step began two minutes ago, so one passing cron run advances it. */
-async function startedRollout(name: string, reason: string): Promise<RolloutView> {
-  const body = rolloutBodySchema.parse({ version: 2, steps: [50, 100], step_minutes: 1, min_requests: 20, reason, checks: { min_scores: 10 } });
+async function startedRollout(name: string, reason: string, minRequests = 20): Promise<RolloutView> {
+  const body = rolloutBodySchema.parse({ version: 2, steps: [50, 100], step_minutes: 1, min_requests: minRequests, reason, checks: { min_scores: 10 } });
   const rollout = await startRollout(openDb(env.DB), { ...body, name, by: "panel-test", now: Date.now() - 2 * MINUTE, defaultAlias: "production" });
   clearResolveCache();
   return rollout;
@@ -84,6 +84,19 @@ describe("the rollout panel on GET /monitoring", () => {
     expect(ramp).toMatch(/width="560" height="150" viewBox="0 0 560 150"/);
     expect(ramp.match(/<circle /g)).toHaveLength(2);
     expect(ramp).toMatch(/<path d="M40,\d+(\.\d)? H[\d.]+ V10 H548"/);
+  });
+
+  it("says a step not judged yet is waiting, with the check's note, and before any cron run that nothing was evaluated", async () => {
+    const name = await twoVersions("forest");
+    await startedRollout(name, "slow", 1000);
+    expect(await monitoring(name)).toContain("Not evaluated yet");
+    await fireRolloutCron(Date.now());
+    const panel = between(await monitoring(name), `<article class="rollout active"`, "</article>");
+    expect(panel).toContain("step 1 of 2");
+    expect(panel).toContain("the step waits.");
+    expect(between(panel, `<tr data-check="requests">`, "</tr>")).toContain(
+      `<td class="num">0</td><td class="num">0</td><td class="num">≥ 1000</td><td><span class="verdict waiting">waiting</span> <span class="muted">fewer than 1000 requests on the primary: waiting</span>`,
+    );
   });
 
   it("shows the newest ended rollout in brief with its escaped reason, and no panel for a model without rollouts", async () => {
