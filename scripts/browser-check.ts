@@ -8,13 +8,18 @@
  *  3. fires the cron through /cdn-cgi/handler/scheduled for the window holding those samples, with
  *     the very command the dashboard's empty state prints;
  *  (before any traffic, the empty state is checked in the browser too: it says what is missing)
- *  4. opens /monitoring and checks every chart (present, non-zero box, marks drawn; the report's
- *     attribution drift with a reference and a current bar per feature), no console
+ *  4. starts a rollout of a second version through POST /admin/models/:name/rollouts (with a hostile
+ *     reason), sends traffic to both arms and fires the minute cron through
+ *     /cdn-cgi/handler/scheduled until the rollout's step has been judged;
+ *  5. opens /monitoring and checks every chart (present, non-zero box, marks drawn; the report's
+ *     attribution drift with a reference and a current bar per feature; the rollout panel's ramp,
+ *     step strip and checks), no console
  *     error, failed request or dialog, no script element, the hostile text shown as text; saves a
  *     full-page screenshot.
  * Exits 1 on any problem; wrangler dev is stopped by its process group and the browser closed in
  * every case.
  */
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -27,6 +32,7 @@ import { generateChurnRows, toCsv } from "../trainer/data/synthetic";
 import { runTraining } from "../trainer/pipeline/train-run";
 import { openDb } from "../worker/db/open-db";
 import { setAlias } from "../worker/registry/aliases";
+import type { RolloutView } from "../worker/rollouts/rollouts";
 import { checkDashboardPage } from "./lib/browser-page-checks";
 import { currentWindow, formatReport, reportFor, requestRows, sendRows, servedModel, settledReport } from "./lib/demo-traffic";
 import { applyLocalMigrations, registerArtifactDir, withLocalBindings } from "../trainer/local-registry";
@@ -35,6 +41,9 @@ import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
 
 const MODEL = "churn-browser-check";
 const HOSTILE_REASON = `browser check <script>alert("xss")</script> & "quotes"`;
+const HOSTILE_ROLLOUT_REASON = `rollout check <img src=x onerror=alert(1)> & "quotes"`;
+const ADMIN_TOKEN = randomBytes(24).toString("hex");
+const MINUTE = 60_000;
 
 /** A small forest (fast to train) with the default churn features and monitoring settings. */
 const CONFIG = {
@@ -65,6 +74,32 @@ async function cronHint(url: string): Promise<string> {
   const found = html.match(/<code>curl '([^']+)'<\/code>/)?.[1];
   if (!found) throw new Error("the empty state shows no cron command");
   return found.replace(/&amp;/g, "&");
+}
+
+/**
+ * Starts a rollout of `version` at 50% through the admin API, sends one-row requests to both arms,
+ * then fires the minute cron (a minute later each time, so no run is skipped as already evaluated)
+ * until a step has been judged on enough requests (sampled scores reach D1 through the queue, so
+ * the first run may still wait).
+ */
+async function judgedRollout(base: string, version: number): Promise<RolloutView> {
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" };
+  const body = { version, steps: [50, 100], step_minutes: 1, min_requests: 10, checks: { min_scores: 10 }, reason: HOSTILE_ROLLOUT_REASON };
+  const started = await fetch(`${base}/admin/models/${MODEL}/rollouts`, { method: "POST", headers: admin, body: JSON.stringify(body) });
+  if (started.status !== 201) throw new Error(`starting the rollout answered ${started.status}: ${(await started.text()).slice(0, 300)}`);
+  const model = await servedModel(base, MODEL);
+  await sendRows(base, MODEL, requestRows(generateChurnRows({ rows: 80, seed: "browser/rollout" }), model.features), { batch: 1 });
+  let rollout = (await started.json()) as RolloutView;
+  for (let attempt = 1; attempt <= 6; attempt++) {
+    const time = Date.now() + (attempt + 1) * MINUTE;
+    const fired = await fetch(`${base}/cdn-cgi/handler/scheduled?cron=*+*+*+*+*&time=${time}`);
+    if (!fired.ok) throw new Error(`the minute cron answered ${fired.status}`);
+    rollout = (await (await fetch(`${base}/models/${MODEL}/rollouts`)).json() as { rollouts: RolloutView[] }).rollouts[0]!;
+    if (rollout.status !== "active" || rollout.step > 1 || rollout.last_evaluation?.checks.some((c) => c.name === "score_psi" && c.pass !== null)) return rollout;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  if (!rollout.last_evaluation) throw new Error("the minute cron never evaluated the rollout");
+  return rollout;
 }
 
 function step(text: string): void {
@@ -98,9 +133,11 @@ const main = defineCommand({
       await withLocalBindings(async (env) => {
         const { version } = await registerArtifactDir(env, runDir, { aliases: ["production"], createdBy: "browser-check", reason: "npm run test:browser" });
         await setAlias(openDb(env.DB), { name: MODEL, alias: "canary", version, by: "browser-check", reason: HOSTILE_REASON });
+        // The same artifacts again as the version the rollout ramps up (step 4).
+        await registerArtifactDir(env, runDir, { aliases: [], createdBy: "browser-check", reason: "npm run test:browser: rollout candidate" });
       }, state);
 
-      server = await startWranglerDev(state, { DEFAULT_MODEL: MODEL, SAMPLE_RATE: "1" });
+      server = await startWranglerDev(state, { DEFAULT_MODEL: MODEL, SAMPLE_RATE: "1", ADMIN_TOKEN });
       const base = server.base;
       step(`wrangler dev at ${base}`);
       browser = await chromium.launch({ executablePath: args.chromium, args: ["--no-sandbox"] });
@@ -134,12 +171,16 @@ const main = defineCommand({
       if (report.attribution?.status !== "ok")
         throw new Error(`the report has no attribution drift to draw (${report.attribution ? `error: ${report.attribution.reason}` : "no attribution block: was the model published with its explainer?"})`);
 
-      step(`opening ${url} after the report`);
+      const rollout = await judgedRollout(base, model.version + 1);
+      step(`rollout ${rollout.id}: step ${rollout.step} (${rollout.percent}%), latest evaluation ${rollout.last_evaluation?.decision}, timeline ${rollout.timeline.map((e) => e.decision).join(" → ")}`);
+
+      step(`opening ${url} after the report and the rollout`);
       const result = await checkDashboardPage(browser, {
         url,
         features: report.features.map((f) => f.name),
         attributionFeatures: report.attribution.features.map((f) => f.name),
-        literalText: [HOSTILE_REASON],
+        rollout: { checks: rollout.last_evaluation?.checks.length ?? 0, steps: rollout.steps.length },
+        literalText: [HOSTILE_REASON, HOSTILE_ROLLOUT_REASON],
         screenshot,
       });
       for (const c of result.charts) console.log(`    ${c.kind.padEnd(16)} ${(c.feature ?? "").padEnd(18)} ${c.width.toFixed(0)}×${c.height.toFixed(0)} px, ${c.marks} marks`);

@@ -1,7 +1,8 @@
 /**
  * What `npm run test:browser` checks on /monitoring in a real Chromium: every chart is there with a
  * non-zero rendered box and visible bars or lines (or none at all on an empty state), the
- * attribution chart with a reference and a current bar for every feature, no console
+ * attribution chart with a reference and a current bar for every feature, the rollout panel (its
+ * ramp chart, a step strip and a row per check) when a rollout is expected, no console
  * error, page error, failed request, request to another origin or dialog, no script element at all,
  * and user-supplied text shown as text. Returns the problems
  * found (empty when the page passes) and saves a full-page screenshot.
@@ -16,6 +17,8 @@ export interface PageExpectations {
   literalText: string[];
   /** Features the attribution chart must draw a reference and a current bar for (none: no attribution chart is required). */
   attributionFeatures?: string[];
+  /** An active rollout the page must show: how many checks its latest evaluation holds and how many steps it has. */
+  rollout?: { checks: number; steps: number };
   /** false for an empty state: the page must then draw no chart at all. */
   charts?: boolean;
   screenshot: string;
@@ -26,7 +29,7 @@ export interface PageCheckResult {
   charts: { kind: string; feature: string | null; width: number; height: number; marks: number }[];
 }
 
-const CHART_KINDS = ["distribution", "score-histogram", "risk-tiers", "p-values", "attribution"] as const;
+const CHART_KINDS = ["distribution", "score-histogram", "risk-tiers", "p-values", "attribution", "rollout-ramp"] as const;
 
 export async function checkDashboardPage(browser: Browser, expected: PageExpectations): Promise<PageCheckResult> {
   const problems: string[] = [];
@@ -61,7 +64,7 @@ export async function checkDashboardPage(browser: Browser, expected: PageExpecta
   for (const kind of CHART_KINDS) {
     const found = page.locator(`svg.chart.${kind}`);
     const count = await found.count();
-    const required = kind !== "attribution" || (expected.attributionFeatures?.length ?? 0) > 0;
+    const required = kind === "attribution" ? (expected.attributionFeatures?.length ?? 0) > 0 : kind === "rollout-ramp" ? expected.rollout !== undefined : true;
     if (wantCharts && required && count === 0) problems.push(`no ${kind} chart`);
     if (!wantCharts && count > 0) problems.push(`${count} ${kind} chart(s) on a page that should have none`);
     for (let i = 0; i < count; i++) {
@@ -87,6 +90,16 @@ export async function checkDashboardPage(browser: Browser, expected: PageExpecta
   for (const feature of expected.attributionFeatures ?? [])
     for (const side of ["reference", "current"])
       if (!attributionBars.some((t) => t.startsWith(`${feature}: ${side} `))) problems.push(`the attribution chart has no ${side} bar for ${feature}`);
+
+  if (expected.rollout) {
+    const panel = page.locator(".rollout.active");
+    const steps = await panel.locator("ol.steps li").count();
+    const checks = await panel.locator("table.checks tr[data-check]").count();
+    const events = await panel.locator("table.timeline tr[data-decision]").count();
+    if (steps !== expected.rollout.steps) problems.push(`the rollout's step strip shows ${steps} steps, not ${expected.rollout.steps}`);
+    if (checks !== expected.rollout.checks) problems.push(`the rollout panel shows ${checks} checks, not ${expected.rollout.checks}`);
+    if (events === 0) problems.push("the rollout panel's timeline is empty");
+  }
 
   await page.screenshot({ path: expected.screenshot, fullPage: true });
   await page.close();

@@ -16,6 +16,8 @@ export interface PageContext {
   only?: string;
   sampleRate: number;
   now: Date;
+  /** Per model name, a panel rendered by a layer above this one (the rollout panel, worker/rollouts/rollout-panel.ts). */
+  panels?: ReadonlyMap<string, Html>;
 }
 
 /** wrangler.toml's cron; the job reports the last complete window before `time`. */
@@ -49,6 +51,7 @@ function renderModel(model: ModelDashboard, ctx: PageContext): Html {
   return h`<section class="model" id="model-${model.name}" data-model="${model.name}">
 <h2>${model.name}</h2>${model.description ? h`<p class="muted">${model.description}</p>` : ""}
 <div class="summary">${model.serving.length ? model.serving.map(servingSummary) : h`<span class="muted">no version is production, canary or shadow</span>`}</div>
+${ctx.panels?.get(model.name) ?? ""}
 <h3>Versions and aliases</h3>${versionsTable(model)}
 ${model.serving.length ? model.serving.map((s) => renderServing(model.name, s, ctx)) : noServing(model.name)}
 <h3>Recent alias moves</h3>${movesTable(model.moves)}
@@ -137,5 +140,9 @@ figure.flagged{border-color:var(--drift)}
 .key{font-size:.8rem;color:var(--grey)}.swatch{display:inline-block;width:.8rem;height:.8rem;border-radius:2px;margin:0 .25rem 0 .6rem;vertical-align:-1px}
 .legend{list-style:none;padding:0;margin:.2rem 0;display:flex;flex-wrap:wrap;font-size:.85rem}
 nav.models a{margin-right:.6rem}nav.models a[aria-current]{font-weight:700}
+.rollout.active{border-left:4px solid var(--cur);padding-left:.75rem}.rollout.ended summary{cursor:pointer;margin:.5rem 0}
+ol.steps{list-style:none;display:flex;gap:2px;padding:0;margin:.4rem 0}ol.steps li{flex:1;max-width:8rem;text-align:center;padding:.15rem 0;background:#e8edf3;font-size:.85rem}
+ol.steps li.done{background:#d7f0de}ol.steps li.current{background:var(--cur);color:#fff;font-weight:700}
+.verdict{font-weight:600}.verdict.pass{color:var(--ok)}.verdict.fail{color:var(--drift)}.verdict.waiting{color:var(--warn)}.verdict.not-judged{color:var(--grey)}
 code{background:#f0f2f5;padding:0 .25rem;border-radius:3px;overflow-wrap:anywhere}
 </style>`;

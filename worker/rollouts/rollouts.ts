@@ -159,7 +159,7 @@ export async function rolloutHistory(db: Db, name: string) {
 }
 
 /** Raw rows (snake_case from D1) as drizzle's RolloutRow. */
-function toRow(r: Record<string, unknown>): RolloutRow {
+export function toRow(r: Record<string, unknown>): RolloutRow {
   return {
     id: r.id as number,
     modelName: r.model_name as string,
