@@ -100,7 +100,8 @@ describe("npm run release:local -- --training-data-key", () => {
     };
     const objectSha = await putObject(7);
     // The project's config with fewer trees, training from a file of its own that the fetch writes.
-    const dataPath = join(dir, "r2-data", "churn.csv");
+    // Named like the synthetic file, so the model card's "synthetic" line is decided by the source.
+    const dataPath = join(dir, "r2-data", "churn_train.csv");
     const text = (await readFile(join(PROJECT_ROOT, "config.yaml"), "utf8"))
       .replace("n_estimators: 200", "n_estimators: 20")
       .replace("train_path: data/churn_train.csv", `train_path: ${dataPath}`);
