@@ -10,6 +10,10 @@
  * state served first with DEFAULT_ALIAS=staging, then with the default alias (production). The
  * runs one after the other, never together, so two workerd processes never share the SQLite files.
  * The admin token is random per run and exists only in this process's environment.
+ * With --training-data-key the training CSV comes from that object in local R2 (wrangler's local
+ * state, or --data-persist-to), fetched into the config's data.train_path by `npm run data:fetch`
+ * before training and again before the gate, as the release workflow's train and gate jobs do;
+ * without it the synthetic generator writes the file when it is missing.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -17,7 +21,7 @@ import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { defineCommand, runMain } from "citty";
-import { GATE_FAILED_EXIT_CODE } from "../trainer/commands/gate";
+import { DATA_MISMATCH_EXIT_CODE, GATE_FAILED_EXIT_CODE } from "../trainer/commands/gate";
 import { loadConfig } from "../trainer/config";
 import { startWranglerDev, type WranglerDev } from "./lib/wrangler-dev-server";
 import { applyLocalMigrations } from "../trainer/local-registry";
@@ -65,6 +69,9 @@ const main = defineCommand({
     "artifacts-dir": { type: "string", description: "where training runs go", default: "artifacts" },
     retrain: { type: "boolean", default: false, description: "train a new run even when artifacts/LATEST has one" },
     keep: { type: "boolean", default: false, description: "keep the temp wrangler state (its path is printed)" },
+    "training-data-key": { type: "string", description: "train on this local R2 object (e.g. datasets/churn.csv) instead of the synthetic data; always trains a new run" },
+    "training-data-bucket": { type: "string", description: "its bucket (default: wrangler.toml's MODELS bucket)" },
+    "data-persist-to": { type: "string", description: "the local state holding it (wrangler's --persist-to; default .wrangler/state)" },
   },
   async run({ args }) {
     const started = Date.now();
@@ -78,8 +85,18 @@ const main = defineCommand({
     let server: WranglerDev | undefined;
     try {
       step("train");
-      if (await ensureTrainingData(paths.dataPath, config.training.random_state)) console.log(`generated ${paths.dataPath}`);
-      let run = args.retrain ? null : latestRun(paths.artifactsDir, name);
+      const dataKey = args["training-data-key"];
+      const fetchArgs = dataKey === undefined ? [] : [
+        "--key", dataKey, "--local", "--config", configPath,
+        ...(args["training-data-bucket"] === undefined ? [] : ["--bucket", args["training-data-bucket"]]),
+        ...(args["data-persist-to"] === undefined ? [] : ["--persist-to", args["data-persist-to"]]),
+      ];
+      if (dataKey !== undefined) await npmRun("data:fetch", fetchArgs, {});
+      else {
+        console.log(`no --training-data-key: training on ${paths.dataPath}, written by the synthetic generator when missing`);
+        if (await ensureTrainingData(paths.dataPath, config.training.random_state)) console.log(`generated ${paths.dataPath}`);
+      }
+      let run = args.retrain || dataKey !== undefined ? null : latestRun(paths.artifactsDir, name);
       if (run && args.config !== undefined && !trainedWith(run, text)) {
         console.log(`${run.dir} (artifacts/LATEST) was trained with another config than ${args.config}: training a new run`);
         run = null;
@@ -100,11 +117,15 @@ const main = defineCommand({
       console.log(`staging at ${server.base} (state ${state})`);
 
       step("gate against what production serves");
+      // Fetched again, as the workflow's gate job does: an object replaced since training fails here.
+      if (dataKey !== undefined) await npmRun("data:fetch", fetchArgs, {});
       try {
         // Without --config the gate reads the config the run was trained with from its directory.
         await npmRun("gate", [runDir, ...(args.config === undefined ? [] : ["--config", args.config]), "--registry", server.base], env);
       } catch (error) {
         if (error instanceof StepFailed && error.exitCode === GATE_FAILED_EXIT_CODE) throw new StepFailed("the gate failed: not releasing", GATE_FAILED_EXIT_CODE);
+        if (error instanceof StepFailed && error.exitCode === DATA_MISMATCH_EXIT_CODE)
+          throw new StepFailed("the data is not what the run was trained on: not releasing", DATA_MISMATCH_EXIT_CODE);
         throw error;
       }
 

@@ -1,6 +1,7 @@
-/** The trainer CLI: `npm run train`, `npm run data`, `npm run import:xgboost`, and the release commands (publish, gate, promote, traffic, ...). */
+/** The trainer CLI: `npm run train`, `npm run data`, `npm run data:fetch`, `npm run import:xgboost`, and the release commands (publish, gate, promote, traffic, ...). */
 import { defineCommand, runMain } from "citty";
 import { archiveCommand } from "./commands/archive";
+import { fetchDataCommand } from "./commands/fetch-data";
 import { gateCommand } from "./commands/gate";
 import { generateDataCommand } from "./commands/generate-data";
 import { importXgboostCommand } from "./commands/import-xgboost";
@@ -18,6 +19,7 @@ const main = defineCommand({
   subCommands: {
     train: reportingUserErrors(trainCommand),
     "generate-data": reportingUserErrors(generateDataCommand),
+    "fetch-data": reportingUserErrors(fetchDataCommand),
     publish: reportingUserErrors(publishCommand),
     gate: reportingUserErrors(gateCommand),
     promote: reportingUserErrors(promoteCommand),

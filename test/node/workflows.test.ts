@@ -1,8 +1,9 @@
 /**
  * The GitHub workflows, checked offline: each passes @action-validator/cli (the schema GitHub
  * applies), a broken one is rejected by the same call, every `npm run <script>` they use exists,
- * secrets appear only as `${{ secrets.NAME }}`, and the release chain runs in the documented order
- * with production behind its environment.
+ * secrets appear only as `${{ secrets.NAME }}`, the release chain runs in the documented order
+ * with production behind its environment, and it trains on the R2 object TRAINING_DATA_KEY names
+ * (the synthetic generator only without one, saying so).
  */
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -21,8 +22,10 @@ async function validate(file: string): Promise<{ code: number; output: string }>
 }
 
 interface Step {
+  name?: string;
   uses?: string;
   run?: string;
+  env?: Record<string, string>;
   with?: Record<string, unknown>;
 }
 interface Job {
@@ -98,7 +101,7 @@ describe("workflow files", () => {
     for (const wf of workflows.values())
       for (const job of Object.values(wf.jobs))
         for (const step of job.steps ?? []) for (const m of (step.run ?? "").matchAll(/npm (?:run (?:--silent )?([\w:.-]+)|(test)\b)/g)) used.add((m[1] ?? m[2])!);
-    expect([...used].sort()).toEqual(["data", "gate", "promote", "publish", "smoke", "test:all", "test:browser", "train", "typecheck"]);
+    expect([...used].sort()).toEqual(["data", "data:fetch", "gate", "promote", "publish", "smoke", "test:all", "test:browser", "train", "typecheck"]);
     expect([...used].filter((s) => !(s in scripts))).toEqual([]);
   });
 
@@ -124,8 +127,9 @@ describe("workflow files", () => {
     const sensitive = /TOKEN|ACCOUNT_ID/;
     for (const [f, wf] of workflows)
       for (const [name, job] of Object.entries(wf.jobs))
-        for (const [key, value] of Object.entries(job.env ?? {}))
-          if (sensitive.test(key)) expect(value, `${f} ${name} env.${key}`).toMatch(/^\$\{\{ secrets\.[A-Z_]+ \}\}$/);
+        for (const env of [job.env, ...(job.steps ?? []).map((s) => s.env)])
+          for (const [key, value] of Object.entries(env ?? {}))
+            if (sensitive.test(key)) expect(value, `${f} ${name} env.${key}`).toMatch(/^\$\{\{ secrets\.[A-Z_]+ \}\}$/);
     for (const [f, text] of texts) expect(text, f).not.toMatch(/--token|Bearer /);
   });
 });
@@ -145,6 +149,26 @@ describe("release.yml", () => {
     expect(Object.keys(release().jobs)).toEqual(order);
     // Each job waits for the one before it (and may need earlier ones for their outputs).
     order.slice(1).forEach((job, i) => expect(needs(release().jobs[job]!), job).toContain(order[i]));
+  });
+
+  it("train and gate take the training CSV from the R2 object named by TRAINING_DATA_KEY, and say so when they fall back to synthetic data", () => {
+    for (const name of ["train", "gate"]) {
+      const steps = release().jobs[name]!.steps ?? [];
+      const data = steps.find((s) => s.name === "training data");
+      expect(data, name).toBeDefined();
+      expect(data!.env).toMatchObject({ TRAINING_DATA_KEY: "${{ vars.TRAINING_DATA_KEY }}", CLOUDFLARE_API_TOKEN: "${{ secrets.CLOUDFLARE_API_TOKEN }}" });
+      const script = data!.run!;
+      expect(script).toMatch(/if \[ -n "\$TRAINING_DATA_KEY" \]; then\n\s*npm run data:fetch -- --key "\$TRAINING_DATA_KEY" .*--remote\n\s*else\n/);
+      // Only without a key: the generator runs in the else branch, after a log line saying so.
+      const fallback = script.slice(script.indexOf("else\n"));
+      expect(fallback).toMatch(/echo "::warning title=Synthetic training data::No TRAINING_DATA_KEY repository variable: this release trains on the synthetic generator's data/);
+      expect(fallback.indexOf("echo ")).toBeLessThan(fallback.indexOf("npm run data\n"));
+      expect(script.match(/npm run data\n/g), name).toHaveLength(1);
+      // Nothing else in the job generates or fetches data, and the data comes before train/gate.
+      expect(steps.filter((s) => /npm run data\b/.test(s.run ?? "")), name).toEqual([data]);
+      const consumer = steps.findIndex((s) => new RegExp(`npm run ${name} `).test(`${s.run ?? ""} `));
+      expect(steps.indexOf(data!), name).toBeLessThan(consumer);
+    }
   });
 
   it("promotes only in the production environment, with the published version and the gate's evidence", () => {

@@ -1,19 +1,21 @@
 /**
  * `gate <run-dir>`: candidate vs the production version on the candidate's validation split; exit 0
- * on pass, 3 on fail, 2 on a usage error. The evidence is printed and written to <run-dir>/gate.json
- * for `promote --evidence-file`. The validation split is rebuilt from the config the run was trained
+ * on pass, 3 on fail, 4 when the data is not what the run was trained on, 2 on another usage error.
+ * The evidence is printed and written to <run-dir>/gate.json for `promote --evidence-file`. The validation split is rebuilt from the config the run was trained
  * with (<run-dir>/config.json) unless --config names one.
  */
 import { existsSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { type Config, loadConfig } from "../config";
-import { checkRunConfig, type GateEvidence, GATE_EVIDENCE_FILE, runReleaseGate } from "../gate/run-release-gate";
+import { checkRunConfig, type GateEvidence, GATE_EVIDENCE_FILE, runReleaseGate, TrainingDataMismatch } from "../gate/run-release-gate";
 import { readRunConfig, RUN_CONFIG_FILE } from "../pipeline/run-config";
 import { type RegistryTarget, registryArgs, targetFromArgs, withRegistry } from "./registry-args";
 import { UsageError } from "../user-errors";
 
 export const GATE_FAILED_EXIT_CODE = 3;
+/** The CSV is not the one the run was trained on (for an R2-trained run: not the fetched object). */
+export const DATA_MISMATCH_EXIT_CODE = 4;
 
 /** A run directory written before runs kept their config is gated with this file unless --config names one. */
 const LEGACY_DEFAULT_CONFIG = "config.yaml";
@@ -73,7 +75,7 @@ export function describeEvidence(e: GateEvidence): string {
 }
 
 export const gateCommand = defineCommand({
-  meta: { name: "gate", description: "Compare a run with the production version on its validation split (exit 0 pass, 3 fail)" },
+  meta: { name: "gate", description: "Compare a run with the production version on its validation split (exit 0 pass, 3 fail, 4 other data)" },
   args: {
     dir: { type: "positional", description: "run directory, e.g. artifacts/<run-id>", required: true },
     config: { type: "string", description: `The config the run was trained with (default: the run's own ${RUN_CONFIG_FILE})` },
@@ -81,7 +83,15 @@ export const gateCommand = defineCommand({
     ...registryArgs,
   },
   async run({ args }) {
-    const evidence = await gateRun(args.dir, { configPath: args.config, alias: args.alias, target: targetFromArgs(args) });
+    let evidence: GateEvidence;
+    try {
+      evidence = await gateRun(args.dir, { configPath: args.config, alias: args.alias, target: targetFromArgs(args) });
+    } catch (error) {
+      if (!(error instanceof TrainingDataMismatch)) throw error;
+      console.error(`error: ${error.message}`);
+      process.exitCode = DATA_MISMATCH_EXIT_CODE;
+      return;
+    }
     if (args.json) console.log(JSON.stringify(evidence, null, 2));
     else console.log(`${describeEvidence(evidence)}\n  evidence: ${resolve(args.dir, GATE_EVIDENCE_FILE)}`);
     if (!evidence.passed) process.exitCode = GATE_FAILED_EXIT_CODE;

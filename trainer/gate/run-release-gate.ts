@@ -6,18 +6,20 @@
  * different config or file would give different rows and a meaningless AUC.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { UsageError } from "../user-errors";
 import type { Config } from "../config";
+import { sha256File } from "../data/fingerprint";
+import { objectUrl, readDataSource, trainingDataPath } from "../data/training-data-source";
 import { countPositives } from "../metrics/inputs";
 import { rocAuc } from "../metrics/roc-auc";
 import { createSession, runRows } from "../onnx/node-runtime";
 import { prepareData, rawRows } from "../pipeline/prepare";
 import { RUN_CONFIG_FILE } from "../pipeline/run-config";
 import type { Registry } from "../registry-client";
-import { type FeatureRow, type Manifest, manifestSchema } from "../../worker/contract/manifest";
+import { type FeatureRow, type Manifest, manifestSchema, type TrainingDataSource } from "../../worker/contract/manifest";
 import { decideReleaseGate, type ReleaseGateCheck } from "./release-gate";
 
 export const GATE_EVIDENCE_FILE = "gate.json";
@@ -31,7 +33,7 @@ export interface GateEvidence {
   production: { version: number; sha256: string; roc_auc: number } | null;
   rows: number;
   positives: number;
-  data: { sha256: string; rows: number; train_rows: number; validation_rows: number };
+  data: { sha256: string; rows: number; train_rows: number; validation_rows: number; source?: TrainingDataSource };
   git_commit: string | null;
   config_sha256: string;
   policy: { auc_margin: number; min_roc_auc: number | null };
@@ -57,8 +59,9 @@ export async function runReleaseGate(input: ReleaseGateInput): Promise<GateEvide
   const alias = input.alias ?? "production";
   const { manifest, onnx } = readRun(input.runDir);
   const configSha = assertTrainedWith(manifest, input.configText, input.configPath);
+  await assertTrainedOn(manifest, trainingDataPath(input.config.data.train_path, input.baseDir));
   const data = await prepareData(input.config, { baseDir: input.baseDir });
-  for (const key of ["sha256", "rows", "train_rows", "validation_rows"] as const)
+  for (const key of ["rows", "train_rows", "validation_rows"] as const)
     if (data.fingerprint[key] !== manifest.data[key])
       throw new UsageError(
         `the data at ${input.config.data.train_path} is not what run ${manifest.source.run_id} was trained on: data.${key} is ${data.fingerprint[key]}, the manifest says ${manifest.data[key]}`,
@@ -81,7 +84,13 @@ export async function runReleaseGate(input: ReleaseGateInput): Promise<GateEvide
     production,
     rows: rows.length,
     positives: countPositives(y),
-    data: { sha256: manifest.data.sha256, rows: manifest.data.rows, train_rows: manifest.data.train_rows, validation_rows: manifest.data.validation_rows },
+    data: {
+      sha256: manifest.data.sha256,
+      rows: manifest.data.rows,
+      train_rows: manifest.data.train_rows,
+      validation_rows: manifest.data.validation_rows,
+      ...(manifest.data.source && { source: manifest.data.source }),
+    },
     git_commit: manifest.source.git_commit,
     config_sha256: configSha,
     policy,
@@ -91,6 +100,30 @@ export async function runReleaseGate(input: ReleaseGateInput): Promise<GateEvide
   };
   await writeFile(join(input.runDir, GATE_EVIDENCE_FILE), `${JSON.stringify(evidence, null, 2)}\n`);
   return evidence;
+}
+
+/** The CSV to evaluate on is not the bytes the run was trained on (`gate` exits 4). */
+export class TrainingDataMismatch extends UsageError {
+  override name = "TrainingDataMismatch";
+}
+
+/**
+ * The file's sha256 against the manifest's, before any row is read. For a run trained on an R2
+ * object the message names it, since the usual cause is the object being replaced between the
+ * release's train and gate jobs (each fetches it).
+ */
+async function assertTrainedOn(manifest: Manifest, dataPath: string): Promise<void> {
+  if (!existsSync(dataPath)) throw new UsageError(`${dataPath} does not exist: the gate needs the data run ${manifest.source.run_id} was trained on`);
+  const actual = await sha256File(dataPath);
+  const expected = manifest.data.source?.sha256 ?? manifest.data.sha256;
+  if (actual === expected && actual === manifest.data.sha256) return;
+  const short = (sha: string) => `${sha.slice(0, 12)}…`;
+  const trainedOn = manifest.data.source ? `${objectUrl(manifest.data.source)} (sha256 ${short(expected)})` : `data with sha256 ${short(expected)}`;
+  const fetched = readDataSource(dataPath);
+  const here = !fetched ? "not fetched from R2" : fetched.sha256 === actual ? `fetched from ${objectUrl(fetched)}` : `edited since it was fetched from ${objectUrl(fetched)}`;
+  throw new TrainingDataMismatch(
+    `run ${manifest.source.run_id} was trained on ${trainedOn}, but ${dataPath} (${here}) has sha256 ${short(actual)}: ${manifest.data.source ? "the object was replaced since training, or another file is in place" : "another file is in place"}; gate the run on the data it was trained on, or train a new run`,
+  );
 }
 
 /**

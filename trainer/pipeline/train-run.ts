@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Config } from "../config";
 import type { LoadProgress } from "../data/load-csv";
 import { sha256Text } from "../data/fingerprint";
+import { checkedDataSource, trainingDataPath } from "../data/training-data-source";
 import { evaluate, type Evaluation, manifestMetrics } from "../metrics/evaluate";
 import { fitModel } from "../models/fit-model";
 import { predictProba } from "../models/predict";
@@ -68,6 +69,7 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
   };
   const rng = new Rng(config.training.random_state);
   const data = await timed("load", () => prepareData(config, { baseDir: options.baseDir, onProgress: options.onLoadProgress }));
+  const dataSource = checkedDataSource(trainingDataPath(config.data.train_path, options.baseDir), data.fingerprint.sha256);
   const riskTiers = Object.entries(config.output.risk_tiers)
     .map(([name, min]) => ({ name, min }))
     .sort((a, b) => b.min - a.min);
@@ -143,7 +145,7 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       parity: { rows: parity.rows, max_abs_diff: parity.maxAbsDiff, tolerance: parity.tolerance },
       gate,
     },
-    data: { ...data.fingerprint, issues: { ...data.report } },
+    data: { ...data.fingerprint, issues: { ...data.report }, ...(dataSource && { source: dataSource }) },
     source: runSource({ configSha, runId, now, seed: config.training.random_state, baseDir: options.baseDir }),
     monitoring: config.monitoring,
     ...(explain && { explainer: explain.block }),
@@ -160,7 +162,7 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
       model: manifest.model,
       evaluation,
       crossValidation: cv?.summary,
-      data: { ...data.fingerprint, report: data.report, synthetic: /churn_train\.csv$/.test(config.data.train_path) },
+      data: { ...data.fingerprint, report: data.report, synthetic: !dataSource && /churn_train\.csv$/.test(config.data.train_path) },
       features: data.features,
       gate: config.gate,
       createdAt: now.toISOString(),

@@ -88,6 +88,18 @@ export const monitoringSchema = z
 
 export type MonitoringSettings = z.output<typeof monitoringSchema>;
 
+/**
+ * The R2 object a training CSV was fetched from (`npm run data:fetch`) and the sha256 of the bytes
+ * fetched, which is the manifest's data.sha256: the gate refuses a CSV with any other hash.
+ */
+export const trainingDataSourceSchema = z.object({
+  store: z.literal("r2"),
+  bucket: z.string().min(1),
+  key: z.string().min(1),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+export type TrainingDataSource = z.infer<typeof trainingDataSourceSchema>;
+
 export const manifestSchema = z.object({
   schema_version: z.literal(MANIFEST_SCHEMA_VERSION),
   name: z.string().min(1),
@@ -140,6 +152,8 @@ export const manifestSchema = z.object({
     train_rows: z.number().int(),
     validation_rows: z.number().int(),
     issues: z.record(z.string(), z.unknown()).optional(),
+    /** Where the training file was fetched from; absent for a file that was on disk (or generated). */
+    source: trainingDataSourceSchema.optional(),
   }),
   source: z.object({
     config_sha256: z.string(),
