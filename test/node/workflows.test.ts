@@ -160,9 +160,10 @@ describe("release.yml", () => {
       expect(m, `${job}.if`).not.toBeNull();
       return (inputs[m![1]!] === m![3]) === (m![2] === "==");
     };
-    for (const inputs of [{}, { finish: "promote" }, { finish: "rollout" }]) {
+    const cases: Record<string, string>[] = [{}, { finish: "promote" }, { finish: "rollout" }];
+    for (const inputs of cases) {
       const ran = ["promote-production", "rollout-production"].filter((job) => runs(job, inputs));
-      expect(ran, JSON.stringify(inputs)).toEqual([(inputs as { finish?: string }).finish === "rollout" ? "rollout-production" : "promote-production"]);
+      expect(ran, JSON.stringify(inputs)).toEqual([inputs.finish === "rollout" ? "rollout-production" : "promote-production"]);
     }
     // smoke-production expects the published version at production: it runs only after a promote.
     expect(needs(release().jobs["smoke-production"]!)).toContain("promote-production");
