@@ -14,7 +14,7 @@ import { trafficPolicy } from "../../trainer/commands/traffic";
 import { PROJECT_ROOT } from "../../trainer/offline-env";
 import type { RolloutView } from "../../trainer/registry-client";
 import { withRegistry } from "../../trainer/commands/registry-args";
-import { checkRows, describeRollout } from "../../trainer/report/rollout-status";
+import { checkRows, describeRollout, describeRolloutHistory } from "../../trainer/report/rollout-status";
 import { cachedFixtureModels } from "../fixtures/fixture-cache";
 import { runCommand } from "../helpers/run-command";
 
@@ -177,6 +177,18 @@ describe("output", () => {
     expect(text).toContain("    2026-01-01T00:03:00.000Z  step 1 (5%)  aborted: a check failed: error_rate; failed error_rate");
     expect(text).not.toContain("latest evaluation");
   });
+
+  it("the history: a line per rollout, latest first", () => {
+    const promoted = view({ id: 8, version: 6, primary_version: 5, status: "promoted", step: 3, percent: 100, end_reason: "every step passed" });
+    expect(describeRolloutHistory({ name: "churn", rollouts: [promoted, view()] })).toBe(
+      [
+        "churn: 2 rollouts, latest first",
+        "  8  version 6 against 5  promoted at step 3 (100%)  started 2026-01-01T00:00:00.000Z by ci; ended: every step passed",
+        "  7  version 5 against 4  active at step 2 (50%)  started 2026-01-01T00:00:00.000Z by ci",
+      ].join("\n"),
+    );
+    expect(describeRolloutHistory({ name: "churn", rollouts: [] })).toBe("churn: no rollout yet");
+  });
 });
 
 describe("--local: start, status, abort on the local state", () => {
@@ -188,6 +200,14 @@ describe("--local: start, status, abort on the local state", () => {
       const manifest = { ...structuredClone(fixture.manifest), name: NAME };
       await withRegistry(target(), (r) => r.publish({ onnx: new Uint8Array(fixture.onnx), manifestText: JSON.stringify(manifest) }, { name: NAME, aliases: [...aliases] }));
     }
+
+    // Gate evidence that records a failure stops the start before anything is written.
+    const failedGate = join(dir, "gate.json");
+    await writeFile(failedGate, JSON.stringify({ model: NAME, passed: false, candidate: { run_id: "run-x", onnx_sha256: "ab".repeat(32) } }));
+    await expect(startModelRollout(NAME, { version: 2, steps: [5], reason: "x", evidenceFile: failedGate, target: target() })).rejects.toThrow(
+      `${failedGate} records a failed gate for run run-x: not rolling out`,
+    );
+    expect(await rolloutStatus(NAME, { target: target() })).toEqual({ name: NAME, active: false, rollout: null });
 
     const started = await startModelRollout(NAME, { version: 2, steps: [5, 50, 100], stepMinutes: 5, checks: { auc_margin: 0.05 }, reason: "try v2", target: target() });
     expect(started).toMatchObject({ name: NAME, version: 2, primary_version: 1, status: "active", step: 1, percent: 5, step_minutes: 5, min_requests: 100, started_by: "rollout-test" });
