@@ -88,10 +88,10 @@ module.exports = {
     {
       name: "trainer-reaches-only-contract-and-registry",
       comment:
-        "the trainer uses the shared contract, computes its explainer's golden contributions with worker/explain/ and publishes through the registry's own code path (the local CLI also reads shadow pairs); never the worker's HTTP, scoring or observers",
+        "the trainer uses the shared contract, computes its explainer's golden contributions with worker/explain/ and publishes through the registry's own code path (the local CLI also reads shadow pairs and starts, reads and aborts rollouts); never the worker's HTTP, scoring or observers",
       severity: "error",
       from: { path: "^trainer/" },
-      to: { path: "^worker/", pathNot: "^worker/(contract/|explain/|errors\\.ts$|db/|registry/|traffic/shadow-store\\.ts$)" },
+      to: { path: "^worker/", pathNot: "^worker/(contract/|explain/|errors\\.ts$|db/|registry/|rollouts/|traffic/shadow-store\\.ts$)" },
     },
     {
       name: "trainer-not-scripts",

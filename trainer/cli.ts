@@ -1,4 +1,4 @@
-/** The trainer CLI: `npm run train`, `npm run data`, `npm run data:fetch`, `npm run import:xgboost`, and the release commands (publish, gate, promote, traffic, ...). */
+/** The trainer CLI: `npm run train`, `npm run data`, `npm run data:fetch`, `npm run import:xgboost`, and the release commands (publish, gate, promote, traffic, rollout, ...). */
 import { defineCommand, runMain } from "citty";
 import { archiveCommand } from "./commands/archive";
 import { fetchDataCommand } from "./commands/fetch-data";
@@ -8,6 +8,7 @@ import { importXgboostCommand } from "./commands/import-xgboost";
 import { promoteCommand } from "./commands/promote";
 import { publishCommand } from "./commands/publish";
 import { rollbackCommand } from "./commands/rollback";
+import { rolloutCommand } from "./commands/rollout";
 import { trafficCommand } from "./commands/traffic";
 import { trainCommand } from "./commands/train";
 import { reportingUserErrors } from "./user-errors";
@@ -27,6 +28,7 @@ const main = defineCommand({
     archive: reportingUserErrors(archiveCommand),
     versions: reportingUserErrors(versionsCommand),
     traffic: reportingUserErrors(trafficCommand),
+    rollout: reportingUserErrors(rolloutCommand),
     "import-xgboost": reportingUserErrors(importXgboostCommand),
   },
 });

@@ -159,6 +159,28 @@ export const configSchema = z
       .object({ background_rows: z.number().int().min(0).max(1000).default(100) })
       .strict()
       .prefault({}),
+    /** `npm run rollout`'s defaults, sent in the start request; what is left out here and on the
+     * command line takes the worker's defaults (worker/rollouts/), which also checks the ranges. */
+    rollout: z
+      .object({
+        steps: z.array(z.number().gt(0).max(100)).min(1).optional(),
+        step_minutes: z.number().int().min(1).optional(),
+        min_requests: z.number().int().min(1).optional(),
+        checks: z
+          .object({
+            max_error_rate_increase: z.number().min(0).optional(),
+            max_latency_ratio: z.number().min(1).optional(),
+            max_score_psi: z.number().positive().nullable().optional(),
+            score_alpha: z.number().gt(0).lt(1).optional(),
+            min_scores: z.number().int().min(10).optional(),
+            auc_margin: z.number().min(0).max(1).optional(),
+            min_labels: z.number().int().min(10).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((cfg, ctx) => {

@@ -1,8 +1,8 @@
 /**
  * The Registry of registry-client.ts over the local D1 + R2 state that `wrangler dev` serves, with
  * no server running: the worker's own registry functions (publishVersion with the Node ORT, setAlias,
- * rollbackAlias, archiveVersion), so a local release runs the same checks and writes the same
- * history as one over HTTP. Worker errors keep their messages, as the HTTP client reports them.
+ * rollbackAlias, archiveVersion, startRollout, abortRollout), so a local release runs the same
+ * checks and writes the same history as one over HTTP. Worker errors keep their messages, as the HTTP client reports them.
  */
 import { applyLocalMigrations, localPublishTarget, withLocalBindings } from "./local-registry";
 import { ApiError, ERROR_STATUS } from "../worker/errors";
@@ -16,6 +16,8 @@ import { getModelDetail, getModelRow, getVersionDetail } from "../worker/registr
 import { changePolicy, readPolicy, trafficView } from "../worker/registry/traffic-policy";
 import { readShadowPairs } from "../worker/traffic/shadow-store";
 import { shadowQuerySchema, trafficBodySchema } from "../worker/registry/traffic-schemas";
+import { reasonBodySchema } from "../worker/registry/admin-schemas";
+import { abortRollout, rolloutBodySchema, rolloutHistory, startRollout } from "../worker/rollouts/rollouts";
 import { type ModelDetail, type Registry, RegistryError, type VersionDetail } from "./registry-client";
 
 export interface LocalRegistryOptions {
@@ -94,6 +96,9 @@ export async function withLocalRegistry<T>(options: LocalRegistryOptions, fn: (r
         await getModelRow(db, name);
         return readShadowPairs(db, name, validBody(shadowQuerySchema, query, location));
       },
+      startRollout: (name, body) => startRollout(db, { ...validBody(rolloutBodySchema, body, location), name, by, now: Date.now(), defaultAlias }),
+      abortRollout: (name, id, reason) => abortRollout(db, { name, id, by, reason: validBody(reasonBodySchema, { reason }, location).reason, now: Date.now() }),
+      rollouts: (name) => rolloutHistory(db, name),
     };
     try {
       return await fn(registry);

@@ -17,6 +17,7 @@ import type {
   versionDetailSchema,
 } from "../worker/registry/registry-views";
 import type { trafficBodySchema } from "../worker/registry/traffic-schemas";
+import type { rolloutBodySchema, rolloutHistorySchema, rolloutViewSchema } from "../worker/rollouts/rollouts";
 import { UsageError } from "./user-errors";
 
 /** A failure the user acts on (start the server, set the token, fix the artifact): exit 2, no stack. */
@@ -49,6 +50,10 @@ export type TrafficPolicyView = z.output<typeof trafficPolicySchema>;
 export type ShadowReport = z.output<typeof shadowReportSchema>;
 /** PUT /admin/models/:name/traffic: an absent key leaves that part as it is, null removes it. */
 export type TrafficChangeBody = z.input<typeof trafficBodySchema>;
+export type RolloutView = z.output<typeof rolloutViewSchema>;
+export type RolloutHistory = z.output<typeof rolloutHistorySchema>;
+/** POST /admin/models/:name/rollouts: what is left out takes the worker's defaults. */
+export type RolloutStartBody = z.input<typeof rolloutBodySchema>;
 
 export interface Registry {
   /** Where the registry is, for messages: a URL or the local state directory. */
@@ -65,6 +70,10 @@ export interface Registry {
   setTraffic(name: string, change: TrafficChangeBody): Promise<TrafficPolicyView>;
   clearTraffic(name: string, reason: string): Promise<TrafficPolicyView>;
   shadowPairs(name: string, query: { limit?: number; version?: number }): Promise<ShadowReport>;
+  startRollout(name: string, body: RolloutStartBody): Promise<RolloutView>;
+  abortRollout(name: string, id: number, reason: string): Promise<RolloutView>;
+  /** Every rollout of the model, latest first (the active one, if any, among them). */
+  rollouts(name: string): Promise<RolloutHistory>;
 }
 
 /** The files of a run directory as publish sends them; model.onnx and manifest.json are required. */
@@ -167,6 +176,18 @@ export class HttpRegistry implements Registry {
     if (query.version !== undefined) params.set("version", String(query.version));
     const search = params.size ? `?${params}` : "";
     return this.admin<ShadowReport>("GET", `/admin/models/${enc(name)}/shadow${search}`);
+  }
+
+  startRollout(name: string, body: RolloutStartBody) {
+    return this.admin<RolloutView>("POST", `/admin/models/${enc(name)}/rollouts`, JSON.stringify(body), "application/json");
+  }
+
+  abortRollout(name: string, id: number, reason: string) {
+    return this.admin<RolloutView>("POST", `/admin/models/${enc(name)}/rollouts/${id}/abort`, JSON.stringify({ reason }), "application/json");
+  }
+
+  async rollouts(name: string): Promise<RolloutHistory> {
+    return this.json<RolloutHistory>(await this.send("GET", `/models/${enc(name)}/rollouts`));
   }
 
   private async admin<T>(method: string, path: string, body?: Uint8Array<ArrayBuffer> | string, type?: string): Promise<T> {

@@ -313,6 +313,45 @@ describe("release commands against wrangler dev", () => {
   });
 });
 
+describe("npm run rollout against wrangler dev", () => {
+  it("starts a rollout over HTTP, shows its step and timeline, aborts it with the canary cleared; no token exits 2", async () => {
+    // Its own model: copies of the two runs under another name, so no other test's state matters.
+    const name = "churn-release-rollout";
+    for (const [label, run, alias] of [["v1", runs.weak, ["--alias", "production"]], ["v2", runs.strong, []]] as const) {
+      const copy = join(dir, `rollout-${label}`);
+      await cp(run.dir, copy, { recursive: true });
+      const manifest = JSON.parse(await readFile(join(copy, "manifest.json"), "utf8"));
+      await writeFile(join(copy, "manifest.json"), JSON.stringify({ ...manifest, name }));
+      const published = await cli(["publish", copy, ...alias, "--reason", "rollout test", "--registry", base], { ADMIN_TOKEN: TOKEN });
+      expect(published.code, published.stderr).toBe(0);
+    }
+    const rollout = (args: string[], env: Record<string, string> = { ADMIN_TOKEN: TOKEN }) => cli(["rollout", name, ...args, "--registry", base, "--by", "e2e-ci"], env);
+
+    const noToken = await rollout(["--version", "2", "--steps", "10,100", "--reason", "x"], {});
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toMatch(/ADMIN_TOKEN is not set/);
+
+    const started = await rollout(["--version", "2", "--steps", "10,100", "--step-minutes", "3", "--max-score-psi", "none", "--reason", "try v2", "--json"]);
+    expect(started.code, started.stderr).toBe(0);
+    const view = JSON.parse(started.stdout) as { id: number; status: string; step: number; percent: number; step_minutes: number; checks: { max_score_psi: number | null } };
+    expect(view).toMatchObject({ status: "active", step: 1, percent: 10, step_minutes: 3, checks: { max_score_psi: null } });
+    expect((await (await fetch(`${base}/models/${name}/traffic`)).json()) as unknown).toMatchObject({ canary: { version: 2, percent: 10 } });
+
+    const status = await rollout(["status"], {});
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain(`${name}: rollout ${view.id} of version 2 against version 1, active\n  step 1 of 2 (10 → 100%): 10% of the default alias's requests since `);
+    expect(status.stdout).toMatch(/started .* by e2e-ci: try v2\n {2}not evaluated yet/);
+
+    const aborted = await rollout(["abort", "--id", String(view.id), "--reason", "enough"]);
+    expect(aborted.code, aborted.stderr).toBe(0);
+    expect(aborted.stdout).toMatch(/aborted at step 1 of 2 \(10 → 100%\), .*: enough/);
+    expect((await (await fetch(`${base}/models/${name}/traffic`)).json()) as unknown).toMatchObject({ canary: null });
+    const again = await rollout(["abort", "--id", String(view.id), "--reason", "enough"]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/answered 409 CONFLICT: rollout \d+ is already aborted/);
+  });
+});
+
 describe("--local: the same commands on the local state, no server", () => {
   it("publishes, gates against the local production and promotes with evidence", async () => {
     const local = (): RegistryTarget => ({ local: true, persistTo: join(dir, "local-state"), by: "e2e-local", env: {} });

@@ -30,6 +30,7 @@ interface Step {
 }
 interface Job {
   needs?: string | string[];
+  if?: string;
   uses?: string;
   environment?: string | { name: string };
   env?: Record<string, string>;
@@ -101,7 +102,7 @@ describe("workflow files", () => {
     for (const wf of workflows.values())
       for (const job of Object.values(wf.jobs))
         for (const step of job.steps ?? []) for (const m of (step.run ?? "").matchAll(/npm (?:run (?:--silent )?([\w:.-]+)|(test)\b)/g)) used.add((m[1] ?? m[2])!);
-    expect([...used].sort()).toEqual(["data", "data:fetch", "gate", "promote", "publish", "smoke", "test:all", "test:browser", "train", "typecheck"]);
+    expect([...used].sort()).toEqual(["data", "data:fetch", "gate", "promote", "publish", "rollout", "smoke", "test:all", "test:browser", "train", "typecheck"]);
     expect([...used].filter((s) => !(s in scripts))).toEqual([]);
   });
 
@@ -138,17 +139,49 @@ describe("release.yml", () => {
   const release = () => workflows.get("release.yml")!;
   const needs = (job: Job) => (job.needs === undefined ? [] : Array.isArray(job.needs) ? job.needs : [job.needs]);
 
-  it("runs on pushes to main, the pull-request checks first", () => {
-    expect(release().on).toEqual({ push: { branches: ["main"] } });
+  it("runs on pushes to main and by hand, the pull-request checks first", () => {
+    expect(Object.keys(release().on)).toEqual(["push", "workflow_dispatch"]);
+    expect(release().on.push).toEqual({ branches: ["main"] });
     expect(release().jobs.test!.uses).toBe("./.github/workflows/pr.yml");
     expect(workflows.get("pr.yml")!.on).toHaveProperty("workflow_call");
   });
 
-  it("chains test, train, gate, deploy staging, publish, smoke, promote production, smoke", () => {
+  it("chains test, train, gate, deploy staging, publish, smoke, promote production, smoke (or a rollout after the staging smoke)", () => {
     const order = ["test", "train", "gate", "deploy-staging", "publish", "smoke-staging", "promote-production", "smoke-production"];
-    expect(Object.keys(release().jobs)).toEqual(order);
+    expect(Object.keys(release().jobs)).toEqual([...order, "rollout-production"]);
     // Each job waits for the one before it (and may need earlier ones for their outputs).
     order.slice(1).forEach((job, i) => expect(needs(release().jobs[job]!), job).toContain(order[i]));
+    expect(needs(release().jobs["rollout-production"]!)).toEqual(needs(release().jobs["promote-production"]!));
+  });
+
+  it("a dispatch input chooses how the release ends: exactly one of promote and rollout runs, a push promotes", () => {
+    const dispatch = release().on.workflow_dispatch as { inputs: Record<string, { type: string; options?: string[]; default?: string }> };
+    expect(dispatch.inputs.finish).toMatchObject({ type: "choice", options: ["promote", "rollout"], default: "promote" });
+    expect(Object.keys(dispatch.inputs)).toEqual(["finish", "rollout_steps", "step_minutes"]);
+    // The two conditions, evaluated as GitHub does for these simple forms (a push has no inputs).
+    const runs = (job: string, inputs: Record<string, string>) => {
+      const m = /^\$\{\{ inputs\.(\w+) (==|!=) '(\w+)' \}\}$/.exec(release().jobs[job]!.if ?? "");
+      expect(m, `${job}.if`).not.toBeNull();
+      return (inputs[m![1]!] === m![3]) === (m![2] === "==");
+    };
+    const cases: Record<string, string>[] = [{}, { finish: "promote" }, { finish: "rollout" }];
+    for (const inputs of cases) {
+      const ran = ["promote-production", "rollout-production"].filter((job) => runs(job, inputs));
+      expect(ran, JSON.stringify(inputs)).toEqual([inputs.finish === "rollout" ? "rollout-production" : "promote-production"]);
+    }
+    // smoke-production expects the published version at production: it runs only after a promote.
+    expect(needs(release().jobs["smoke-production"]!)).toContain("promote-production");
+  });
+
+  it("rolls out only in the production environment, with the published version and the gate's evidence; inputs reach the shell through env", () => {
+    const rollout = release().jobs["rollout-production"]!;
+    expect(rollout.environment).toBe("production");
+    expect(rollout.env).toMatchObject({ ADMIN_TOKEN: "${{ secrets.ADMIN_TOKEN }}", ROLLOUT_STEPS: "${{ inputs.rollout_steps }}", STEP_MINUTES: "${{ inputs.step_minutes }}" });
+    const run = rollout.steps!.map((s) => s.run ?? "").join("\n");
+    expect(run).toMatch(/npm run rollout -- "\$MODEL_NAME" --version "\$\{\{ needs\.publish\.outputs\.version \}\}" .*--evidence-file "\$RUN_DIR\/gate\.json" --registry "\$\{\{ vars\.PRODUCTION_URL \}\}"/);
+    expect(run).toMatch(/npm run rollout -- "\$MODEL_NAME" status --registry/);
+    expect(rollout.steps!.some((s) => s.uses === "actions/download-artifact@v4" && s.with?.name === "gate")).toBe(true);
+    for (const [name, job] of Object.entries(release().jobs)) for (const step of job.steps ?? []) expect(step.run ?? "", name).not.toContain("${{ inputs.");
   });
 
   it("train and gate take the training CSV from the R2 object named by TRAINING_DATA_KEY, and say so when they fall back to synthetic data", () => {

@@ -26,7 +26,7 @@ export async function promoteVersion(name: string, version: number, options: Pro
   });
 }
 
-function readEvidence(path: string): Record<string, unknown> {
+export function readEvidence(path: string): Record<string, unknown> {
   let value: unknown;
   try {
     value = JSON.parse(readFileSync(path, "utf8"));
@@ -37,12 +37,12 @@ function readEvidence(path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Gate evidence (gate.json) must be about this very file and must have passed. */
-async function checkEvidence(registry: Registry, name: string, version: number, evidence: Record<string, unknown>, path: string): Promise<void> {
+/** Gate evidence (gate.json) must be about this very file and must have passed. `action` names what a failed gate stops. */
+export async function checkEvidence(registry: Registry, name: string, version: number, evidence: Record<string, unknown>, path: string, action = "promoting"): Promise<void> {
   const gate = evidence as Partial<GateEvidence>;
   if (gate.candidate?.onnx_sha256 === undefined) return;
   if (gate.model !== name) throw new UsageError(`${path} is gate evidence for model ${gate.model}, not ${name}`);
-  if (gate.passed !== true) throw new UsageError(`${path} records a failed gate for run ${gate.candidate.run_id}: not promoting`);
+  if (gate.passed !== true) throw new UsageError(`${path} records a failed gate for run ${gate.candidate.run_id}: not ${action}`);
   const { sha256 } = await registry.version(name, version);
   if (sha256 !== gate.candidate.onnx_sha256)
     throw new UsageError(`${path} judged model.onnx sha256 ${gate.candidate.onnx_sha256.slice(0, 12)}…, but version ${version} of ${name} is ${sha256.slice(0, 12)}…`);
