@@ -164,12 +164,13 @@ export const configSchema = z
     rollout: z
       .object({
         steps: z.array(z.number().gt(0).max(100)).min(1).optional(),
-        step_minutes: z.number().int().min(1).optional(),
+        step_minutes: z.number().int().min(0).optional(),
         min_requests: z.number().int().min(1).optional(),
         checks: z
           .object({
             max_error_rate_increase: z.number().min(0).optional(),
             max_latency_ratio: z.number().min(1).optional(),
+            min_latency_requests: z.number().int().min(1).optional(),
             max_score_psi: z.number().positive().nullable().optional(),
             score_alpha: z.number().gt(0).lt(1).optional(),
             min_scores: z.number().int().min(10).optional(),

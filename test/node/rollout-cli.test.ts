@@ -91,7 +91,7 @@ describe("arguments", () => {
 
 /** A rollout at step 2 of 3, waiting on the canary's requests, as the worker answers it. */
 function view(overrides: Partial<RolloutView> = {}): RolloutView {
-  const checks = { max_error_rate_increase: 0.5, max_latency_ratio: 1.5, max_score_psi: 0.2, score_alpha: 0.01, min_scores: 100, auc_margin: 0.02, min_labels: 100 };
+  const checks = { max_error_rate_increase: 0.5, max_latency_ratio: 1.5, min_latency_requests: 100, max_score_psi: 0.2, score_alpha: 0.01, min_scores: 100, auc_margin: 0.02, min_labels: 100 };
   return {
     id: 7,
     name: "churn",

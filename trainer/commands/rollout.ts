@@ -28,6 +28,7 @@ export type RolloutCheckOverrides = NonNullable<RolloutConfig["checks"]>;
 const CHECK_FLAGS = {
   "max-error-rate-increase": "max_error_rate_increase",
   "max-latency-ratio": "max_latency_ratio",
+  "min-latency-requests": "min_latency_requests",
   "max-score-psi": "max_score_psi",
   "score-alpha": "score_alpha",
   "min-scores": "min_scores",

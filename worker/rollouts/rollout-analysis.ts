@@ -8,7 +8,8 @@
  *  - error_rate: server errors (5xx, NON_FINITE_OUTPUT included) per request; the canary may exceed
  *    the primary by at most `max_error_rate_increase` percentage points;
  *  - latency_p95: from each version's latency histogram (linear within a bucket, as Prometheus'
- *    histogram_quantile); canary ≤ primary × `max_latency_ratio`;
+ *    histogram_quantile); canary ≤ primary × `max_latency_ratio`, judged once each arm has
+ *    `min_latency_requests` successes (a new canary's first requests load its session);
  *  - score_psi: PSI of the canary's sampled scores against the primary's on the window, over the
  *    primary's score deciles. It fails only when the PSI exceeds `max_score_psi` AND the two-sample
  *    KS test rejects equal distributions at `score_alpha` (significant and material, as in the drift
@@ -29,6 +30,8 @@ export interface RolloutChecks {
   /** Percentage points. */
   max_error_rate_increase: number;
   max_latency_ratio: number;
+  /** Successful requests each arm needs before its p95 is judged (a handful of cold-start requests would decide it). */
+  min_latency_requests: number;
   /** null: no score check. */
   max_score_psi: number | null;
   score_alpha: number;
@@ -40,6 +43,7 @@ export interface RolloutChecks {
 export const DEFAULT_CHECKS: RolloutChecks = {
   max_error_rate_increase: 0.5,
   max_latency_ratio: 1.5,
+  min_latency_requests: 100,
   max_score_psi: 0.2,
   score_alpha: 0.01,
   min_scores: 100,
@@ -111,6 +115,9 @@ export function evaluateStep(primary: ArmWindow, canary: ArmWindow, checks: Roll
     const [pp, cp] = [p95(primary), p95(canary)];
     if (pp === null || cp === null) {
       results.push({ name: "latency_p95", primary: pp, canary: cp, limit: null, pass: null, blocking: true, note: "no successful request on an arm yet" });
+    } else if (Math.min(primary.successes, canary.successes) < checks.min_latency_requests) {
+      // A new canary's first requests load its session: on a few requests those decide the p95.
+      results.push({ name: "latency_p95", primary: pp, canary: cp, limit: null, pass: null, blocking: false, note: `fewer than ${checks.min_latency_requests} successful requests on an arm: not judged` });
     } else {
       const latencyLimit = pp * checks.max_latency_ratio;
       results.push({ name: "latency_p95", primary: pp, canary: cp, limit: latencyLimit, pass: cp <= latencyLimit, blocking: false });

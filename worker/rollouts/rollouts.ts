@@ -21,6 +21,7 @@ export const rolloutChecksSchema = z
   .object({
     max_error_rate_increase: z.number().min(0).max(100).default(DEFAULT_CHECKS.max_error_rate_increase).describe("percentage points the canary's server error rate may exceed the primary's"),
     max_latency_ratio: z.number().min(1).default(DEFAULT_CHECKS.max_latency_ratio).describe("canary p95 latency ≤ primary p95 × this"),
+    min_latency_requests: z.int().min(1).default(DEFAULT_CHECKS.min_latency_requests).describe("successful requests each arm needs before p95 latency is judged"),
     max_score_psi: z.number().positive().nullable().default(DEFAULT_CHECKS.max_score_psi).describe("PSI of the canary's sampled scores against the primary's; null disables the check"),
     score_alpha: z.number().gt(0).lt(1).default(DEFAULT_CHECKS.score_alpha).describe("the score check fails only when a two-sample KS test also rejects equal score distributions at this level"),
     min_scores: z.int().min(10).default(DEFAULT_CHECKS.min_scores).describe("sampled scores needed on each arm before the score check can pass"),

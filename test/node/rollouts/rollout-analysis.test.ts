@@ -100,6 +100,14 @@ describe("evaluateStep", () => {
     expect(check(e, "latency_p95").pass).toBe(false);
   });
 
+  it("does not judge p95 latency below min_latency_requests on an arm: a new canary's session loads on its first requests", () => {
+    const slowStart = arm({ successes: 30, latencyBuckets: buckets({ 3: 27, 7: 3 }) });
+    const e = evaluateStep(arm(), slowStart, DEFAULT_CHECKS, 20);
+    expect(check(e, "latency_p95")).toMatchObject({ pass: null, blocking: false });
+    expect(check(e, "latency_p95").note).toMatch(/fewer than 100 successful requests/);
+    expect(evaluateStep(arm(), slowStart, { ...DEFAULT_CHECKS, min_latency_requests: 20 }, 20).decision).toBe("fail");
+  });
+
   it("fails a shifted score distribution, waits for enough sampled scores, and can be switched off", () => {
     const shifted = arm({ scores: scores(100, () => 0.95) });
     const e = evaluateStep(arm(), shifted, DEFAULT_CHECKS, 100);
