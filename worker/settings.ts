@@ -23,6 +23,15 @@ function fraction() {
     .transform(Number);
 }
 
+/** "1"/"true" or "0"/"false". */
+function flag() {
+  return z
+    .string()
+    .trim()
+    .regex(/^(0|1|true|false)$/, { error: (issue) => `expected 1, 0, true or false, got ${JSON.stringify(issue.input)}` })
+    .transform((v) => v === "1" || v === "true");
+}
+
 const settingsSchema = z
   .object({
     DEFAULT_MODEL: z.string({ error: "required" }).trim().min(1, { error: "must name a model" }),
@@ -56,6 +65,11 @@ const settingsSchema = z
      * 10 s: each request's waitUntil waits for the send that carries its rows.
      */
     OBSERVATION_BATCH_MS: wholeNumber(0).pipe(z.number().max(10_000, { error: "must be at most 10000 (the send runs in the request's waitUntil)" })).default(100),
+    /**
+     * A canary that fails on the server side is answered by the primary (x-canary-fallback: 1); 0
+     * lets the canary's error reach the client instead (to see canary failures in client monitoring).
+     */
+    CANARY_FALLBACK: flag().default(true),
     /** Days of samples the cron keeps. */
     SAMPLE_RETENTION_DAYS: wholeNumber(1).default(30),
     /** Oldest prediction token POST /feedback accepts, in days since it was issued. */
@@ -75,6 +89,7 @@ const settingsSchema = z
     maxUploadBytes: v.MAX_UPLOAD_BYTES,
     metricsFlushMs: v.METRICS_FLUSH_MS,
     observationBatchMs: v.OBSERVATION_BATCH_MS,
+    canaryFallback: v.CANARY_FALLBACK,
     sampling: {
       rate: v.SAMPLE_RATE,
       maxRowsPerRequest: v.SAMPLE_MAX_ROWS_PER_REQUEST,

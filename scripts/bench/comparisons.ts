@@ -12,6 +12,8 @@
  *              shadow storing every pair adds <= 0.3 ms to p50.
  *  - sampling-coalesced: 10% sampling with one send per request (OBSERVATION_BATCH_MS 0) vs sends
  *              coalesced per isolate (the default 100 ms): what coalescing buys, consumer included.
+ *  - canary-fallback: a healthy 20% canary without the fallback (CANARY_FALLBACK=0) vs with it (the
+ *              default); the fallback costs nothing while the canary is healthy: >= 99% of throughput.
  *  - explain-idle: production without an explainer vs with one, 1-row requests that do not ask to
  *              explain; requests without explain keep >= 99% of throughput.
  * The canary and shadow point at version 2, the same artifact published again, so the rows measure
@@ -21,7 +23,7 @@
 import type { Comparison, Variant } from "./compare";
 import { queryState, type RegistryConfig } from "./registry-state";
 
-export const COMPARISONS = ["sampling", "canary", "shadow", "shadow-sampled", "shadow-unstored", "sampling-request", "shadow-request", "explain-idle", "sampling-coalesced"] as const;
+export const COMPARISONS = ["sampling", "canary", "shadow", "shadow-sampled", "shadow-unstored", "sampling-request", "shadow-request", "explain-idle", "sampling-coalesced", "canary-fallback"] as const;
 export type ComparisonName = (typeof COMPARISONS)[number];
 
 export const BENCH_ADMIN_TOKEN = "bench-admin-token-0123456789abcdef";
@@ -115,6 +117,17 @@ export function comparison(name: ComparisonName, ctx: Context, oneRowBody: strin
         b: { label: "SAMPLE_RATE=0.1, OBSERVATION_BATCH_MS=100", vars: { SAMPLE_RATE: "0.1", OBSERVATION_BATCH_MS: "100" }, inspect: samples },
         pass: (r) => r.throughputRatio >= 1,
       };
+    case "canary-fallback": {
+      const policy = (url: string) => putTraffic(url, ctx.modelName, { canary: { version: candidate, percent: 20 }, shadow: null });
+      return {
+        name: "canary-fallback",
+        target: "the canary fallback costs nothing while the canary is healthy: >= 99% of throughput",
+        mode: "throughput",
+        a: { label: `canary 20% -> v${candidate}, CANARY_FALLBACK=0`, vars: { SAMPLE_RATE: "0", CANARY_FALLBACK: "0" }, setup: policy, probe: arms(400) },
+        b: { label: `canary 20% -> v${candidate}, CANARY_FALLBACK=1`, vars: { SAMPLE_RATE: "0", CANARY_FALLBACK: "1" }, setup: policy, probe: arms(400) },
+        pass: (r) => r.throughputRatio >= 0.99,
+      };
+    }
     case "explain-idle":
       return {
         name: "explain-idle",

@@ -197,6 +197,16 @@ describe("GET /metrics over real prediction traffic", () => {
     expect(unavailable(text) - unavailable(before)).toBe(5);
   });
 
+  it("CANARY_FALLBACK=0 lets a broken canary's 503 reach the client, counted against the canary", async () => {
+    const name = await allToTheCanary();
+    await corruptArtifact(name, 2);
+    const res = await call(`/models/${name}/predict`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(VALID_ROW) }, { CANARY_FALLBACK: "0" });
+    expect(res.status).toBe(503);
+    expect(res.headers.get("x-canary-fallback")).toBeNull();
+    expect(((await res.json()) as Envelope).error.code).toBe("MODEL_UNAVAILABLE");
+    expect(valueOf(await scrapeText(), "predictions_total", { model: name, arm: "canary", version: "2", outcome: "server_error" })).toBe(1);
+  });
+
   it("a version that cannot serve counts as a server error of that version, by its code", async () => {
     const { manifest } = await registerFixture("logistic");
     const name = manifest.name;

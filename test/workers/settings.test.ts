@@ -20,6 +20,7 @@ describe("parseSettings", () => {
       maxUploadBytes: 33_554_432,
       metricsFlushMs: 10_000,
       observationBatchMs: 100,
+      canaryFallback: true,
       sampling: { rate: 0.1, maxRowsPerRequest: 10, windowCap: 4_000, retentionDays: 30 },
       feedbackMaxAgeDays: 90,
       pendingVersionTimeoutMinutes: 60,
@@ -56,6 +57,9 @@ describe("parseSettings", () => {
     expect(parseSettings({ ...base, METRICS_FLUSH_MS: "250" }).metricsFlushMs).toBe(250);
     expect(() => parseSettings({ ...base, METRICS_FLUSH_MS: "-1" })).toThrow(/METRICS_FLUSH_MS/);
     expect(parseSettings(base).observationBatchMs).toBe(100);
+    expect(parseSettings({ ...base, CANARY_FALLBACK: "0" }).canaryFallback).toBe(false);
+    expect(parseSettings({ ...base, CANARY_FALLBACK: "true" }).canaryFallback).toBe(true);
+    expect(() => parseSettings({ ...base, CANARY_FALLBACK: "yes" })).toThrow(/CANARY_FALLBACK: expected 1, 0, true or false/);
     expect(parseSettings({ ...base, OBSERVATION_BATCH_MS: "0" }).observationBatchMs).toBe(0);
     expect(() => parseSettings({ ...base, OBSERVATION_BATCH_MS: "30000" })).toThrow(/OBSERVATION_BATCH_MS: must be at most 10000/);
     expect(parseSettings({ ...base, SAMPLE_RATE: "1" }).sampling.rate).toBe(1);

@@ -55,7 +55,7 @@ export async function servePrediction(c: Context<AppEnv>, request: PredictionReq
   try {
     result = await predictRows(services, { name: request.name, ref: route.ref, pinned }, request.rows, options);
   } catch (error) {
-    if (route.arm !== "canary" || !failedOnServer(error)) throw error;
+    if (route.arm !== "canary" || !failedOnServer(error) || !services.settings.canaryFallback) throw error;
     // No client pays for a broken canary: the primary answers, and the failure is counted against the canary.
     countCanaryFailure(request.name, route, error, requestId);
     route = primaryRoute(route, request.ref, services.settings.defaultAlias);
