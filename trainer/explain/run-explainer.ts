@@ -13,7 +13,7 @@ import type { FeatureRow, FeatureSpec, Manifest } from "../../worker/contract/ma
 import { explainRows } from "../../worker/explain/explain-rows";
 import { meanAbsContributions } from "../../worker/explain/global-importance";
 import type { TrainedModel } from "../models/types";
-import { sigmoid } from "../models/predict";
+import { explainedProbability } from "../../worker/explain/explained-output";
 import { createSession, runWithDesign, type Session } from "../onnx/node-runtime";
 import { rawRows, selectRows, type RawSplit } from "../pipeline/prepare";
 import type { Rng } from "../random";
@@ -91,8 +91,7 @@ export const IMPORTANCE_ROWS = 500;
 
 /** |output - p| in probability, where output = base + Σ contributions (through the sigmoid in log-odds). */
 export function additivityGap(space: Explainer["space"], explanation: Explanation, p: number): number {
-  const total = explanation.contributions.reduce((s, c) => s + c, explanation.base_value);
-  return Math.abs((space === "log_odds" ? sigmoid(total) : total) - p);
+  return Math.abs(explainedProbability(space, explanation) - p);
 }
 
 /** min(n, rows) distinct training-row indices in the order drawn, so any prefix is a random sample too. */

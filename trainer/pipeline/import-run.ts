@@ -33,7 +33,7 @@ import { type FeatureRow, type FeatureSpec, type Manifest, MANIFEST_SCHEMA_VERSI
 import { evaluateGate, type GateResult } from "./gate";
 import { type PreparedData, prepareData, rawRows } from "./prepare";
 import { runConfigRecord } from "./run-config";
-import { goldenBlock, runIdOf, runSource, TRAINER_VERSION, writeRunFiles } from "./train-run";
+import { cardBasics, goldenBlock, runIdOf, runSource, TRAINER_VERSION, writeRunFiles } from "./train-run";
 
 export const PARITY_TOLERANCE = 1e-5;
 
@@ -152,20 +152,11 @@ export async function importXgboost(config: Config, options: ImportOptions): Pro
 
   phase("write");
   const card = renderModelCard({
-    name,
-    description: config.mlflow.description,
-    runId,
-    output: manifest.output,
-    model: manifest.model,
+    ...cardBasics(config, manifest, runId, now),
     provenance,
     evaluation,
     data: { ...data.fingerprint, report: data.report },
     features,
-    gate: config.gate,
-    createdAt: now.toISOString(),
-    trainerVersion: TRAINER_VERSION,
-    gitCommit: manifest.source.git_commit,
-    seed: config.training.random_state,
   });
   const driftReference = buildDriftReference({ features, rows: validationRows, scores: pValidation, sampleSize: config.training.reference_sample_size, rng: rng.fork("drift-reference") });
   const artifactsDir = options.artifactsDir ?? "artifacts";

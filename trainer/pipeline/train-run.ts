@@ -155,20 +155,11 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
   const dir = join(options.artifactsDir ?? "artifacts", runId);
   await timed("write", async () => {
     const card = renderModelCard({
-      name,
-      description: config.mlflow.description,
-      runId,
-      output: manifest.output,
-      model: manifest.model,
+      ...cardBasics(config, manifest, runId, now),
       evaluation,
       crossValidation: cv?.summary,
       data: { ...data.fingerprint, report: data.report, synthetic: !dataSource && /churn_train\.csv$/.test(config.data.train_path) },
       features: data.features,
-      gate: config.gate,
-      createdAt: now.toISOString(),
-      trainerVersion: TRAINER_VERSION,
-      gitCommit: manifest.source.git_commit,
-      seed: config.training.random_state,
       ...(manifest.explainer?.importance && {
         importance: {
           space: manifest.explainer.space,
@@ -198,6 +189,22 @@ export async function runTraining(config: Config, options: TrainOptions): Promis
     });
   });
   return { runId, dir, manifest, evaluation, gate, parity, seconds };
+}
+
+/** What every run's model card says about the run itself, from its config and manifest (train and import alike). */
+export function cardBasics(config: Config, manifest: Manifest, runId: string, now: Date) {
+  return {
+    name: manifest.name,
+    description: config.mlflow.description,
+    runId,
+    output: manifest.output,
+    model: manifest.model,
+    gate: config.gate,
+    createdAt: now.toISOString(),
+    trainerVersion: TRAINER_VERSION,
+    gitCommit: manifest.source.git_commit,
+    seed: config.training.random_state,
+  };
 }
 
 export function runSource(input: { configSha: string; runId: string; now: Date; seed: number; baseDir?: string }): Manifest["source"] {

@@ -7,9 +7,11 @@
  * helper, which escapes it.
  */
 import type { Db } from "../db/open-db";
+import { sql } from "drizzle-orm";
+import { rollouts } from "../db/schema";
 import { h, type Html, shortIso, shortTime } from "../monitoring/dashboard-svg";
 import type { CheckResult, StepEvaluation } from "./rollout-analysis";
-import { type RolloutEvent, type RolloutView, rolloutView, toRow } from "./rollouts";
+import { type RolloutEvent, type RolloutView, rolloutView } from "./rollouts";
 
 export interface ModelRollouts {
   active: RolloutView | null;
@@ -21,15 +23,18 @@ export interface ModelRollouts {
 export async function loadModelRollouts(db: Db, names: readonly string[]): Promise<Map<string, ModelRollouts>> {
   const out = new Map<string, ModelRollouts>();
   if (!names.length) return out;
-  const { results } = await db.$client
-    .prepare(
-      `SELECT * FROM rollouts WHERE model_name IN (SELECT value FROM json_each(?1))
-         AND (status = 'active' OR id IN (SELECT max(id) FROM rollouts WHERE status <> 'active' AND model_name IN (SELECT value FROM json_each(?1)) GROUP BY model_name))`,
+  const list = JSON.stringify(names);
+  // json_each keeps a dashboard of many models to one bound parameter (D1 allows 100).
+  const rows = await db
+    .select()
+    .from(rollouts)
+    .where(
+      sql`${rollouts.modelName} IN (SELECT value FROM json_each(${list}))
+        AND (${rollouts.status} = 'active' OR ${rollouts.id} IN (SELECT max(id) FROM rollouts WHERE status <> 'active' AND model_name IN (SELECT value FROM json_each(${list})) GROUP BY model_name))`,
     )
-    .bind(JSON.stringify(names))
-    .all<Record<string, unknown>>();
-  for (const row of results) {
-    const view = rolloutView(toRow(row));
+    .all();
+  for (const row of rows) {
+    const view = rolloutView(row);
     const entry = out.get(view.name) ?? { active: null, ended: null };
     if (view.status === "active") entry.active = view;
     else entry.ended = view;

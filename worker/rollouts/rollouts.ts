@@ -8,7 +8,8 @@
  */
 import { z } from "zod";
 import type { Db } from "../db/open-db";
-import type { RolloutRow } from "../db/schema";
+import { and, desc, eq } from "drizzle-orm";
+import { rollouts, type RolloutRow } from "../db/schema";
 import { storedJson } from "../db/stored-json";
 import { ApiError } from "../errors";
 import { changePolicy } from "../registry/traffic-policy";
@@ -142,46 +143,20 @@ function parsedJson<T>(text: string, fallback: T): T {
 const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function activeRollouts(db: Db): Promise<RolloutRow[]> {
-  const { results } = await db.$client.prepare("SELECT * FROM rollouts WHERE status = 'active' ORDER BY id").all<Record<string, unknown>>();
-  return results.map(toRow);
+  return db.select().from(rollouts).where(eq(rollouts.status, "active")).orderBy(rollouts.id).all();
 }
 
 export async function currentRollout(db: Db, name: string): Promise<RolloutView> {
   await getModelRow(db, name);
-  const row = await db.$client.prepare("SELECT * FROM rollouts WHERE model_name = ? AND status = 'active'").bind(name).first<Record<string, unknown>>();
+  const row = await db.select().from(rollouts).where(and(eq(rollouts.modelName, name), eq(rollouts.status, "active"))).get();
   if (!row) throw new ApiError("NOT_FOUND", `model ${name} has no active rollout`);
-  return rolloutView(toRow(row));
+  return rolloutView(row);
 }
 
 export async function rolloutHistory(db: Db, name: string) {
   await getModelRow(db, name);
-  const { results } = await db.$client.prepare("SELECT * FROM rollouts WHERE model_name = ? ORDER BY id DESC LIMIT 50").bind(name).all<Record<string, unknown>>();
-  return { name, rollouts: results.map((r) => rolloutView(toRow(r))) };
-}
-
-/** Raw rows (snake_case from D1) as drizzle's RolloutRow. */
-export function toRow(r: Record<string, unknown>): RolloutRow {
-  return {
-    id: r.id as number,
-    modelName: r.model_name as string,
-    version: r.version as number,
-    primaryVersion: r.primary_version as number,
-    steps: r.steps as string,
-    stepMinutes: r.step_minutes as number,
-    minRequests: r.min_requests as number,
-    checks: r.checks as string,
-    status: r.status as string,
-    stepIndex: r.step_index as number,
-    stepStartedAt: r.step_started_at as string,
-    startedAt: r.started_at as string,
-    startedBy: r.started_by as string,
-    reason: r.reason as string,
-    endedAt: (r.ended_at as string | null) ?? null,
-    endReason: (r.end_reason as string | null) ?? null,
-    evidence: r.evidence as string,
-    lastEvaluation: (r.last_evaluation as string | null) ?? null,
-    lastEvaluatedMinute: (r.last_evaluated_minute as string | null) ?? null,
-  };
+  const rows = await db.select().from(rollouts).where(eq(rollouts.modelName, name)).orderBy(desc(rollouts.id)).limit(50).all();
+  return { name, rollouts: rows.map(rolloutView) };
 }
 
 /**
@@ -226,12 +201,11 @@ export async function startRollout(db: Db, input: RolloutBody & { name: string; 
 
 /** Ends an active rollout by hand: the canary is cleared, with the reason in its alias history. */
 export async function abortRollout(db: Db, input: { name: string; id: number; by: string; reason: string; now: number }): Promise<RolloutView> {
-  const row = await db.$client.prepare("SELECT * FROM rollouts WHERE id = ? AND model_name = ?").bind(input.id, input.name).first<Record<string, unknown>>();
-  if (!row) throw new ApiError("NOT_FOUND", `model ${input.name} has no rollout ${input.id}`);
-  const rollout = toRow(row);
+  const rollout = await db.select().from(rollouts).where(and(eq(rollouts.id, input.id), eq(rollouts.modelName, input.name))).get();
+  if (!rollout) throw new ApiError("NOT_FOUND", `model ${input.name} has no rollout ${input.id}`);
   if (rollout.status !== "active") throw new ApiError("CONFLICT", `rollout ${input.id} is already ${rollout.status}`);
   await endRollout(db, rollout, { status: "aborted", by: input.by, reason: input.reason, now: input.now });
-  return rolloutView(toRow((await db.$client.prepare("SELECT * FROM rollouts WHERE id = ?").bind(input.id).first<Record<string, unknown>>())!));
+  return rolloutView((await db.select().from(rollouts).where(eq(rollouts.id, input.id)).get())!);
 }
 
 /**
